@@ -1,0 +1,161 @@
+// swift-tools-version: 6.1
+//
+// Offload: a lean, Triton-compatible inference server for high-energy physics.
+// Layers and the import rule are described in docs/architecture.md.
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "offload",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "offload", targets: ["OffloadCLI"]),
+    .library(name: "KServeProtocol", targets: ["KServeProtocol"]),
+    .library(name: "KServeGRPC", targets: ["KServeGRPC"]),
+    .library(name: "InferenceRuntime", targets: ["InferenceRuntime"]),
+    .library(name: "InferenceBackendONNX", targets: ["InferenceBackendONNX"]),
+    .library(name: "InferenceServer", targets: ["InferenceServer"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+  ],
+  targets: [
+    // Wire model as plain Sendable value types. Imports nothing but the standard library and Foundation.
+    .target(name: "KServeProtocol", swiftSettings: strictSettings),
+
+    // Generated from Protos/inference/model_config.proto: the ModelConfig schema (messages only).
+    .target(
+      name: "TritonModelConfig",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: strictSettings
+    ),
+
+    // Generated gRPC service code (grpc_service.proto, health.proto) and proto <-> KServeProtocol conversions.
+    .target(
+      name: "KServeGRPC",
+      dependencies: [
+        "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // The runtime core: repository, lifecycle, validation, scheduling, statistics. No networking.
+    .target(
+      name: "InferenceRuntime",
+      dependencies: [
+        "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "DequeModule", package: "swift-collections"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // ONNX Runtime backend: libonnxruntime.so loaded with dlopen at run time.
+    .target(
+      name: "InferenceBackendONNX",
+      dependencies: [
+        "InferenceRuntime",
+        "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // GRPCInferenceService and grpc.health.v1.Health over the runtime. Transport-agnostic.
+    .target(
+      name: "InferenceServerGRPC",
+      dependencies: [
+        "InferenceRuntime",
+        "KServeGRPC",
+        "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // Composition root: configuration, runtime + front ends + transports as a ServiceGroup.
+    .target(
+      name: "InferenceServer",
+      dependencies: [
+        "InferenceRuntime",
+        "InferenceBackendONNX",
+        "InferenceServerGRPC",
+        "KServeGRPC",
+        "KServeProtocol",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // The one executable: `offload serve`.
+    .executableTarget(
+      name: "OffloadCLI",
+      dependencies: [
+        "InferenceServer",
+        "InferenceRuntime",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    .testTarget(
+      name: "KServeProtocolTests",
+      dependencies: ["KServeProtocol"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "InferenceRuntimeTests",
+      dependencies: [
+        "InferenceRuntime", "KServeProtocol", "TritonModelConfig",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "InferenceBackendONNXTests",
+      dependencies: ["InferenceBackendONNX", "InferenceRuntime", "KServeProtocol", "TritonModelConfig"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: [
+        "InferenceServer", "InferenceRuntime", "KServeGRPC", "KServeProtocol", "TritonModelConfig",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

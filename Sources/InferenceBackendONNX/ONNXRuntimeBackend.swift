@@ -1,0 +1,121 @@
+public import Foundation
+public import InferenceRuntime
+public import KServeProtocol
+public import Logging
+internal import Synchronization
+internal import TritonModelConfig
+
+/// Runs ONNX models through ONNX Runtime's C API, loaded with dlopen the first time a model needs it.
+/// A missing or broken library fails the ONNX models with a clear reason; the server still starts.
+public final class ONNXRuntimeBackend: InferenceBackend, Sendable {
+  public let name = "onnxruntime"
+  public let platforms = ["onnxruntime_onnx"]
+  public let defaultModelFilename = "model.onnx"
+
+  private let libraryPath: String?
+  private let logger: Logger
+  private let environment = Mutex<Result<ORTEnvironment, InferenceError>?>(nil)
+
+  /// Creates the backend.
+  /// - Parameters:
+  ///   - libraryPath: `libonnxruntime.so` to load; `nil` searches (see ``ONNXRuntimeLocator``).
+  ///   - logger: Logger for library loading.
+  public init(libraryPath: String?, logger: Logger) {
+    self.libraryPath = libraryPath
+    self.logger = logger
+  }
+
+  /// The loaded ONNX Runtime version, loading the library if needed.
+  /// - Throws: ``InferenceError`` (unavailable) when the library cannot be loaded.
+  public func runtimeVersion() throws -> String { try loadedEnvironment().library.version }
+
+  func loadedEnvironment() throws -> ORTEnvironment {
+    try environment.withLock { cached in
+      if let cached { return try cached.get() }
+      let result: Result<ORTEnvironment, InferenceError>
+      do {
+        let path = try ONNXRuntimeLocator.resolve(explicit: libraryPath)
+        let library = try ORTLibrary.load(path: path)
+        result = .success(try ORTEnvironment(library: library))
+        logger.info("ONNX Runtime loaded", metadata: ["path": "\(path)", "version": "\(library.version)"])
+      } catch {
+        result = .failure(InferenceError(.unavailable, "ONNX Runtime is not available: \(error)"))
+      }
+      cached = result
+      return try result.get()
+    }
+  }
+
+  public func signature(of modelFile: URL) throws -> ModelSignature {
+    let session = try makeSession(modelFile, options: ORTSessionOptions())
+    func convert(_ info: ORTTensorInfo) -> ModelSignature.Tensor {
+      ModelSignature.Tensor(
+        name: info.name, datatype: info.isTensor ? info.elementType.dataType : nil, engineTypeName: info.typeName,
+        shape: info.shape)
+    }
+    return ModelSignature(inputs: session.inputs.map(convert), outputs: session.outputs.map(convert))
+  }
+
+  public func loadInstance(_ context: InstanceLoadContext) throws -> any ModelInstance {
+    let options = try ONNXSessionSettings.options(from: context.config)
+    let session = try makeSession(context.modelFile, options: options)
+    context.logger.debug(
+      "ONNX Runtime session created",
+      metadata: [
+        "instance": "\(context.instanceIndex)", "intra_op_threads": "\(options.intraOpThreads)",
+        "inter_op_threads": "\(options.interOpThreads)",
+      ])
+    return ONNXModelInstance(session: session)
+  }
+
+  private func makeSession(_ file: URL, options: ORTSessionOptions) throws -> ORTSession {
+    let environment = try loadedEnvironment()
+    do {
+      return try ORTSession(environment: environment, modelPath: file.path, options: options)
+    } catch {
+      throw InferenceError(.invalidArgument, "ONNX Runtime cannot load \(file.path): \(error)")
+    }
+  }
+}
+
+extension ORTElementType {
+  /// The KServe datatype of this element type, or `nil` when it has none.
+  var dataType: DataType? {
+    switch self {
+    case .float: return .fp32
+    case .uint8: return .uint8
+    case .int8: return .int8
+    case .uint16: return .uint16
+    case .int16: return .int16
+    case .int32: return .int32
+    case .int64: return .int64
+    case .string: return .bytes
+    case .bool: return .bool
+    case .float16: return .fp16
+    case .double: return .fp64
+    case .uint32: return .uint32
+    case .uint64: return .uint64
+    case .bfloat16: return .bf16
+    default: return nil
+    }
+  }
+
+  init(_ dataType: DataType) {
+    switch dataType {
+    case .fp32: self = .float
+    case .uint8: self = .uint8
+    case .int8: self = .int8
+    case .uint16: self = .uint16
+    case .int16: self = .int16
+    case .int32: self = .int32
+    case .int64: self = .int64
+    case .bytes: self = .string
+    case .bool: self = .bool
+    case .fp16: self = .float16
+    case .fp64: self = .double
+    case .uint32: self = .uint32
+    case .uint64: self = .uint64
+    case .bf16: self = .bfloat16
+    }
+  }
+}

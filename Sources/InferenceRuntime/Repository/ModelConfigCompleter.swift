@@ -1,0 +1,247 @@
+public import Foundation
+public import KServeProtocol
+public import TritonModelConfig
+
+/// Completes and checks a model's configuration as Triton does: picks the backend from `backend:`,
+/// `platform:` or the model file, fills missing inputs/outputs and datatypes from the model's own
+/// signature, applies the implicit batch dimension, and rejects configs that disagree with the model.
+public struct ModelConfigCompleter: Sendable {
+  /// Triton's default `max_batch_size` for a model without one whose tensors all start with a dynamic dimension.
+  public static let defaultMaxBatchSize: Int32 = 4
+
+  /// The result: a complete config and the backend that serves it.
+  public struct Completed: Sendable {
+    /// The completed configuration.
+    public var config: Inference_ModelConfig
+    /// The backend that will load it.
+    public var backend: any InferenceBackend
+    /// The model's declared signature.
+    public var signature: ModelSignature
+  }
+
+  let backends: BackendRegistry
+
+  /// Creates a completer over the available backends.
+  public init(backends: BackendRegistry) {
+    self.backends = backends
+  }
+
+  /// Completes a model's configuration.
+  /// - Parameters:
+  ///   - name: The model (directory) name.
+  ///   - directory: The model directory.
+  ///   - contents: What `config.pbtxt` held.
+  ///   - versions: The version directories present.
+  /// - Throws: ``InferenceError`` with the reason the model cannot be served.
+  public func complete(
+    name: String,
+    directory: URL,
+    contents: ModelConfigFile.Contents,
+    versions: [Int64]
+  ) throws -> Completed {
+    var config = contents.config
+    if config.name.isEmpty { config.name = name }
+    guard config.name == name else {
+      throw InferenceError(
+        .invalidArgument,
+        "config.pbtxt of model '\(name)' names it '\(config.name)'; the name must match the directory name")
+    }
+    guard let latest = VersionPolicy.select(config.hasVersionPolicy ? config.versionPolicy : nil, available: versions)
+      .load.last ?? versions.last
+    else {
+      throw InferenceError(
+        .notFound,
+        "model '\(name)' has no version directories; put the model file in \(directory.path)/1/")
+    }
+    let backend = try resolveBackend(&config, directory: directory.appendingPathComponent(String(latest)))
+    if config.defaultModelFilename.isEmpty { config.defaultModelFilename = backend.defaultModelFilename }
+    let modelFile = directory.appendingPathComponent(String(latest)).appendingPathComponent(config.defaultModelFilename)
+    guard FileManager.default.fileExists(atPath: modelFile.path) else {
+      throw InferenceError(
+        .notFound, "model '\(name)' version \(latest): model file \(modelFile.path) is missing")
+    }
+    let signature = try backend.signature(of: modelFile)
+    try completeBatching(&config, signature: signature, contents: contents)
+    config.input = try completeTensors(
+      config.input.map(ConfigTensor.init), from: signature.inputs, model: name, batched: config.maxBatchSize > 0,
+      kind: "input"
+    ).map(\.asInput)
+    config.output = try completeTensors(
+      config.output.map(ConfigTensor.init), from: signature.outputs, model: name, batched: config.maxBatchSize > 0,
+      kind: "output"
+    ).map(\.asOutput)
+    try completeInstanceGroups(&config)
+    return Completed(config: config, backend: backend, signature: signature)
+  }
+
+  private func resolveBackend(_ config: inout Inference_ModelConfig, directory: URL) throws -> any InferenceBackend {
+    let available = backends.all.map(\.name).joined(separator: ", ")
+    if !config.backend.isEmpty {
+      guard let backend = backends.backend(named: config.backend) else {
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(config.name)' asks for backend '\(config.backend)', which this server does not have; available: \(available)")
+      }
+      if config.platform.isEmpty, let platform = backend.platforms.first { config.platform = platform }
+      return backend
+    }
+    if !config.platform.isEmpty {
+      guard let backend = backends.backend(forPlatform: config.platform) else {
+        let platforms = backends.all.flatMap(\.platforms).joined(separator: ", ")
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(config.name)' asks for platform '\(config.platform)', which this server does not serve; supported platforms: \(platforms)")
+      }
+      config.backend = backend.name
+      return backend
+    }
+    let file = config.defaultModelFilename
+    for backend in backends.all
+    where FileManager.default.fileExists(
+      atPath: directory.appendingPathComponent(file.isEmpty ? backend.defaultModelFilename : file).path)
+    {
+      if file.isEmpty || file == backend.defaultModelFilename {
+        config.backend = backend.name
+        if let platform = backend.platforms.first { config.platform = platform }
+        return backend
+      }
+    }
+    throw InferenceError(
+      .invalidArgument,
+      "model '\(config.name)': cannot tell which backend serves it; set backend: \"onnxruntime\" in config.pbtxt (available: \(available))")
+  }
+
+  private func completeBatching(
+    _ config: inout Inference_ModelConfig, signature: ModelSignature, contents: ModelConfigFile.Contents
+  ) throws {
+    guard config.maxBatchSize >= 0 else {
+      throw InferenceError(.invalidArgument, "model '\(config.name)': max_batch_size must be >= 0, got \(config.maxBatchSize)")
+    }
+    if !contents.setsMaxBatchSize && config.maxBatchSize == 0 {
+      let all = signature.inputs + signature.outputs
+      if !all.isEmpty && all.allSatisfy({ $0.shape.first == -1 }) {
+        config.maxBatchSize = Self.defaultMaxBatchSize
+      }
+    }
+    if config.maxBatchSize > 0 {
+      for tensor in signature.inputs + signature.outputs where tensor.shape.first.map({ $0 != -1 }) ?? true {
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(config.name)': max_batch_size \(config.maxBatchSize) requires a dynamic first dimension, but "
+            + "'\(tensor.name)' has shape \(TensorShape.describe(tensor.shape)); set max_batch_size: 0 or export the model with a dynamic batch axis"
+        )
+      }
+    }
+  }
+
+  private func completeTensors(
+    _ configured: [ConfigTensor], from declared: [ModelSignature.Tensor], model: String, batched: Bool, kind: String
+  ) throws -> [ConfigTensor] {
+    let declaredNames = declared.map(\.name)
+    for tensor in configured where !declaredNames.contains(tensor.name) {
+      throw InferenceError(
+        .invalidArgument,
+        "model '\(model)': config \(kind) '\(tensor.name)' is not an \(kind) of the model file; "
+          + NameSuggestions.hint(for: tensor.name, in: declaredNames, noun: "\(kind)s"))
+    }
+    var result: [ConfigTensor] = []
+    for tensor in declared {
+      guard let datatype = tensor.datatype else {
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(model)': \(kind) '\(tensor.name)' has type \(tensor.engineTypeName), which has no KServe datatype")
+      }
+      let modelDims = batched ? Array(tensor.shape.dropFirst()) : tensor.shape
+      var entry = configured.first { $0.name == tensor.name } ?? ConfigTensor(name: tensor.name)
+      if entry.dataType == .typeInvalid { entry.dataType = datatype.configValue }
+      if entry.dims.isEmpty && !entry.hasReshape { entry.dims = modelDims }
+      guard entry.dataType == datatype.configValue else {
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(model)': config \(kind) '\(tensor.name)' has data_type \(entry.dataType) but the model declares "
+            + "\(datatype.rawValue); change data_type to \(datatype.configValue)")
+      }
+      if !entry.hasReshape && !Self.compatible(entry.dims, modelDims) {
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(model)': config \(kind) '\(tensor.name)' has dims \(TensorShape.describe(entry.dims)) but the model "
+            + "declares \(TensorShape.describe(modelDims))\(batched ? " after the batch dimension" : ""); fix dims or max_batch_size"
+        )
+      }
+      result.append(entry)
+    }
+    return configured.isEmpty ? result : configured.map { c in result.first { $0.name == c.name }! }
+      + result.filter { r in !configured.contains { $0.name == r.name } }
+  }
+
+  static func compatible(_ config: [Int64], _ model: [Int64]) -> Bool {
+    guard config.count == model.count else { return false }
+    return zip(config, model).allSatisfy { $0 == $1 || $0 == -1 || $1 == -1 }
+  }
+
+  private func completeInstanceGroups(_ config: inout Inference_ModelConfig) throws {
+    if config.instanceGroup.isEmpty {
+      var group = Inference_ModelInstanceGroup()
+      group.kind = .cpu
+      group.count = 1
+      config.instanceGroup = [group]
+    }
+    for index in config.instanceGroup.indices {
+      if config.instanceGroup[index].name.isEmpty { config.instanceGroup[index].name = "\(config.name)_\(index)" }
+      if config.instanceGroup[index].count < 1 { config.instanceGroup[index].count = 1 }
+      switch config.instanceGroup[index].kind {
+      case .cpu: break
+      case .auto, .model: config.instanceGroup[index].kind = .cpu
+      default:
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(config.name)': instance_group kind \(config.instanceGroup[index].kind) is not available on this "
+            + "server (no GPU execution provider); use kind: KIND_CPU")
+      }
+    }
+  }
+}
+
+/// Common view of `ModelInput` and `ModelOutput` for completion.
+struct ConfigTensor {
+  var name: String
+  var dataType: Inference_DataType = .typeInvalid
+  var dims: [Int64] = []
+  var hasReshape = false
+  var input: Inference_ModelInput?
+  var output: Inference_ModelOutput?
+
+  init(name: String) { self.name = name }
+
+  init(_ input: Inference_ModelInput) {
+    self.name = input.name
+    self.dataType = input.dataType
+    self.dims = input.dims
+    self.hasReshape = input.hasReshape
+    self.input = input
+  }
+
+  init(_ output: Inference_ModelOutput) {
+    self.name = output.name
+    self.dataType = output.dataType
+    self.dims = output.dims
+    self.hasReshape = output.hasReshape
+    self.output = output
+  }
+
+  var asInput: Inference_ModelInput {
+    var value = input ?? Inference_ModelInput()
+    value.name = name
+    value.dataType = dataType
+    value.dims = dims
+    return value
+  }
+
+  var asOutput: Inference_ModelOutput {
+    var value = output ?? Inference_ModelOutput()
+    value.name = name
+    value.dataType = dataType
+    value.dims = dims
+    return value
+  }
+}

@@ -1,0 +1,86 @@
+public import Foundation
+internal import KServeProtocol
+
+/// A model directory found in one of the configured repositories.
+public struct DiscoveredModel: Sendable, Equatable {
+  /// The model name (its directory name).
+  public var name: String
+  /// The model directory.
+  public var directory: URL
+  /// The repository it was found in.
+  public var repository: URL
+  /// Set when the model cannot be used because of the repository layout (e.g. a duplicate name).
+  public var layoutError: String?
+}
+
+/// Triton's repository layout over one or more directories: `<repo>/<model>/config.pbtxt` and
+/// `<repo>/<model>/<version>/<model file>`.
+public struct ModelRepository: Sendable {
+  /// The repository directories, in the order given.
+  public var roots: [URL]
+
+  /// Creates a repository view.
+  /// - Parameter roots: Repository directories.
+  public init(roots: [URL]) {
+    self.roots = roots
+  }
+
+  /// Checks that every root exists and is a directory.
+  /// - Throws: ``InferenceError`` naming the first missing root.
+  public func validateRoots() throws {
+    for root in roots {
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue
+      else {
+        throw InferenceError(
+          .notFound,
+          "model repository '\(root.path)' does not exist or is not a directory; pass an existing directory to --model-repository"
+        )
+      }
+    }
+  }
+
+  /// Lists the model directories of every root, sorted by name. A name found in two roots is reported
+  /// with a `layoutError`, as Triton refuses ambiguous names.
+  public func discover() -> [DiscoveredModel] {
+    var byName: [String: DiscoveredModel] = [:]
+    for root in roots {
+      for name in Self.subdirectories(of: root) where !name.hasPrefix(".") {
+        let directory = root.appendingPathComponent(name, isDirectory: true)
+        if var existing = byName[name] {
+          existing.layoutError =
+            "model name '\(name)' appears in two repositories (\(existing.repository.path) and \(root.path)); "
+            + "rename one of the directories"
+          byName[name] = existing
+        } else {
+          byName[name] = DiscoveredModel(name: name, directory: directory, repository: root, layoutError: nil)
+        }
+      }
+    }
+    return byName.values.sorted { $0.name < $1.name }
+  }
+
+  /// Finds one model by name.
+  /// - Parameter name: Model name.
+  public func find(_ name: String) -> DiscoveredModel? {
+    discover().first { $0.name == name }
+  }
+
+  /// Numeric version subdirectories of a model directory (positive integers only), ascending.
+  /// - Parameter directory: Model directory.
+  public static func versions(in directory: URL) -> [Int64] {
+    subdirectories(of: directory).compactMap { name in
+      guard let v = Int64(name), v > 0, String(v) == name else { return nil }
+      return v
+    }.sorted()
+  }
+
+  static func subdirectories(of directory: URL) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+    return names.filter { name in
+      var isDirectory: ObjCBool = false
+      let path = directory.appendingPathComponent(name).path
+      return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }.sorted()
+  }
+}

@@ -1,0 +1,143 @@
+public import Foundation
+public import KServeProtocol
+public import Logging
+internal import Synchronization
+public import TritonModelConfig
+
+extension ModelRuntime {
+  /// Loads every model of every repository. A model that fails is recorded UNAVAILABLE with its reason
+  /// and the others still load. Marks the runtime ready when done.
+  /// - Throws: ``InferenceError`` only when a repository directory does not exist.
+  public func loadAll() throws {
+    try repository.validateRoots()
+    for model in repository.discover() {
+      load(model, configOverride: nil)
+    }
+    state.withLock { $0.started = true }
+  }
+
+  /// Loads (or reloads) one model by name, as RepositoryModelLoad does.
+  /// - Parameters:
+  ///   - name: Model directory name.
+  ///   - configOverride: A config to use instead of `config.pbtxt`.
+  /// - Throws: ``InferenceError`` (notFound) when no repository holds the model, or the load failure.
+  public func load(modelNamed name: String, configOverride: Inference_ModelConfig? = nil) throws {
+    guard let model = repository.find(name) else {
+      let names = repository.discover().map(\.name)
+      throw InferenceError(
+        .notFound, "no model directory '\(name)' in the model repositories; " + NameSuggestions.hint(for: name, in: names))
+    }
+    load(model, configOverride: configOverride)
+    let record = state.withLock { $0.models[name] }
+    if let failure = record?.failure { throw InferenceError(.invalidArgument, "failed to load '\(name)': \(failure)") }
+    let failures = (record?.versions ?? [:]).filter { $0.value.state != .ready }
+    if record?.versions.values.contains(where: { $0.state == .ready }) != true, let first = failures.first {
+      throw InferenceError(.invalidArgument, "failed to load '\(name)' version \(first.key): \(first.value.reason)")
+    }
+  }
+
+  /// Unloads a model: new requests fail with UNAVAILABLE, requests already waiting are rejected,
+  /// executions in progress finish.
+  /// - Parameter name: Model name.
+  /// - Throws: ``InferenceError`` (notFound) for an unknown model.
+  public func unload(modelNamed name: String) throws {
+    let servables = try state.withLock { state -> [ServableModel] in
+      guard var record = state.models[name] else {
+        throw InferenceError(
+          .notFound, "unknown model '\(name)'; " + NameSuggestions.hint(for: name, in: Array(state.models.keys)))
+      }
+      let servables = record.versions.values.compactMap(\.servable)
+      for key in record.versions.keys {
+        record.versions[key] = VersionRecord(state: .unavailable, reason: "unloaded", servable: nil)
+      }
+      state.models[name] = record
+      return servables
+    }
+    for servable in servables { servable.scheduler.close() }
+    logger.info("model unloaded", metadata: ["model": "\(name)"])
+  }
+
+  private func load(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?) {
+    var logger = self.logger
+    logger[metadataKey: "model"] = "\(model.name)"
+    let record = makeRecord(model, configOverride: configOverride, logger: logger)
+    let previous = state.withLock { state in
+      let previous = state.models[model.name]
+      state.models[model.name] = record
+      return previous
+    }
+    // Retire the versions the new record replaced.
+    for old in previous?.versions.values.compactMap(\.servable) ?? [] {
+      if record.versions[old.version]?.servable !== old { old.scheduler.close() }
+    }
+  }
+
+  private func makeRecord(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?, logger: Logger)
+    -> ModelRecord
+  {
+    if let layoutError = model.layoutError { return failed(layoutError, logger: logger) }
+    let completed: ModelConfigCompleter.Completed
+    let available = ModelRepository.versions(in: model.directory)
+    do {
+      var contents = try ModelConfigFile.read(modelDirectory: model.directory)
+      if let configOverride {
+        contents = .init(config: configOverride, fileExists: true, setsMaxBatchSize: true)
+      }
+      completed = try ModelConfigCompleter(backends: backends).complete(
+        name: model.name, directory: model.directory, contents: contents, versions: available)
+    } catch {
+      return failed(Self.reason(error), logger: logger)
+    }
+    let config = completed.config
+    let selection = VersionPolicy.select(config.hasVersionPolicy ? config.versionPolicy : nil, available: available)
+    var record = ModelRecord()
+    for version in selection.missing {
+      record.versions[version] = VersionRecord(
+        state: .unavailable, reason: "version directory \(model.directory.path)/\(version) does not exist", servable: nil)
+    }
+    for version in selection.load {
+      record.versions[version] = loadVersion(
+        version, of: model, config: config, backend: completed.backend, logger: logger)
+    }
+    return record
+  }
+
+  private func loadVersion(
+    _ version: Int64, of model: DiscoveredModel, config: Inference_ModelConfig, backend: any InferenceBackend,
+    logger: Logger
+  ) -> VersionRecord {
+    let file = model.directory.appendingPathComponent(String(version)).appendingPathComponent(config.defaultModelFilename)
+    guard FileManager.default.fileExists(atPath: file.path) else {
+      return VersionRecord(state: .unavailable, reason: "model file \(file.path) is missing", servable: nil)
+    }
+    let count = config.instanceGroup.reduce(0) { $0 + Int($1.count) }
+    do {
+      let instances = try (0..<max(count, 1)).map { index in
+        try backend.loadInstance(
+          InstanceLoadContext(config: config, modelFile: file, version: version, instanceIndex: index, logger: logger))
+      }
+      let servable = ServableModel(
+        name: model.name, version: version, config: config, instances: instances,
+        maxQueueSize: configuration.maxQueueSizePerModel)
+      logger.info(
+        "model version ready",
+        metadata: ["version": "\(version)", "backend": "\(backend.name)", "instances": "\(instances.count)"])
+      return VersionRecord(state: .ready, reason: "", servable: servable)
+    } catch {
+      let reason = Self.reason(error)
+      logger.error("model version failed to load", metadata: ["version": "\(version)", "reason": "\(reason)"])
+      return VersionRecord(state: .unavailable, reason: reason, servable: nil)
+    }
+  }
+
+  private func failed(_ reason: String, logger: Logger) -> ModelRecord {
+    logger.error("model failed to load", metadata: ["reason": "\(reason)"])
+    var record = ModelRecord()
+    record.failure = reason
+    return record
+  }
+
+  static func reason(_ error: any Error) -> String {
+    (error as? InferenceError)?.message ?? String(describing: error)
+  }
+}

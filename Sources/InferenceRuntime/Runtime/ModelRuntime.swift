@@ -1,0 +1,161 @@
+public import Foundation
+public import KServeProtocol
+public import Logging
+internal import Synchronization
+public import TritonModelConfig
+
+/// The runtime core (Triton's "core" analogue): owns the model repository, loads models through
+/// backends, tracks each version's state, validates and runs requests. Knows no network protocol;
+/// front ends translate their wire types to ``InferenceRequest`` and back.
+public final class ModelRuntime: Inferencing, Sendable {
+  struct VersionRecord: Sendable {
+    var state: ModelState
+    var reason: String
+    var servable: ServableModel?
+  }
+
+  struct ModelRecord: Sendable {
+    var versions: [Int64: VersionRecord] = [:]
+    /// A failure of the whole model (config, layout), before versions could be loaded.
+    var failure: String?
+  }
+
+  struct State: Sendable {
+    var models: [String: ModelRecord] = [:]
+    var started = false
+    var draining = false
+  }
+
+  /// The configuration it was created with.
+  public let configuration: RuntimeConfiguration
+  let repository: ModelRepository
+  let backends: BackendRegistry
+  let logger: Logger
+  let state = Mutex(State())
+
+  /// Creates a runtime. Nothing is loaded until ``loadAll()``.
+  /// - Parameters:
+  ///   - configuration: Repository paths and limits.
+  ///   - backends: The backends models may use.
+  ///   - logger: Where lifecycle events are logged.
+  public init(configuration: RuntimeConfiguration, backends: BackendRegistry, logger: Logger) {
+    self.configuration = configuration
+    self.repository = ModelRepository(roots: configuration.repositories)
+    self.backends = backends
+    self.logger = logger
+  }
+
+  /// The server is live while the process runs.
+  public var isLive: Bool { true }
+
+  /// Ready once the initial load finished, until shutdown begins.
+  public var isReady: Bool { state.withLock { $0.started && !$0.draining } }
+
+  /// Marks the runtime as draining: readiness turns false; requests in flight continue.
+  public func beginDraining() {
+    state.withLock { $0.draining = true }
+  }
+
+  /// Every known model version with its state, sorted by name then version.
+  /// - Parameter readyOnly: Only ready versions.
+  public func repositoryIndex(readyOnly: Bool = false) -> [ModelIndexEntry] {
+    let models = state.withLock { $0.models }
+    var entries: [ModelIndexEntry] = []
+    for name in models.keys.sorted() {
+      let record = models[name]!
+      if let failure = record.failure, !readyOnly {
+        entries.append(ModelIndexEntry(name: name, version: "", state: .unavailable, reason: failure))
+      }
+      for version in record.versions.keys.sorted() {
+        let v = record.versions[version]!
+        if readyOnly && v.state != .ready { continue }
+        entries.append(ModelIndexEntry(name: name, version: String(version), state: v.state, reason: v.reason))
+      }
+    }
+    if !readyOnly {
+      // Models present on disk but never loaded (e.g. added after start) are listed as Triton does.
+      for model in repository.discover() where models[model.name] == nil {
+        entries.append(ModelIndexEntry(name: model.name, version: "", state: .unknown, reason: ""))
+      }
+    }
+    return entries
+  }
+
+  /// Whether a model version is ready to serve.
+  /// - Parameters:
+  ///   - name: Model name.
+  ///   - version: Version string, empty for any ready version.
+  public func isModelReady(name: String, version: String) -> Bool {
+    (try? servable(name: name, version: version)) != nil
+  }
+
+  /// Metadata of a model (version empty: the highest ready version).
+  /// - Throws: ``InferenceError`` (notFound / unavailable / invalidArgument).
+  public func metadata(name: String, version: String) throws -> ModelMetadata {
+    let model = try servable(name: name, version: version)
+    let versions = state.withLock { state in
+      (state.models[name]?.versions ?? [:]).filter { $0.value.state == .ready }.keys.sorted().map(String.init)
+    }
+    return model.metadata(versions: versions)
+  }
+
+  /// The completed configuration of a model version.
+  /// - Throws: ``InferenceError`` (notFound / unavailable / invalidArgument).
+  public func config(name: String, version: String) throws -> Inference_ModelConfig {
+    try servable(name: name, version: version).config
+  }
+
+  /// Statistics of ready model versions; an empty name means every model, an empty version every version.
+  /// - Throws: ``InferenceError`` when a named model or version is not ready.
+  public func statistics(name: String, version: String) throws -> [ModelStatistics] {
+    if !name.isEmpty {
+      if !version.isEmpty { return [try servable(name: name, version: version).statistics.snapshot] }
+      _ = try servable(name: name, version: "")
+    }
+    let models = state.withLock { $0.models }
+    return models.keys.sorted().filter { name.isEmpty || $0 == name }.flatMap { key in
+      models[key]!.versions.keys.sorted().compactMap { models[key]!.versions[$0]!.servable?.statistics.snapshot }
+    }
+  }
+
+  /// Finds the ready version that serves a request.
+  /// - Parameters:
+  ///   - name: Model name.
+  ///   - version: Version string; empty selects the highest ready version.
+  /// - Throws: ``InferenceError``: notFound for an unknown model or version (with the closest names),
+  ///   invalidArgument for a malformed version, unavailable for a version that is not ready.
+  public func servable(name: String, version: String) throws -> ServableModel {
+    let (record, known): (ModelRecord?, [String]) = state.withLock { state in
+      guard let record = state.models[name] else { return (nil, Array(state.models.keys)) }
+      return (record, [])
+    }
+    guard let record else {
+      guard !name.isEmpty else {
+        throw InferenceError(.invalidArgument, "the request names no model; set the model name")
+      }
+      throw InferenceError(.notFound, "unknown model '\(name)'; " + NameSuggestions.hint(for: name, in: known))
+    }
+    if version.isEmpty {
+      if let best = record.versions.keys.sorted().reversed().lazy.compactMap({ record.versions[$0]!.servable }).first {
+        return best
+      }
+      let reasons = record.failure ?? record.versions.sorted { $0.key < $1.key }.map { "version \($0.key): \($0.value.reason)" }
+        .joined(separator: "; ")
+      throw InferenceError(.unavailable, "model '\(name)' has no ready version: \(reasons)")
+    }
+    guard let number = Int64(version), number > 0 else {
+      throw InferenceError(.invalidArgument, "model '\(name)': version '\(version)' is not a positive integer")
+    }
+    guard let entry = record.versions[number] else {
+      let available = record.versions.keys.sorted().map(String.init).joined(separator: ", ")
+      throw InferenceError(
+        .notFound,
+        "model '\(name)' has no version \(version); "
+          + (available.isEmpty ? "it has no loaded versions" : "available versions: \(available)"))
+    }
+    guard let servable = entry.servable, entry.state == .ready else {
+      throw InferenceError(.unavailable, "model '\(name)' version \(version) is not ready (\(entry.state.rawValue)): \(entry.reason)")
+    }
+    return servable
+  }
+}

@@ -1,0 +1,22 @@
+public import Foundation
+
+/// Settings of the runtime core. Plain data; the CLI fills it from flags.
+public struct RuntimeConfiguration: Sendable {
+  /// Model repository directories.
+  public var repositories: [URL]
+  /// Largest total of input tensor bytes one request may carry.
+  public var maxRequestBytes: Int
+  /// Requests that may wait for a busy model version before new ones are rejected with UNAVAILABLE.
+  public var maxQueueSizePerModel: Int
+
+  /// Creates a configuration.
+  /// - Parameters:
+  ///   - repositories: Model repository directories.
+  ///   - maxRequestBytes: Request size limit (default 256 MiB).
+  ///   - maxQueueSizePerModel: Wait-queue bound per model version (default 4096).
+  public init(repositories: [URL], maxRequestBytes: Int = 256 << 20, maxQueueSizePerModel: Int = 4096) {
+    self.repositories = repositories
+    self.maxRequestBytes = maxRequestBytes
+    self.maxQueueSizePerModel = maxQueueSizePerModel
+  }
+}

@@ -1,0 +1,75 @@
+public import Foundation
+internal import GRPCCore
+internal import GRPCNIOTransportHTTP2
+internal import InferenceBackendONNX
+public import InferenceRuntime
+internal import KServeProtocol
+internal import InferenceServerGRPC
+public import Logging
+public import ServiceLifecycle
+
+/// The composition root: a runtime with the ONNX Runtime backend, served over gRPC.
+/// A `Service`: `run()` loads the models, serves until graceful shutdown, then drains in-flight
+/// requests and returns.
+public final class OffloadServer: Service, Sendable {
+  /// The version this build reports in ServerMetadata.
+  public static let version = "0.1.0"
+  /// Triton protocol extensions this server implements (reported in ServerMetadata).
+  public static let extensions = ["model_repository", "model_configuration", "statistics", "parameters"]
+
+  /// The runtime core (for in-process use and tests).
+  public let runtime: ModelRuntime
+  /// The configuration.
+  public let configuration: ServerConfiguration
+  private let server: GRPCServer<HTTP2ServerTransport.Posix>
+  private let transport: HTTP2ServerTransport.Posix
+  private let logger: Logger
+
+  /// Creates the server; nothing is loaded or bound until ``run()``.
+  /// - Parameters:
+  ///   - configuration: Settings.
+  ///   - logger: The root logger.
+  public init(configuration: ServerConfiguration, logger: Logger) {
+    self.configuration = configuration
+    self.logger = logger
+    let onnx = ONNXRuntimeBackend(libraryPath: configuration.onnxRuntime.libraryPath, logger: logger)
+    self.runtime = ModelRuntime(
+      configuration: configuration.runtime, backends: BackendRegistry([onnx]), logger: logger)
+    self.transport = HTTP2ServerTransport.Posix(
+      address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
+      transportSecurity: .plaintext,
+      config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.grpc.maxTransportMessageBytes })
+    let handler = GRPCInferenceServiceHandler(
+      runtime: runtime,
+      configuration: GRPCFrontEndConfiguration(serverVersion: Self.version, extensions: Self.extensions),
+      logger: logger)
+    self.server = GRPCServer(
+      transport: transport,
+      services: [KServeGRPCService(handler: handler), HealthServiceHandler(runtime: runtime)])
+  }
+
+  /// Loads every model; failures are recorded per model and do not stop the server.
+  /// - Throws: when a repository directory does not exist.
+  public func loadModels() throws {
+    try runtime.loadAll()
+  }
+
+  /// The bound gRPC port (useful when configured with port 0).
+  public func grpcPort() async throws -> Int {
+    guard let port = try await transport.listeningAddress.ipv4?.port else {
+      throw InferenceError(.internal, "the gRPC transport is not bound to an IPv4 address")
+    }
+    return port
+  }
+
+  /// Serves until graceful shutdown: readiness turns false, new connections stop, in-flight requests finish.
+  public func run() async throws {
+    try await withGracefulShutdownHandler {
+      try await server.serve()
+    } onGracefulShutdown: {
+      self.logger.info("graceful shutdown: draining in-flight requests")
+      self.runtime.beginDraining()
+      self.server.beginGracefulShutdown()
+    }
+  }
+}

@@ -1,0 +1,83 @@
+public import GRPCCore
+public import KServeGRPC
+internal import KServeProtocol
+internal import Logging
+
+/// RPCs whose features arrive later: each answers UNIMPLEMENTED with a message naming the feature,
+/// or reports the current (fixed) settings.
+extension GRPCInferenceServiceHandler {
+  static let systemSharedMemory = InferenceError(
+    .unimplemented,
+    "system shared memory is not implemented by this server yet; send tensor data in the request (raw_input_contents)")
+  static let cudaSharedMemory = InferenceError(
+    .unimplemented, "CUDA shared memory is not available on this server (no GPU); send tensor data in the request")
+
+  public func systemSharedMemoryStatus(request: Inference_SystemSharedMemoryStatusRequest, context: ServerContext)
+    async throws -> Inference_SystemSharedMemoryStatusResponse
+  { throw Self.systemSharedMemory }
+
+  public func systemSharedMemoryRegister(request: Inference_SystemSharedMemoryRegisterRequest, context: ServerContext)
+    async throws -> Inference_SystemSharedMemoryRegisterResponse
+  { throw Self.systemSharedMemory }
+
+  public func systemSharedMemoryUnregister(
+    request: Inference_SystemSharedMemoryUnregisterRequest, context: ServerContext
+  ) async throws -> Inference_SystemSharedMemoryUnregisterResponse { throw Self.systemSharedMemory }
+
+  public func cudaSharedMemoryStatus(request: Inference_CudaSharedMemoryStatusRequest, context: ServerContext)
+    async throws -> Inference_CudaSharedMemoryStatusResponse
+  { throw Self.cudaSharedMemory }
+
+  public func cudaSharedMemoryRegister(request: Inference_CudaSharedMemoryRegisterRequest, context: ServerContext)
+    async throws -> Inference_CudaSharedMemoryRegisterResponse
+  { throw Self.cudaSharedMemory }
+
+  public func cudaSharedMemoryUnregister(request: Inference_CudaSharedMemoryUnregisterRequest, context: ServerContext)
+    async throws -> Inference_CudaSharedMemoryUnregisterResponse
+  { throw Self.cudaSharedMemory }
+
+  /// Reports the trace settings (tracing is off); changing them is not implemented yet.
+  public func traceSetting(request: Inference_TraceSettingRequest, context: ServerContext) async throws
+    -> Inference_TraceSettingResponse
+  {
+    guard request.settings.isEmpty else {
+      throw InferenceError(
+        .unimplemented, "request tracing is not implemented by this server yet; trace settings cannot be changed")
+    }
+    let current: [(String, String)] = [
+      ("trace_level", "OFF"), ("trace_rate", "1000"), ("trace_count", "-1"), ("log_frequency", "0"),
+      ("trace_file", ""), ("trace_mode", "triton"),
+    ]
+    var response = Inference_TraceSettingResponse()
+    for (key, value) in current {
+      var setting = Inference_TraceSettingResponse.SettingValue()
+      setting.value = [value]
+      response.settings[key] = setting
+    }
+    return response
+  }
+
+  /// Reports the log settings; changing them at run time is not implemented yet (use --log-level).
+  public func logSettings(request: Inference_LogSettingsRequest, context: ServerContext) async throws
+    -> Inference_LogSettingsResponse
+  {
+    guard request.settings.isEmpty else {
+      throw InferenceError(
+        .unimplemented, "changing log settings at run time is not implemented yet; restart with --log-level")
+    }
+    let level = logger.logLevel
+    var response = Inference_LogSettingsResponse()
+    func set(_ key: String, _ choice: Inference_LogSettingsResponse.SettingValue.OneOf_ParameterChoice) {
+      var value = Inference_LogSettingsResponse.SettingValue()
+      value.parameterChoice = choice
+      response.settings[key] = value
+    }
+    set("log_file", .stringParam(""))
+    set("log_info", .boolParam(level <= .info))
+    set("log_warning", .boolParam(level <= .warning))
+    set("log_error", .boolParam(level <= .error))
+    set("log_verbose_level", .uint32Param(level <= .debug ? 1 : 0))
+    set("log_format", .stringParam("default"))
+    return response
+  }
+}

@@ -1,0 +1,105 @@
+internal import ArgumentParser
+internal import Foundation
+internal import InferenceRuntime
+internal import InferenceServer
+internal import Logging
+internal import ServiceLifecycle
+internal import UnixSignals
+
+/// `offload serve`: a Triton-compatible inference server over a model repository.
+struct ServeCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve",
+    abstract: "Serve the models of one or more Triton-layout model repositories over gRPC (KServe v2).")
+
+  @Option(name: .customLong("model-repository"), help: "Model repository directory (repeat for several).")
+  var modelRepositories: [String] = []
+
+  @Option(help: "Address to bind.")
+  var host: String = "0.0.0.0"
+
+  @Option(name: .customLong("grpc-port"), help: "gRPC port (0: pick a free port).")
+  var grpcPort: Int = 8001
+
+  @Option(name: .customLong("http-port"), help: "HTTP/REST port (reserved; the HTTP front end is not implemented yet).")
+  var httpPort: Int = 8000
+
+  @Option(name: .customLong("metrics-port"), help: "Metrics port (reserved; the metrics endpoint is not implemented yet).")
+  var metricsPort: Int = 8002
+
+  @Option(
+    name: .customLong("onnxruntime-library"),
+    help: "Path of libonnxruntime.so (default: $OFFLOAD_ONNXRUNTIME_LIBRARY, then the project's .venv).")
+  var onnxRuntimeLibrary: String?
+
+  @Option(name: .customLong("max-request-size"), help: "Largest total input size of one request, in bytes.")
+  var maxRequestSize: Int = 256 << 20
+
+  @Option(name: .customLong("max-queue-size"), help: "Requests that may wait per model version before UNAVAILABLE.")
+  var maxQueueSize: Int = 4096
+
+  @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+  var logLevel: String = "info"
+
+  @Option(name: .customLong("log-format"), help: "text or json.")
+  var logFormat: String = "text"
+
+  func validate() throws {
+    guard !modelRepositories.isEmpty else {
+      throw ValidationError("give at least one --model-repository DIR (e.g. examples/models)")
+    }
+    guard Logger.Level(rawValue: logLevel) != nil else {
+      throw ValidationError("unknown --log-level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+    }
+    guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
+    guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
+    guard maxRequestSize > 0, maxQueueSize > 0 else {
+      throw ValidationError("--max-request-size and --max-queue-size must be positive")
+    }
+  }
+
+  func run() async throws {
+    let level = Logger.Level(rawValue: logLevel) ?? .info
+    let json = logFormat == "json"
+    LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, json: json) }
+    let logger = Logger(label: "offload")
+
+    let repositories = modelRepositories.map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
+    let environment = ProcessInfo.processInfo.environment
+    let configuration = ServerConfiguration.defaults(repositories: repositories) { config in
+      config.grpc.host = host
+      config.grpc.port = grpcPort
+      config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
+      config.httpPort = httpPort
+      config.metricsPort = metricsPort
+      config.runtime.maxRequestBytes = maxRequestSize
+      config.runtime.maxQueueSizePerModel = maxQueueSize
+      config.onnxRuntime.libraryPath = onnxRuntimeLibrary ?? environment["OFFLOAD_ONNXRUNTIME_LIBRARY"]
+    }
+
+    let server = OffloadServer(configuration: configuration, logger: logger)
+    do {
+      try server.loadModels()
+    } catch {
+      logger.critical("cannot start: \(error)")
+      throw ExitCode(2)
+    }
+    FileHandle.standardError.write(Data((ModelLoadSummary.render(server.runtime.repositoryIndex()) + "\n").utf8))
+
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [.init(service: server)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      tasks.addTask {
+        let port = try await server.grpcPort()
+        logger.info(
+          "serving", metadata: ["grpc": "\(host):\(port)", "models_ready": "\(server.runtime.repositoryIndex(readyOnly: true).count)"])
+      }
+      try await tasks.waitForAll()
+    }
+    logger.info("stopped")
+  }
+}
