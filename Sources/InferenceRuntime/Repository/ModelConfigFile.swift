@@ -57,23 +57,46 @@ public enum ModelConfigFile {
     }
   }
 
-  /// Finds the first line at which a prefix of the text fails with something other than truncation:
-  /// the decoder reports no position, so parse growing prefixes (only on the error path).
+  /// Finds the line of a syntax error. The decoder reports no position, so (on the error path only)
+  /// parse growing prefixes of whole lines, each closed with the brackets still open; the first prefix
+  /// that fails holds the error in its last line.
   static func locate(error: TextFormatDecodingError, in text: String) -> (Int, Int) {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     var prefix = ""
+    var open: [Character] = []
     for (index, line) in lines.enumerated() {
       prefix += line + "\n"
+      track(line, open: &open)
+      var candidate = prefix
+      while let last = candidate.last, last.isWhitespace || last == "," || last == ";" { candidate.removeLast() }
+      candidate += " " + String(open.reversed().map { $0 == "{" ? "}" : $0 == "<" ? ">" : "]" })
       do {
-        _ = try Inference_ModelConfig(textFormatString: prefix)
-      } catch TextFormatDecodingError.truncated {
-        continue
+        _ = try Inference_ModelConfig(textFormatString: candidate)
       } catch {
         let column = (line.firstIndex { $0 != " " && $0 != "\t" }).map { line.distance(from: line.startIndex, to: $0) } ?? 0
         return (index + 1, column + 1)
       }
     }
     return (max(lines.count, 1), 1)
+  }
+
+  /// Updates the stack of open brackets with one line, skipping quoted strings and `#` comments.
+  private static func track(_ line: Substring, open: inout [Character]) {
+    var quote: Character?
+    var escaped = false
+    for character in line {
+      if let q = quote {
+        if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == q { quote = nil }
+        continue
+      }
+      switch character {
+      case "\"", "'": quote = character
+      case "#": return
+      case "{", "[", "<": open.append(character)
+      case "}", "]", ">": if !open.isEmpty { open.removeLast() }
+      default: break
+      }
+    }
   }
 
   static func explain(_ error: TextFormatDecodingError) -> String {

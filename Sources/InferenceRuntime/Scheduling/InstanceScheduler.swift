@@ -37,6 +37,16 @@ public final class InstanceScheduler: Sendable {
   /// Requests waiting now.
   public var queueDepth: Int { state.withLock { $0.machine.queueDepth } }
 
+  /// Whether every instance is in use.
+  public var isBusy: Bool { state.withLock { $0.machine.idleInstances == 0 } }
+
+  /// Like ``withInstance(_:)`` for an asynchronous body (test backends, remote engines).
+  public func withInstanceAsync<R>(_ body: (Int) async throws -> R) async throws -> R {
+    let instance = try await acquire()
+    defer { release(instance) }
+    return try await body(instance)
+  }
+
   /// Runs `body` with an instance index, waiting for one if all are busy.
   /// - Throws: ``InferenceError`` (unavailable) when the queue is full or the model is unloading;
   ///   `CancellationError` when the caller is cancelled while waiting; whatever `body` throws.

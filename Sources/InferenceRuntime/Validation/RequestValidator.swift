@@ -114,7 +114,11 @@ public struct RequestValidator: Sendable {
             + "\(tensor.datatype.rawValue) needs \(overflow ? "too many" : String(bytes)) bytes")
       }
     } else {
-      try BytesTensorCodec.validate(tensor.data, expectedCount: count, tensorName: name)
+      do {
+        try BytesTensorCodec.validate(tensor.data, expectedCount: count, tensorName: name)
+      } catch let error as InferenceError {
+        throw invalid(error.message)
+      }
     }
     return rows
   }
