@@ -1,0 +1,53 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InferenceServer
+import KServeGRPC
+import Logging
+import ServiceLifecycle
+
+/// Runs a real `OffloadServer` on 127.0.0.1 port 0 and hands a connected KServe client to `body`;
+/// shuts the server down gracefully afterwards.
+enum TestServer {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let exampleModels = root.appendingPathComponent("examples/models")
+
+  typealias KServeClient = Inference_GRPCInferenceService.Client<HTTP2ClientTransport.Posix>
+
+  static func with<R: Sendable>(
+    repositories: [URL] = [exampleModels],
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable (_ client: KServeClient, _ raw: GRPCClient<HTTP2ClientTransport.Posix>, _ port: Int, _ server: OffloadServer) async throws -> R
+  ) async throws -> R {
+    var logger = Logger(label: "e2e")
+    logger.logLevel = .warning
+    let configuration = ServerConfiguration.defaults(repositories: repositories) { config in
+      config.grpc.host = "127.0.0.1"
+      config.grpc.port = 0
+      configure(&config)
+    }
+    let server = OffloadServer(configuration: configuration, logger: logger)
+    try server.loadModels()
+    let group = ServiceGroup(services: [server], logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      do {
+        let port = try await server.grpcPort()
+        let result = try await withGRPCClient(
+          transport: try .http2NIOPosix(
+            target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext,
+            config: .defaults { $0.http2.maxFrameSize = 1 << 20 })
+        ) { client in
+          try await body(KServeClient(wrapping: client), client, port, server)
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return result
+      } catch {
+        await group.triggerGracefulShutdown()
+        throw error
+      }
+    }
+  }
+}

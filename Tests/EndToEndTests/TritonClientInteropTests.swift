@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// Runs the real Python Triton client (`tritonclient[grpc]` in the project's .venv, made by
+/// dev/python-env.sh) against a live server: Tests/Interop/test_tritonclient_grpc.py.
+@Suite(.serialized) struct TritonClientInteropTests {
+  static let python = TestServer.root.appendingPathComponent(".venv/bin/python")
+
+  @Test func tritonclientGRPCSuitePasses() async throws {
+    try #require(
+      FileManager.default.isExecutableFile(atPath: Self.python.path),
+      "no .venv: run dev/python-env.sh (dev/test.sh does) to install tritonclient and onnxruntime")
+    let (status, output) = try await TestServer.with { _, _, port, _ in
+      try await Self.run(
+        [Self.python.path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/Interop"],
+        environment: ["OFFLOAD_GRPC_URL": "127.0.0.1:\(port)"])
+    }
+    let tail = output.split(separator: "\n").suffix(40).joined(separator: "\n")
+    #expect(status == 0, "pytest exited \(status):\n\(tail)")
+    #expect(output.contains(" passed"), "\(tail)")
+    #expect(!output.contains(" failed"), "\(tail)")
+  }
+
+  /// Runs a process without blocking a cooperative thread; returns its status and combined output.
+  static func run(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: arguments[0])
+    process.arguments = Array(arguments.dropFirst())
+    process.currentDirectoryURL = TestServer.root
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString).log")
+    FileManager.default.createFile(atPath: output.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: output)
+    defer {
+      try? handle.close()
+      try? FileManager.default.removeItem(at: output)
+    }
+    process.standardOutput = handle
+    process.standardError = handle
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+      process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+      do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import InferenceBackendONNX
+import InferenceRuntime
+import KServeProtocol
+import Logging
+import Testing
+
+/// The bundled example models through the real ONNX Runtime (from the project's .venv).
+@Suite struct ONNXBackendTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let models = root.appendingPathComponent("examples/models")
+  static let logger = Logger(label: "test")
+
+  static func runtime(repositories: [URL] = [models], library: String? = nil) throws -> ModelRuntime {
+    let runtime = ModelRuntime(
+      configuration: RuntimeConfiguration(repositories: repositories),
+      backends: BackendRegistry([ONNXRuntimeBackend(libraryPath: library, logger: logger)]), logger: logger)
+    try runtime.loadAll()
+    return runtime
+  }
+
+  static let shared = Result { try runtime() }
+
+  @Test func libraryIsFoundAndPinned() throws {
+    let backend = ONNXRuntimeBackend(libraryPath: nil, logger: Self.logger)
+    #expect(try backend.runtimeVersion() == ONNXRuntimeLocator.pinnedVersion)
+  }
+
+  @Test func everyExampleModelLoads() throws {
+    let runtime = try Self.shared.get()
+    let index = runtime.repositoryIndex()
+    #expect(index.count >= 19)
+    for entry in index { #expect(entry.state == .ready, "\(entry.name): \(entry.reason)") }
+  }
+
+  static func bytes(for type: DataType, count: Int) -> Data {
+    if type == .bytes {
+      return BytesTensorCodec.encode((0..<count).map { i in i == 0 ? [] : Array("é\(i)\u{0}x".utf8) + [0xFF] })
+    }
+    let size = type.elementSize!
+    var data = Data(count: count * size)
+    for i in 0..<data.count { data[i] = UInt8(truncatingIfNeeded: i &* 37 &+ 11) }
+    if type == .bool { for i in 0..<data.count { data[i] = UInt8(i % 2) } }
+    return data
+  }
+
+  @Test(arguments: DataType.allCases)
+  func identityRoundTripIsExact(_ type: DataType) async throws {
+    let runtime = try Self.shared.get()
+    let name = "identity_" + type.rawValue.lowercased()
+    let input = Self.bytes(for: type, count: 6)
+    let response = try await runtime.infer(
+      InferenceRequest(
+        modelName: name, id: "id-\(name)",
+        inputs: [InferenceTensor(name: "INPUT0", datatype: type, shape: [2, 3], data: input)]))
+    let output = try #require(response.outputs.first)
+    #expect(response.id == "id-\(name)")
+    #expect(output.name == "OUTPUT0")
+    #expect(output.datatype == type)
+    #expect(output.shape == [2, 3])
+    #expect(output.data == input)
+  }
+
+  @Test func addSubComputesBothOutputsAndSubsets() async throws {
+    let runtime = try Self.shared.get()
+    let a = (0..<32).map { Float($0) * 0.5 }
+    let b = (0..<32).map { Float(100 - $0) }
+    func data(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
+    func floats(_ data: Data) -> [Float] { data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+    let inputs = [
+      InferenceTensor(name: "INPUT0", datatype: .fp32, shape: [2, 16], data: data(a)),
+      InferenceTensor(name: "INPUT1", datatype: .fp32, shape: [2, 16], data: data(b)),
+    ]
+    let both = try await runtime.infer(InferenceRequest(modelName: "add_sub", inputs: inputs))
+    #expect(floats(both.outputs[0].data) == zip(a, b).map { $0 + $1 })
+    #expect(floats(both.outputs[1].data) == zip(a, b).map { $0 - $1 })
+    let subset = try await runtime.infer(
+      InferenceRequest(modelName: "add_sub_partial", inputs: inputs, outputs: [RequestedOutput(name: "OUTPUT1")]))
+    #expect(subset.outputs.map(\.name) == ["OUTPUT1"])
+    #expect(floats(subset.outputs[0].data) == zip(a, b).map { $0 - $1 })
+  }
+
+  @Test(arguments: [1, 1024])
+  func ghostMLPGivesProbabilities(batch: Int) async throws {
+    let runtime = try Self.shared.get()
+    let features = (0..<(batch * 17)).map { Float(($0 % 23) - 11) / 7 }
+    let response = try await runtime.infer(
+      InferenceRequest(
+        modelName: "ghost_mlp",
+        inputs: [
+          InferenceTensor(
+            name: "features", datatype: .fp32, shape: [Int64(batch), 17], data: features.withUnsafeBytes { Data($0) })
+        ]))
+    let output = try #require(response.outputs.first)
+    #expect(output.shape == [Int64(batch), 1])
+    let probabilities = output.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    #expect(probabilities.count == batch)
+    #expect(probabilities.allSatisfy { $0 > 0 && $0 < 1 })
+  }
+
+  @Test func corruptModelFileIsReportedAndOthersServe() throws {
+    let repository = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-corrupt-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: repository) }
+    let broken = repository.appendingPathComponent("broken/1")
+    try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+    try Data("this is not an ONNX protobuf".utf8).write(to: broken.appendingPathComponent("model.onnx"))
+    try "platform: \"onnxruntime_onnx\"\n".write(
+      to: repository.appendingPathComponent("broken/config.pbtxt"), atomically: true, encoding: .utf8)
+    let good = repository.appendingPathComponent("add_sub")
+    try FileManager.default.copyItem(at: Self.models.appendingPathComponent("add_sub"), to: good)
+    let runtime = try Self.runtime(repositories: [repository])
+    let index = Dictionary(uniqueKeysWithValues: runtime.repositoryIndex().map { ($0.name, $0) })
+    #expect(index["broken"]?.state == .unavailable)
+    #expect(index["broken"]?.reason.contains("ONNX Runtime cannot load") == true)
+    #expect(index["add_sub"]?.state == .ready)
+  }
+
+  @Test func missingLibraryMarksModelsUnavailableWithTheFix() throws {
+    let runtime = try Self.runtime(library: "/nonexistent/libonnxruntime.so")
+    let entry = try #require(runtime.repositoryIndex().first)
+    #expect(entry.state == .unavailable)
+    #expect(entry.reason.contains("ONNX Runtime is not available"))
+    #expect(entry.reason.contains("/nonexistent/libonnxruntime.so"))
+  }
+
+  @Test func threadParametersAreValidated() throws {
+    let repository = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-params-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: repository) }
+    for (name, value) in [("good", "2"), ("bad", "lots")] {
+      let directory = repository.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: directory.appendingPathComponent("1"), withIntermediateDirectories: true)
+      try FileManager.default.copyItem(
+        at: Self.models.appendingPathComponent("add_sub/1/model.onnx"), to: directory.appendingPathComponent("1/model.onnx"))
+      try """
+        backend: "onnxruntime"
+        max_batch_size: 8
+        parameters { key: "intra_op_thread_count" value: { string_value: "\(value)" } }
+        """.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8)
+    }
+    let runtime = try Self.runtime(repositories: [repository])
+    let index = Dictionary(uniqueKeysWithValues: runtime.repositoryIndex().map { ($0.name, $0) })
+    #expect(index["good"]?.state == .ready)
+    #expect(index["bad"]?.reason.contains("intra_op_thread_count") == true)
+  }
+}
