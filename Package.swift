@@ -16,6 +16,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .executable(name: "offload", targets: ["OffloadCLI"]),
+    .executable(name: "offload-foundation-bench", targets: ["OffloadFoundationBench"]),
     .library(name: "KServeProtocol", targets: ["KServeProtocol"]),
     .library(name: "KServeGRPC", targets: ["KServeGRPC"]),
     .library(name: "InferenceRuntime", targets: ["InferenceRuntime"]),
@@ -27,6 +28,7 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -91,6 +93,7 @@ let package = Package(
         "TritonModelConfig",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
@@ -103,10 +106,11 @@ let package = Package(
         "InferenceRuntime",
         "InferenceBackendONNX",
         "InferenceServerGRPC",
-        "KServeGRPC",
         "KServeProtocol",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -122,6 +126,20 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // Benchmark (not a test): direct ONNX Runtime vs in-process runtime vs gRPC round trip.
+    .executableTarget(
+      name: "OffloadFoundationBench",
+      dependencies: [
+        "InferenceServer", "InferenceRuntime", "InferenceBackendONNX", "KServeGRPC", "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings

@@ -3,7 +3,7 @@ public import InferenceRuntime
 public import KServeProtocol
 
 /// One ONNX Runtime session. Inputs are handed to ORT as views of the request's buffers (no copy);
-/// each output is copied once out of ORT's buffer.
+/// each output is copied once out of ORT's buffer into the response `Data`.
 final class ONNXModelInstance: ModelInstance, Sendable {
   let session: ORTSession
 
@@ -38,12 +38,13 @@ final class ONNXModelInstance: ModelInstance, Sendable {
     let tensors = zip(produced, outputs).map { output, spec in
       InferenceTensor(
         name: spec.name, datatype: spec.datatype, shape: output.shape,
-        data: spec.datatype == .bytes ? BytesTensorCodec.encode(output.strings) : Data(output.bytes))
+        data: spec.datatype == .bytes ? BytesTensorCodec.encode(output.strings) : output.bytes)
     }
     return ExecutionResult(
       outputs: tensors,
       timings: ComputeTimings(
-        inputNanos: inputNanos, inferNanos: inferNanos, outputNanos: (ContinuousClock.now - collect).clampedNanoseconds))
+        inputNanos: inputNanos, inferNanos: inferNanos, outputNanos: (ContinuousClock.now - collect).clampedNanoseconds)
+    )
   }
 
   /// Calls `body` with raw views of every buffer, all valid for the duration of the call.

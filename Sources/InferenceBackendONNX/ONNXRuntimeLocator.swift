@@ -46,8 +46,10 @@ public enum ONNXRuntimeLocator {
 
   private static func libraries(inVenvUnder root: URL) -> [String] {
     let lib = root.appendingPathComponent(".venv/lib")
-    let pythons = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).filter { $0.hasPrefix("python") }
-      .sorted()
+    let pythons = ((try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []).filter {
+      $0.hasPrefix("python")
+    }
+    .sorted()
     return pythons.compactMap { python in
       let capi = lib.appendingPathComponent(python).appendingPathComponent("site-packages/onnxruntime/capi")
       let files = ((try? FileManager.default.contentsOfDirectory(atPath: capi.path)) ?? []).filter {

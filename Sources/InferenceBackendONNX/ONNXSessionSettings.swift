@@ -22,7 +22,8 @@ enum ONNXSessionSettings {
       guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
         throw InferenceError(
           .invalidArgument,
-          "model '\(config.name)': parameter '\(key)' is '\(text)'; expected an integer in \(range.lowerBound)...\(range.upperBound)")
+          "model '\(config.name)': parameter '\(key)' is '\(text)'; expected an integer in \(range.lowerBound)...\(range.upperBound)"
+        )
       }
       return value
     }
@@ -34,7 +35,8 @@ enum ONNXSessionSettings {
       case "1", "true", "yes": options.allowSpinning = true
       case "0", "false", "no": options.allowSpinning = false
       default:
-        throw InferenceError(.invalidArgument, "model '\(config.name)': parameter 'allow_spinning' is '\(text)'; use 0 or 1")
+        throw InferenceError(
+          .invalidArgument, "model '\(config.name)': parameter 'allow_spinning' is '\(text)'; use 0 or 1")
       }
     }
     if config.hasOptimization && config.optimization.hasGraph {

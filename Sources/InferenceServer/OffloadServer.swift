@@ -3,8 +3,8 @@ internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 internal import InferenceBackendONNX
 public import InferenceRuntime
-internal import KServeProtocol
 internal import InferenceServerGRPC
+internal import KServeProtocol
 public import Logging
 public import ServiceLifecycle
 
@@ -38,7 +38,15 @@ public final class OffloadServer: Service, Sendable {
     self.transport = HTTP2ServerTransport.Posix(
       address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
       transportSecurity: .plaintext,
-      config: .defaults { $0.rpc.maxRequestPayloadSize = configuration.grpc.maxTransportMessageBytes })
+      config: .defaults { transport in
+        let grpc = configuration.grpc
+        transport.rpc.maxRequestPayloadSize = grpc.maxTransportMessageBytes
+        transport.http2.targetWindowSize = grpc.targetWindowSize
+        transport.http2.maxFrameSize = grpc.maxFrameSize
+        transport.connection.flushCoalescing = grpc.flushCoalescingDelay.map {
+          .init(maxFlushDelay: $0, maxBytes: 64 << 10)
+        }
+      })
     let handler = GRPCInferenceServiceHandler(
       runtime: runtime,
       configuration: GRPCFrontEndConfiguration(serverVersion: Self.version, extensions: Self.extensions),

@@ -14,6 +14,14 @@ public struct ServerConfiguration: Sendable {
     /// ``RuntimeConfiguration/maxRequestBytes`` so that requests just above the server's own limit
     /// get a clear RESOURCE_EXHAUSTED rather than a reset.
     public var maxTransportMessageBytes: Int = 512 << 20
+    /// HTTP/2 flow-control window the server grants per stream and connection. Large, so a multi-MiB
+    /// request needs no WINDOW_UPDATE round trips on the way (grpc-swift's default is 64 KiB).
+    public var targetWindowSize: Int = 16 << 20
+    /// Largest HTTP/2 DATA frame the server accepts (grpc-swift's default is 16 KiB).
+    public var maxFrameSize: Int = 1 << 20
+    /// How long the transport may hold a write back to coalesce it with others; `nil` flushes at once.
+    /// Off by default: small HEP requests are latency-bound (grpc-swift's default is 100 µs).
+    public var flushCoalescingDelay: Duration? = nil
   }
 
   /// ONNX Runtime settings.

@@ -5,7 +5,9 @@ internal import KServeProtocol
 internal import Logging
 
 extension GRPCInferenceServiceHandler {
-  public func modelInfer(request: Inference_ModelInferRequest, context: ServerContext) async throws
+  public func modelInfer(
+    request: Inference_ModelInferRequest, context: ServerContext
+  ) async throws
     -> Inference_ModelInferResponse
   {
     try await runtime.infer(InferenceRequest(request)).proto

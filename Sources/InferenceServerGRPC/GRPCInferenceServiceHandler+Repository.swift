@@ -6,7 +6,9 @@ internal import SwiftProtobuf
 internal import TritonModelConfig
 
 extension GRPCInferenceServiceHandler {
-  public func modelStatistics(request: Inference_ModelStatisticsRequest, context: ServerContext) async throws
+  public func modelStatistics(
+    request: Inference_ModelStatisticsRequest, context: ServerContext
+  ) async throws
     -> Inference_ModelStatisticsResponse
   {
     var response = Inference_ModelStatisticsResponse()
@@ -14,7 +16,9 @@ extension GRPCInferenceServiceHandler {
     return response
   }
 
-  public func repositoryIndex(request: Inference_RepositoryIndexRequest, context: ServerContext) async throws
+  public func repositoryIndex(
+    request: Inference_RepositoryIndexRequest, context: ServerContext
+  ) async throws
     -> Inference_RepositoryIndexResponse
   {
     try checkRepositoryName(request.repositoryName)
@@ -30,7 +34,9 @@ extension GRPCInferenceServiceHandler {
     return response
   }
 
-  public func repositoryModelLoad(request: Inference_RepositoryModelLoadRequest, context: ServerContext) async throws
+  public func repositoryModelLoad(
+    request: Inference_RepositoryModelLoadRequest, context: ServerContext
+  ) async throws
     -> Inference_RepositoryModelLoadResponse
   {
     try checkRepositoryName(request.repositoryName)
@@ -52,14 +58,17 @@ extension GRPCInferenceServiceHandler {
             + "place the files in the model repository")
       default:
         throw InferenceError(
-          .invalidArgument, "load '\(request.modelName)': unknown parameter '\(key)'; supported: 'config' (JSON string)")
+          .invalidArgument, "load '\(request.modelName)': unknown parameter '\(key)'; supported: 'config' (JSON string)"
+        )
       }
     }
     try runtime.load(modelNamed: request.modelName, configOverride: override)
     return Inference_RepositoryModelLoadResponse()
   }
 
-  public func repositoryModelUnload(request: Inference_RepositoryModelUnloadRequest, context: ServerContext)
+  public func repositoryModelUnload(
+    request: Inference_RepositoryModelUnloadRequest, context: ServerContext
+  )
     async throws -> Inference_RepositoryModelUnloadResponse
   {
     try checkRepositoryName(request.repositoryName)

@@ -12,11 +12,15 @@ extension GRPCInferenceServiceHandler {
   static let cudaSharedMemory = InferenceError(
     .unimplemented, "CUDA shared memory is not available on this server (no GPU); send tensor data in the request")
 
-  public func systemSharedMemoryStatus(request: Inference_SystemSharedMemoryStatusRequest, context: ServerContext)
+  public func systemSharedMemoryStatus(
+    request: Inference_SystemSharedMemoryStatusRequest, context: ServerContext
+  )
     async throws -> Inference_SystemSharedMemoryStatusResponse
   { throw Self.systemSharedMemory }
 
-  public func systemSharedMemoryRegister(request: Inference_SystemSharedMemoryRegisterRequest, context: ServerContext)
+  public func systemSharedMemoryRegister(
+    request: Inference_SystemSharedMemoryRegisterRequest, context: ServerContext
+  )
     async throws -> Inference_SystemSharedMemoryRegisterResponse
   { throw Self.systemSharedMemory }
 
@@ -24,20 +28,28 @@ extension GRPCInferenceServiceHandler {
     request: Inference_SystemSharedMemoryUnregisterRequest, context: ServerContext
   ) async throws -> Inference_SystemSharedMemoryUnregisterResponse { throw Self.systemSharedMemory }
 
-  public func cudaSharedMemoryStatus(request: Inference_CudaSharedMemoryStatusRequest, context: ServerContext)
+  public func cudaSharedMemoryStatus(
+    request: Inference_CudaSharedMemoryStatusRequest, context: ServerContext
+  )
     async throws -> Inference_CudaSharedMemoryStatusResponse
   { throw Self.cudaSharedMemory }
 
-  public func cudaSharedMemoryRegister(request: Inference_CudaSharedMemoryRegisterRequest, context: ServerContext)
+  public func cudaSharedMemoryRegister(
+    request: Inference_CudaSharedMemoryRegisterRequest, context: ServerContext
+  )
     async throws -> Inference_CudaSharedMemoryRegisterResponse
   { throw Self.cudaSharedMemory }
 
-  public func cudaSharedMemoryUnregister(request: Inference_CudaSharedMemoryUnregisterRequest, context: ServerContext)
+  public func cudaSharedMemoryUnregister(
+    request: Inference_CudaSharedMemoryUnregisterRequest, context: ServerContext
+  )
     async throws -> Inference_CudaSharedMemoryUnregisterResponse
   { throw Self.cudaSharedMemory }
 
   /// Reports the trace settings (tracing is off); changing them is not implemented yet.
-  public func traceSetting(request: Inference_TraceSettingRequest, context: ServerContext) async throws
+  public func traceSetting(
+    request: Inference_TraceSettingRequest, context: ServerContext
+  ) async throws
     -> Inference_TraceSettingResponse
   {
     guard request.settings.isEmpty else {
@@ -58,7 +70,9 @@ extension GRPCInferenceServiceHandler {
   }
 
   /// Reports the log settings; changing them at run time is not implemented yet (use --log-level).
-  public func logSettings(request: Inference_LogSettingsRequest, context: ServerContext) async throws
+  public func logSettings(
+    request: Inference_LogSettingsRequest, context: ServerContext
+  ) async throws
     -> Inference_LogSettingsResponse
   {
     guard request.settings.isEmpty else {

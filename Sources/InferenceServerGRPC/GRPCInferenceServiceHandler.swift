@@ -22,7 +22,9 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
     self.logger = logger
   }
 
-  public func serverLive(request: Inference_ServerLiveRequest, context: ServerContext) async throws
+  public func serverLive(
+    request: Inference_ServerLiveRequest, context: ServerContext
+  ) async throws
     -> Inference_ServerLiveResponse
   {
     var response = Inference_ServerLiveResponse()
@@ -30,7 +32,9 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
     return response
   }
 
-  public func serverReady(request: Inference_ServerReadyRequest, context: ServerContext) async throws
+  public func serverReady(
+    request: Inference_ServerReadyRequest, context: ServerContext
+  ) async throws
     -> Inference_ServerReadyResponse
   {
     var response = Inference_ServerReadyResponse()
@@ -38,7 +42,9 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
     return response
   }
 
-  public func modelReady(request: Inference_ModelReadyRequest, context: ServerContext) async throws
+  public func modelReady(
+    request: Inference_ModelReadyRequest, context: ServerContext
+  ) async throws
     -> Inference_ModelReadyResponse
   {
     var response = Inference_ModelReadyResponse()
@@ -46,7 +52,9 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
     return response
   }
 
-  public func serverMetadata(request: Inference_ServerMetadataRequest, context: ServerContext) async throws
+  public func serverMetadata(
+    request: Inference_ServerMetadataRequest, context: ServerContext
+  ) async throws
     -> Inference_ServerMetadataResponse
   {
     var response = Inference_ServerMetadataResponse()
@@ -56,7 +64,9 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
     return response
   }
 
-  public func modelMetadata(request: Inference_ModelMetadataRequest, context: ServerContext) async throws
+  public func modelMetadata(
+    request: Inference_ModelMetadataRequest, context: ServerContext
+  ) async throws
     -> Inference_ModelMetadataResponse
   {
     let metadata = try runtime.metadata(name: request.name, version: request.version)
@@ -77,7 +87,9 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
     return t
   }
 
-  public func modelConfig(request: Inference_ModelConfigRequest, context: ServerContext) async throws
+  public func modelConfig(
+    request: Inference_ModelConfigRequest, context: ServerContext
+  ) async throws
     -> Inference_ModelConfigResponse
   {
     var response = Inference_ModelConfigResponse()

@@ -18,7 +18,9 @@ public struct HealthServiceHandler: Grpc_Health_V1_Health.SimpleServiceProtocol 
     self.watchInterval = watchInterval
   }
 
-  public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws
+  public func check(
+    request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext
+  ) async throws
     -> Grpc_Health_V1_HealthCheckResponse
   {
     guard Self.knownServices.contains(request.service) else {

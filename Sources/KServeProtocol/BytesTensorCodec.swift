@@ -65,7 +65,8 @@ public enum BytesTensorCodec {
   /// Joins elements into the raw `BYTES` layout.
   /// - Parameter elements: The elements.
   /// - Returns: The raw content.
-  public static func encode<C: Collection>(_ elements: C) -> Data where C.Element: Collection, C.Element.Element == UInt8 {
+  public static func encode<C: Collection>(_ elements: C) -> Data
+  where C.Element: Collection, C.Element.Element == UInt8 {
     var total = 0
     for element in elements { total += 4 + element.count }
     var data = Data(capacity: total)

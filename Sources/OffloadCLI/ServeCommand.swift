@@ -24,7 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("http-port"), help: "HTTP/REST port (reserved; the HTTP front end is not implemented yet).")
   var httpPort: Int = 8000
 
-  @Option(name: .customLong("metrics-port"), help: "Metrics port (reserved; the metrics endpoint is not implemented yet).")
+  @Option(
+    name: .customLong("metrics-port"), help: "Metrics port (reserved; the metrics endpoint is not implemented yet).")
   var metricsPort: Int = 8002
 
   @Option(
@@ -49,7 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
       throw ValidationError("give at least one --model-repository DIR (e.g. examples/models)")
     }
     guard Logger.Level(rawValue: logLevel) != nil else {
-      throw ValidationError("unknown --log-level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
+      throw ValidationError(
+        "unknown --log-level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
     }
     guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
     guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
@@ -58,7 +60,13 @@ struct ServeCommand: AsyncParsableCommand {
     }
   }
 
+  @Flag(
+    name: .customLong("swift-global-executor"),
+    help: "Run request handlers on Swift's global thread pool instead of SwiftNIO's event loops.")
+  var swiftGlobalExecutor = false
+
   func run() async throws {
+    if !swiftGlobalExecutor { ConcurrencyExecutor.useEventLoopsAsGlobalExecutor() }
     let level = Logger.Level(rawValue: logLevel) ?? .info
     let json = logFormat == "json"
     LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, json: json) }
@@ -91,14 +99,24 @@ struct ServeCommand: AsyncParsableCommand {
         services: [.init(service: server)],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-      tasks.addTask { try await group.run() }
-      tasks.addTask {
-        let port = try await server.grpcPort()
-        logger.info(
-          "serving", metadata: ["grpc": "\(host):\(port)", "models_ready": "\(server.runtime.repositoryIndex(readyOnly: true).count)"])
+    do {
+      try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        tasks.addTask {
+          let port = try await server.grpcPort()
+          let ready = server.runtime.repositoryIndex(readyOnly: true).count
+          logger.info("serving", metadata: ["grpc": "\(host):\(port)", "models_ready": "\(ready)"])
+        }
+        try await tasks.waitForAll()
       }
-      try await tasks.waitForAll()
+    } catch {
+      let detail = String(describing: error)
+      let hint =
+        detail.contains("Address already in use")
+        ? "port \(grpcPort) is in use by another process; stop it or choose another --grpc-port"
+        : "see the error above"
+      logger.critical("cannot serve gRPC on \(host):\(grpcPort): \(detail)", metadata: ["hint": "\(hint)"])
+      throw ExitCode(1)
     }
     logger.info("stopped")
   }

@@ -25,7 +25,9 @@ struct StructuredLogHandler: LogHandler {
     let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     var line: String
     if json {
-      var object: [String: String] = ["time": time, "level": event.level.rawValue, "label": label, "message": "\(event.message)"]
+      var object: [String: String] = [
+        "time": time, "level": event.level.rawValue, "label": label, "message": "\(event.message)",
+      ]
       for (key, value) in merged { object[key] = "\(value)" }
       let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
       line = String(decoding: data, as: UTF8.self)

@@ -19,7 +19,9 @@ import Testing
   }
 
   static let cases: [Case] = [
-    Case(description: "unknown model", code: .notFound, fragment: "did you mean 'add_sub'") { $0.modelName = "add_sbu" },
+    Case(description: "unknown model", code: .notFound, fragment: "did you mean 'add_sub'") {
+      $0.modelName = "add_sbu"
+    },
     Case(description: "unknown version", code: .notFound, fragment: "available versions: 1") { $0.modelVersion = "3" },
     Case(description: "model not ready", code: .unavailable, fragment: "no ready version") { $0.modelName = "broken" },
     Case(description: "missing input", code: .invalidArgument, fragment: "missing input 'INPUT1'") { r in
@@ -143,7 +145,8 @@ import Testing
       request.modelName = "QQQQQQQ"
       var bytes: [UInt8] = try request.serializedBytes()
       let marker = Array("QQQQQQQ".utf8)
-      let start = try #require((0...(bytes.count - marker.count)).first { Array(bytes[$0..<($0 + marker.count)]) == marker })
+      let start = try #require(
+        (0...(bytes.count - marker.count)).first { Array(bytes[$0..<($0 + marker.count)]) == marker })
       bytes.replaceSubrange(start..<(start + 3), with: [0xFF, 0xFE, 0xC0])
       await #expect {
         try await raw.unary(
@@ -154,7 +157,8 @@ import Testing
           options: .defaults
         ) { try $0.message }
       } throws: { error in
-        (error as? RPCError)?.code == .invalidArgument && (error as? RPCError)?.message.contains("not valid UTF-8") == true
+        (error as? RPCError)?.code == .invalidArgument
+          && (error as? RPCError)?.message.contains("not valid UTF-8") == true
       }
       _ = try await kserve.modelInfer(Requests.addSub())
     }

@@ -96,7 +96,8 @@ import TritonModelConfig
       #expect(stats.executionCount == 3)
       #expect(stats.inferenceStats.success.count == 3)
       #expect(stats.batchStats.map(\.batchSize) == [1, 4])
-      let parts = stats.inferenceStats.queue.ns + stats.inferenceStats.computeInput.ns
+      let parts =
+        stats.inferenceStats.queue.ns + stats.inferenceStats.computeInput.ns
         + stats.inferenceStats.computeInfer.ns + stats.inferenceStats.computeOutput.ns
       #expect(parts <= stats.inferenceStats.success.ns)
       #expect(stats.inferenceStats.computeInfer.ns > 0)

@@ -3,7 +3,9 @@ import KServeGRPC
 
 /// Small builders for wire requests used across the end-to-end tests.
 enum Requests {
-  static func tensor(_ name: String, _ datatype: String, _ shape: [Int64]) -> Inference_ModelInferRequest.InferInputTensor {
+  static func tensor(
+    _ name: String, _ datatype: String, _ shape: [Int64]
+  ) -> Inference_ModelInferRequest.InferInputTensor {
     var t = Inference_ModelInferRequest.InferInputTensor()
     t.name = name
     t.datatype = datatype

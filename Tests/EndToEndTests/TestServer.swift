@@ -18,10 +18,13 @@ enum TestServer {
   static func with<R: Sendable>(
     repositories: [URL] = [exampleModels],
     configure: (inout ServerConfiguration) -> Void = { _ in },
-    _ body: @Sendable (_ client: KServeClient, _ raw: GRPCClient<HTTP2ClientTransport.Posix>, _ port: Int, _ server: OffloadServer) async throws -> R
+    _ body:
+      @Sendable (
+        _ client: KServeClient, _ raw: GRPCClient<HTTP2ClientTransport.Posix>, _ port: Int, _ server: OffloadServer
+      ) async throws -> R
   ) async throws -> R {
     var logger = Logger(label: "e2e")
-    logger.logLevel = .warning
+    logger.logLevel = .critical
     let configuration = ServerConfiguration.defaults(repositories: repositories) { config in
       config.grpc.host = "127.0.0.1"
       config.grpc.port = 0

@@ -10,7 +10,11 @@ import Testing
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
   static let models = root.appendingPathComponent("examples/models")
-  static let logger = Logger(label: "test")
+  static let logger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+  }()
 
   static func runtime(repositories: [URL] = [models], library: String? = nil) throws -> ModelRuntime {
     let runtime = ModelRuntime(
@@ -129,14 +133,16 @@ import Testing
     defer { try? FileManager.default.removeItem(at: repository) }
     for (name, value) in [("good", "2"), ("bad", "lots")] {
       let directory = repository.appendingPathComponent(name)
-      try FileManager.default.createDirectory(at: directory.appendingPathComponent("1"), withIntermediateDirectories: true)
+      try FileManager.default.createDirectory(
+        at: directory.appendingPathComponent("1"), withIntermediateDirectories: true)
       try FileManager.default.copyItem(
-        at: Self.models.appendingPathComponent("add_sub/1/model.onnx"), to: directory.appendingPathComponent("1/model.onnx"))
+        at: Self.models.appendingPathComponent("add_sub/1/model.onnx"),
+        to: directory.appendingPathComponent("1/model.onnx"))
       try """
-        backend: "onnxruntime"
-        max_batch_size: 8
-        parameters { key: "intra_op_thread_count" value: { string_value: "\(value)" } }
-        """.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8)
+      backend: "onnxruntime"
+      max_batch_size: 8
+      parameters { key: "intra_op_thread_count" value: { string_value: "\(value)" } }
+      """.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8)
     }
     let runtime = try Self.runtime(repositories: [repository])
     let index = Dictionary(uniqueKeysWithValues: runtime.repositoryIndex().map { ($0.name, $0) })

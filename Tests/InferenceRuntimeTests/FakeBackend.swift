@@ -18,7 +18,9 @@ final class FakeBackend: InferenceBackend, Sendable {
 
   func signature(of modelFile: URL) throws -> ModelSignature {
     let text = (try? String(contentsOf: modelFile, encoding: .utf8)) ?? ""
-    if text.contains("corrupt") { throw InferenceError(.invalidArgument, "corrupt model file \(modelFile.lastPathComponent)") }
+    if text.contains("corrupt") {
+      throw InferenceError(.invalidArgument, "corrupt model file \(modelFile.lastPathComponent)")
+    }
     return declared
   }
 
@@ -52,7 +54,9 @@ struct TemporaryRepository {
   func addModel(_ name: String, config: String?, versions: [Int64: String] = [1: "ok"]) throws {
     let directory = root.appendingPathComponent(name)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    if let config { try config.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8) }
+    if let config {
+      try config.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8)
+    }
     for (version, content) in versions {
       let versionDirectory = directory.appendingPathComponent(String(version))
       try FileManager.default.createDirectory(at: versionDirectory, withIntermediateDirectories: true)

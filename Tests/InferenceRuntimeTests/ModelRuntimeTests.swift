@@ -7,7 +7,11 @@ import Testing
 import TritonModelConfig
 
 @Suite struct ModelRuntimeTests {
-  static let logger = Logger(label: "test")
+  static let logger: Logger = {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    return logger
+  }()
 
   static func runtime(_ repository: TemporaryRepository, backend: FakeBackend = FakeBackend(.pair)) -> ModelRuntime {
     ModelRuntime(
@@ -15,7 +19,9 @@ import TritonModelConfig
       backends: BackendRegistry([backend]), logger: logger)
   }
 
-  static func pairRequest(model: String = "pair", version: String = "", rows: Int64 = 1, id: String = "r1")
+  static func pairRequest(
+    model: String = "pair", version: String = "", rows: Int64 = 1, id: String = "r1"
+  )
     -> InferenceRequest
   {
     let data = Data((0..<Int(rows) * 16).map { UInt8(truncatingIfNeeded: $0) })
@@ -89,10 +95,12 @@ import TritonModelConfig
     let runtime = Self.runtime(repository)
     try runtime.loadAll()
     func expectError(_ request: InferenceRequest, _ code: InferenceError.Code, _ fragment: String) async {
-      await #expect(performing: { _ = try await runtime.infer(request) }, throws: { error in
-        guard let error = error as? InferenceError else { return false }
-        return error.code == code && error.message.contains(fragment)
-      })
+      await #expect(
+        performing: { _ = try await runtime.infer(request) },
+        throws: { error in
+          guard let error = error as? InferenceError else { return false }
+          return error.code == code && error.message.contains(fragment)
+        })
     }
     await expectError(Self.pairRequest(model: "piar"), .notFound, "did you mean 'pair'")
     await expectError(Self.pairRequest(version: "7"), .notFound, "available versions: 1")
@@ -120,8 +128,9 @@ import TritonModelConfig
     #expect(stats.computeInfer.nanoseconds == 6)
     #expect(stats.batchStatistics.map(\.batchSize) == [1, 3])
     #expect(stats.batchStatistics.last?.computeInfer.count == 2)
-    #expect(stats.queue.nanoseconds + stats.computeInput.nanoseconds + stats.computeInfer.nanoseconds
-      + stats.computeOutput.nanoseconds <= stats.success.nanoseconds + 6 * 3)
+    #expect(
+      stats.queue.nanoseconds + stats.computeInput.nanoseconds + stats.computeInfer.nanoseconds
+        + stats.computeOutput.nanoseconds <= stats.success.nanoseconds + 6 * 3)
     #expect(stats.lastInferenceMillis > 0)
   }
 
@@ -146,9 +155,10 @@ import TritonModelConfig
   @Test func configOverrideReplacesTheFile() throws {
     let repository = try TemporaryRepository()
     defer { repository.remove() }
-    try repository.addModel("pair", config: "max_batch_size: 2\n")
+    try repository.addModel("pair", config: "max_batch_size: [\n")
     let runtime = Self.runtime(repository)
     try runtime.loadAll()
+    #expect(!runtime.isModelReady(name: "pair", version: ""))
     var override = Inference_ModelConfig()
     override.maxBatchSize = 32
     try runtime.load(modelNamed: "pair", configOverride: override)
@@ -178,8 +188,10 @@ import TritonModelConfig
     let runtime = ModelRuntime(
       configuration: RuntimeConfiguration(repositories: [URL(fileURLWithPath: "/nonexistent/repo")]),
       backends: BackendRegistry([]), logger: Self.logger)
-    #expect(performing: { try runtime.loadAll() }, throws: { error in
-      (error as? InferenceError)?.message.contains("--model-repository") == true
-    })
+    #expect(
+      performing: { try runtime.loadAll() },
+      throws: { error in
+        (error as? InferenceError)?.message.contains("--model-repository") == true
+      })
   }
 }

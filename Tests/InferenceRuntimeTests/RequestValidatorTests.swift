@@ -51,25 +51,48 @@ import TritonModelConfig
 
   @Test(arguments: [
     ("missing input", request([a()]), "missing input 'B'"),
-    ("unknown input", request([a(), b(), InferenceTensor(name: "C", datatype: .fp32, shape: [2, 4], data: Data())]), "unknown input 'C'"),
-    ("empty name", request([a(), b(), InferenceTensor(name: "", datatype: .fp32, shape: [1], data: Data())]), "empty name"),
+    (
+      "unknown input", request([a(), b(), InferenceTensor(name: "C", datatype: .fp32, shape: [2, 4], data: Data())]),
+      "unknown input 'C'"
+    ),
+    (
+      "empty name", request([a(), b(), InferenceTensor(name: "", datatype: .fp32, shape: [1], data: Data())]),
+      "empty name"
+    ),
     ("duplicate", request([a(), a(), b()]), "given twice"),
-    ("wrong datatype", request([InferenceTensor(name: "A", datatype: .fp64, shape: [2, 4], data: Data(count: 64)), b()]), "expects FP32"),
-    ("wrong shape", request([InferenceTensor(name: "A", datatype: .fp32, shape: [2, 5], data: Data(count: 40)), b()]), "expects [batch,4]"),
+    (
+      "wrong datatype",
+      request([InferenceTensor(name: "A", datatype: .fp64, shape: [2, 4], data: Data(count: 64)), b()]), "expects FP32"
+    ),
+    (
+      "wrong shape",
+      request([InferenceTensor(name: "A", datatype: .fp32, shape: [2, 5], data: Data(count: 40)), b()]),
+      "expects [batch,4]"
+    ),
     ("byte count", request([a(bytes: 31), b()]), "has 31 bytes of data"),
     ("batch too big", request([a(rows: 9), b(rows: 9)]), "outside 1...8"),
     ("batch zero", request([a(rows: 0), b(rows: 0)]), "outside 1...8"),
     ("batch mismatch", request([a(rows: 2), b(rows: 3)]), "share the first dimension"),
     ("unknown output", request([a(), b()], outputs: ["Z"]), "unknown requested output 'Z'"),
     ("duplicate output", request([a(), b()], outputs: ["Y", "Y"]), "requested twice"),
-    ("bytes count", request([a(), InferenceTensor(name: "B", datatype: .bytes, shape: [2, 1], data: BytesTensorCodec.encode([[1]]))]), "holds 1 element(s)"),
-    ("negative dim", request([a(), InferenceTensor(name: "B", datatype: .bytes, shape: [2, -1], data: Data())]), "expects [batch,-1]"),
+    (
+      "bytes count",
+      request([a(), InferenceTensor(name: "B", datatype: .bytes, shape: [2, 1], data: BytesTensorCodec.encode([[1]]))]),
+      "holds 1 element(s)"
+    ),
+    (
+      "negative dim", request([a(), InferenceTensor(name: "B", datatype: .bytes, shape: [2, -1], data: Data())]),
+      "expects [batch,-1]"
+    ),
   ])
   func badRequestsAreRejectedWithTheirCause(_ label: String, _ request: InferenceRequest, _ fragment: String) {
-    #expect(performing: { _ = try Self.validator.validate(request) }, throws: { error in
-      guard let error = error as? InferenceError else { return false }
-      return error.code == .invalidArgument && error.message.contains(fragment) && error.message.hasPrefix("model 'm' version 1")
-    })
+    #expect(
+      performing: { _ = try Self.validator.validate(request) },
+      throws: { error in
+        guard let error = error as? InferenceError else { return false }
+        return error.code == .invalidArgument && error.message.contains(fragment)
+          && error.message.hasPrefix("model 'm' version 1")
+      })
   }
 
   @Test func nonBatchingModelTakesTheShapeAsIs() throws {

@@ -27,6 +27,8 @@ import Testing
   }
 
   @Test func truncatedPrefixIsRejected() {
-    #expect(throws: InferenceError.self) { try BytesTensorCodec.validate(Data([1, 0]), expectedCount: 1, tensorName: "t") }
+    #expect(throws: InferenceError.self) {
+      try BytesTensorCodec.validate(Data([1, 0]), expectedCount: 1, tensorName: "t")
+    }
   }
 }

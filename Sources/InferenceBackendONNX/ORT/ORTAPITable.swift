@@ -19,44 +19,51 @@ typealias ORTGetErrorMessageFn = @convention(c) (OpaquePointer?) -> UnsafePointe
 /// Every `Release*` function: `void f(Ort* input)`, accepting NULL.
 typealias ORTReleaseFn = @convention(c) (OpaquePointer?) -> Void
 
-typealias ORTCreateEnvFn = @convention(c) (
-  Int32, UnsafePointer<CChar>?, UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
-typealias ORTCreateSessionFn = @convention(c) (
-  OpaquePointer?, UnsafePointer<CChar>?, OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
-typealias ORTRunFn = @convention(c) (
-  OpaquePointer?,  // session
-  OpaquePointer?,  // run options (nullable)
-  UnsafePointer<UnsafePointer<CChar>?>?,  // input names
-  UnsafePointer<OpaquePointer?>?,  // input values
-  Int,  // input count
-  UnsafePointer<UnsafePointer<CChar>?>?,  // output names
-  Int,  // output count
-  UnsafeMutablePointer<OpaquePointer?>?  // output values (in: nil = let ORT allocate)
-) -> ORTStatusPointer
+typealias ORTCreateEnvFn =
+  @convention(c) (
+    Int32, UnsafePointer<CChar>?, UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
+typealias ORTCreateSessionFn =
+  @convention(c) (
+    OpaquePointer?, UnsafePointer<CChar>?, OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
+typealias ORTRunFn =
+  @convention(c) (
+    OpaquePointer?,  // session
+    OpaquePointer?,  // run options (nullable)
+    UnsafePointer<UnsafePointer<CChar>?>?,  // input names
+    UnsafePointer<OpaquePointer?>?,  // input values
+    Int,  // input count
+    UnsafePointer<UnsafePointer<CChar>?>?,  // output names
+    Int,  // output count
+    UnsafeMutablePointer<OpaquePointer?>?  // output values (in: nil = let ORT allocate)
+  ) -> ORTStatusPointer
 
 typealias ORTCreateSessionOptionsFn = @convention(c) (UnsafeMutablePointer<OpaquePointer?>?) -> ORTStatusPointer
 /// `f(OrtSessionOptions*, int or enum)`: thread counts, execution mode, optimization level.
 typealias ORTSessionOptionsIntFn = @convention(c) (OpaquePointer?, Int32) -> ORTStatusPointer
-typealias ORTAddSessionConfigEntryFn = @convention(c) (
-  OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
-) -> ORTStatusPointer
+typealias ORTAddSessionConfigEntryFn =
+  @convention(c) (
+    OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
+  ) -> ORTStatusPointer
 
 /// `f(const OrtSession*, size_t* out)`: input/output counts.
 typealias ORTSessionCountFn = @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int>?) -> ORTStatusPointer
 /// `f(const OrtSession*, size_t index, OrtAllocator*, char** out)`: input/output names.
-typealias ORTSessionNameFn = @convention(c) (
-  OpaquePointer?, Int, OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-) -> ORTStatusPointer
+typealias ORTSessionNameFn =
+  @convention(c) (
+    OpaquePointer?, Int, OpaquePointer?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+  ) -> ORTStatusPointer
 /// `f(const OrtSession*, size_t index, OrtTypeInfo** out)`: input/output type info.
-typealias ORTSessionTypeInfoFn = @convention(c) (
-  OpaquePointer?, Int, UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
+typealias ORTSessionTypeInfoFn =
+  @convention(c) (
+    OpaquePointer?, Int, UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
 
-typealias ORTGetAllocatorWithDefaultOptionsFn = @convention(c) (
-  UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
+typealias ORTGetAllocatorWithDefaultOptionsFn =
+  @convention(c) (
+    UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
 typealias ORTAllocatorFreeFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> ORTStatusPointer
 
 /// `f(const OrtTypeInfo*, enum ONNXType* out)` and `f(const OrtValue*, enum ONNXType* out)`;
@@ -68,34 +75,40 @@ typealias ORTSizeOutFn = @convention(c) (OpaquePointer?, UnsafeMutablePointer<In
 typealias ORTHandleOutFn = @convention(c) (OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?) -> ORTStatusPointer
 typealias ORTGetDimensionsFn = @convention(c) (OpaquePointer?, UnsafeMutablePointer<Int64>?, Int) -> ORTStatusPointer
 
-typealias ORTCreateCpuMemoryInfoFn = @convention(c) (
-  Int32, Int32, UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
-typealias ORTCreateTensorWithDataFn = @convention(c) (
-  OpaquePointer?,  // const OrtMemoryInfo*
-  UnsafeMutableRawPointer?,  // p_data
-  Int,  // p_data_len in bytes
-  UnsafePointer<Int64>?,  // shape
-  Int,  // shape_len
-  Int32,  // ONNXTensorElementDataType
-  UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
-typealias ORTCreateTensorFn = @convention(c) (
-  OpaquePointer?,  // OrtAllocator*
-  UnsafePointer<Int64>?,  // shape
-  Int,  // shape_len
-  Int32,  // ONNXTensorElementDataType
-  UnsafeMutablePointer<OpaquePointer?>?
-) -> ORTStatusPointer
-typealias ORTGetTensorMutableDataFn = @convention(c) (
-  OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-) -> ORTStatusPointer
-typealias ORTGetResizedStringTensorElementBufferFn = @convention(c) (
-  OpaquePointer?, Int, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-) -> ORTStatusPointer
-typealias ORTGetStringTensorContentFn = @convention(c) (
-  OpaquePointer?, UnsafeMutableRawPointer?, Int, UnsafeMutablePointer<Int>?, Int
-) -> ORTStatusPointer
+typealias ORTCreateCpuMemoryInfoFn =
+  @convention(c) (
+    Int32, Int32, UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
+typealias ORTCreateTensorWithDataFn =
+  @convention(c) (
+    OpaquePointer?,  // const OrtMemoryInfo*
+    UnsafeMutableRawPointer?,  // p_data
+    Int,  // p_data_len in bytes
+    UnsafePointer<Int64>?,  // shape
+    Int,  // shape_len
+    Int32,  // ONNXTensorElementDataType
+    UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
+typealias ORTCreateTensorFn =
+  @convention(c) (
+    OpaquePointer?,  // OrtAllocator*
+    UnsafePointer<Int64>?,  // shape
+    Int,  // shape_len
+    Int32,  // ONNXTensorElementDataType
+    UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
+typealias ORTGetTensorMutableDataFn =
+  @convention(c) (
+    OpaquePointer?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+  ) -> ORTStatusPointer
+typealias ORTGetResizedStringTensorElementBufferFn =
+  @convention(c) (
+    OpaquePointer?, Int, Int, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+  ) -> ORTStatusPointer
+typealias ORTGetStringTensorContentFn =
+  @convention(c) (
+    OpaquePointer?, UnsafeMutableRawPointer?, Int, UnsafeMutablePointer<Int>?, Int
+  ) -> ORTStatusPointer
 
 // MARK: - Table
 

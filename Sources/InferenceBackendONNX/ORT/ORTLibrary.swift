@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 /// `const OrtApiBase* OrtGetApiBase(void)`, the library's one exported entry point.
@@ -33,7 +33,9 @@ final class ORTLibrary: @unchecked Sendable {
   /// A CPU `OrtMemoryInfo` describing caller-owned input buffers; released in `deinit`.
   let cpuMemoryInfo: OpaquePointer
 
-  private init(path: String, version: String, api: ORTAPITable, defaultAllocator: OpaquePointer, cpuMemoryInfo: OpaquePointer) {
+  private init(
+    path: String, version: String, api: ORTAPITable, defaultAllocator: OpaquePointer, cpuMemoryInfo: OpaquePointer
+  ) {
     self.path = path
     self.version = version
     self.api = api
@@ -59,7 +61,8 @@ final class ORTLibrary: @unchecked Sendable {
     // From here on every failure unloads the library again: nothing of ONNX Runtime's is in use yet.
     do {
       guard let symbol = dlsym(handle, "OrtGetApiBase") else {
-        throw ORTError.binding("'\(path)' is not an ONNX Runtime library: it has no OrtGetApiBase symbol. " + installHint)
+        throw ORTError.binding(
+          "'\(path)' is not an ONNX Runtime library: it has no OrtGetApiBase symbol. " + installHint)
       }
       let getApiBase = unsafeBitCast(symbol, to: ORTGetApiBaseFn.self)
       guard let base = getApiBase() else {

@@ -1,3 +1,5 @@
+internal import Foundation
+
 /// One output tensor of ``ORTSession/run(inputs:outputNames:)``, copied out of ONNX Runtime's memory.
 struct ORTOutput: Sendable {
   /// The model output name.
@@ -7,12 +9,12 @@ struct ORTOutput: Sendable {
   /// Concrete dimensions.
   let shape: [Int64]
   /// Raw little-endian element bytes (element count × element size; bool is one byte per element,
-  /// float16/bfloat16 two). Empty for string tensors and zero-element tensors.
-  let bytes: [UInt8]
+  /// float16/bfloat16 two), copied once out of ORT's buffer. Empty for string tensors and zero-element tensors.
+  let bytes: Data
   /// One byte string per element for string tensors (may contain NUL bytes); empty otherwise.
   let strings: [[UInt8]]
 
-  init(name: String, elementType: ORTElementType, shape: [Int64], bytes: [UInt8], strings: [[UInt8]]) {
+  init(name: String, elementType: ORTElementType, shape: [Int64], bytes: Data, strings: [[UInt8]]) {
     self.name = name
     self.elementType = elementType
     self.shape = shape

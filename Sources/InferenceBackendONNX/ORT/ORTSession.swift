@@ -1,7 +1,9 @@
+internal import Foundation
+
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 /// An `OrtSession`: one loaded model, ready to run.
@@ -128,7 +130,9 @@ final class ORTSession: @unchecked Sendable {
             shape, rank, input.elementType.rawValue, &created),
           "input '\(input.name)': CreateTensorWithDataAsOrtValue")
       }
-      guard let created else { throw ORTError.binding("input '\(input.name)': CreateTensorWithDataAsOrtValue returned NULL") }
+      guard let created else {
+        throw ORTError.binding("input '\(input.name)': CreateTensorWithDataAsOrtValue returned NULL")
+      }
       return created
 
     case .strings(let strings):
@@ -146,7 +150,9 @@ final class ORTSession: @unchecked Sendable {
             library.defaultAllocator, shape, rank, ORTElementType.string.rawValue, &created),
           "input '\(input.name)': CreateTensorAsOrtValue")
       }
-      guard let value = created else { throw ORTError.binding("input '\(input.name)': CreateTensorAsOrtValue returned NULL") }
+      guard let value = created else {
+        throw ORTError.binding("input '\(input.name)': CreateTensorAsOrtValue returned NULL")
+      }
       do {
         for (index, bytes) in strings.enumerated() {
           var element: UnsafeMutablePointer<CChar>?
@@ -179,7 +185,8 @@ final class ORTSession: @unchecked Sendable {
     try api.check(api.getValueType(value, &onnxType), "output '\(name)': GetValueType")
     guard onnxType == 1 else {
       throw ORTError.binding(
-        "output '\(name)' is a \(ORTTensorInfo.onnxTypeName(onnxType)), not a tensor; only tensor outputs are supported")
+        "output '\(name)' is a \(ORTTensorInfo.onnxTypeName(onnxType)), not a tensor; only tensor outputs are supported"
+      )
     }
 
     var infoHandle: OpaquePointer?
@@ -195,7 +202,7 @@ final class ORTSession: @unchecked Sendable {
 
     if elementType == .string {
       let strings = try count == 0 ? [] : copyStrings(name: name, value: value, count: count)
-      return ORTOutput(name: name, elementType: elementType, shape: shape, bytes: [], strings: strings)
+      return ORTOutput(name: name, elementType: elementType, shape: shape, bytes: Data(), strings: strings)
     }
 
     let size = elementType.byteSize!  // non-nil for every known type except string and undefined
@@ -203,12 +210,12 @@ final class ORTSession: @unchecked Sendable {
     guard !overflow else { throw ORTError.binding("output '\(name)': shape \(shape) is too large") }
     guard byteCount > 0 else {
       // Zero elements: ONNX Runtime may have no buffer at all.
-      return ORTOutput(name: name, elementType: elementType, shape: shape, bytes: [], strings: [])
+      return ORTOutput(name: name, elementType: elementType, shape: shape, bytes: Data(), strings: [])
     }
     var data: UnsafeMutableRawPointer?
     try api.check(api.getTensorMutableData(value, &data), "output '\(name)': GetTensorMutableData")
     guard let data else { throw ORTError.binding("output '\(name)': GetTensorMutableData returned NULL") }
-    let bytes = [UInt8](UnsafeRawBufferPointer(start: data, count: byteCount))
+    let bytes = Data(bytes: data, count: byteCount)
     return ORTOutput(name: name, elementType: elementType, shape: shape, bytes: bytes, strings: [])
   }
 

@@ -46,8 +46,9 @@ public struct ModelConfigCompleter: Sendable {
         .invalidArgument,
         "config.pbtxt of model '\(name)' names it '\(config.name)'; the name must match the directory name")
     }
-    guard let latest = VersionPolicy.select(config.hasVersionPolicy ? config.versionPolicy : nil, available: versions)
-      .load.last ?? versions.last
+    guard
+      let latest = VersionPolicy.select(config.hasVersionPolicy ? config.versionPolicy : nil, available: versions)
+        .load.last ?? versions.last
     else {
       throw InferenceError(
         .notFound,
@@ -80,7 +81,8 @@ public struct ModelConfigCompleter: Sendable {
       guard let backend = backends.backend(named: config.backend) else {
         throw InferenceError(
           .invalidArgument,
-          "model '\(config.name)' asks for backend '\(config.backend)', which this server does not have; available: \(available)")
+          "model '\(config.name)' asks for backend '\(config.backend)', which this server does not have; available: \(available)"
+        )
       }
       if config.platform.isEmpty, let platform = backend.platforms.first { config.platform = platform }
       return backend
@@ -90,7 +92,8 @@ public struct ModelConfigCompleter: Sendable {
         let platforms = backends.all.flatMap(\.platforms).joined(separator: ", ")
         throw InferenceError(
           .invalidArgument,
-          "model '\(config.name)' asks for platform '\(config.platform)', which this server does not serve; supported platforms: \(platforms)")
+          "model '\(config.name)' asks for platform '\(config.platform)', which this server does not serve; supported platforms: \(platforms)"
+        )
       }
       config.backend = backend.name
       return backend
@@ -108,14 +111,16 @@ public struct ModelConfigCompleter: Sendable {
     }
     throw InferenceError(
       .invalidArgument,
-      "model '\(config.name)': cannot tell which backend serves it; set backend: \"onnxruntime\" in config.pbtxt (available: \(available))")
+      "model '\(config.name)': cannot tell which backend serves it; set backend: \"onnxruntime\" in config.pbtxt (available: \(available))"
+    )
   }
 
   private func completeBatching(
     _ config: inout Inference_ModelConfig, signature: ModelSignature, contents: ModelConfigFile.Contents
   ) throws {
     guard config.maxBatchSize >= 0 else {
-      throw InferenceError(.invalidArgument, "model '\(config.name)': max_batch_size must be >= 0, got \(config.maxBatchSize)")
+      throw InferenceError(
+        .invalidArgument, "model '\(config.name)': max_batch_size must be >= 0, got \(config.maxBatchSize)")
     }
     if !contents.setsMaxBatchSize && config.maxBatchSize == 0 {
       let all = signature.inputs + signature.outputs
@@ -170,8 +175,10 @@ public struct ModelConfigCompleter: Sendable {
       }
       result.append(entry)
     }
-    return configured.isEmpty ? result : configured.map { c in result.first { $0.name == c.name }! }
-      + result.filter { r in !configured.contains { $0.name == r.name } }
+    return configured.isEmpty
+      ? result
+      : configured.map { c in result.first { $0.name == c.name }! }
+        + result.filter { r in !configured.contains { $0.name == r.name } }
   }
 
   static func compatible(_ config: [Int64], _ model: [Int64]) -> Bool {

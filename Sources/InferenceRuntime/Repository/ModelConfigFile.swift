@@ -73,7 +73,8 @@ public enum ModelConfigFile {
       do {
         _ = try Inference_ModelConfig(textFormatString: candidate)
       } catch {
-        let column = (line.firstIndex { $0 != " " && $0 != "\t" }).map { line.distance(from: line.startIndex, to: $0) } ?? 0
+        let column =
+          (line.firstIndex { $0 != " " && $0 != "\t" }).map { line.distance(from: line.startIndex, to: $0) } ?? 0
         return (index + 1, column + 1)
       }
     }
@@ -86,7 +87,13 @@ public enum ModelConfigFile {
     var escaped = false
     for character in line {
       if let q = quote {
-        if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == q { quote = nil }
+        if escaped {
+          escaped = false
+        } else if character == "\\" {
+          escaped = true
+        } else if character == q {
+          quote = nil
+        }
         continue
       }
       switch character {

@@ -24,7 +24,8 @@ public enum NameSuggestions {
     let list = close.map { "'\($0)'" }.joined(separator: ", ")
     let target = Array(name.lowercased().utf8)
     let isClose = close.contains { distance(target, Array($0.lowercased().utf8)) <= max(2, target.count / 3) }
-    return isClose ? "did you mean \(list)?" : "available \(noun): \(list)\(candidates.count > close.count ? ", ..." : "")"
+    return isClose
+      ? "did you mean \(list)?" : "available \(noun): \(list)\(candidates.count > close.count ? ", ..." : "")"
   }
 
   static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {

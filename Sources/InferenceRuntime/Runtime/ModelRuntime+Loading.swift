@@ -25,7 +25,8 @@ extension ModelRuntime {
     guard let model = repository.find(name) else {
       let names = repository.discover().map(\.name)
       throw InferenceError(
-        .notFound, "no model directory '\(name)' in the model repositories; " + NameSuggestions.hint(for: name, in: names))
+        .notFound,
+        "no model directory '\(name)' in the model repositories; " + NameSuggestions.hint(for: name, in: names))
     }
     load(model, configOverride: configOverride)
     let record = state.withLock { $0.models[name] }
@@ -72,17 +73,20 @@ extension ModelRuntime {
     }
   }
 
-  private func makeRecord(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?, logger: Logger)
+  private func makeRecord(
+    _ model: DiscoveredModel, configOverride: Inference_ModelConfig?, logger: Logger
+  )
     -> ModelRecord
   {
     if let layoutError = model.layoutError { return failed(layoutError, logger: logger) }
     let completed: ModelConfigCompleter.Completed
     let available = ModelRepository.versions(in: model.directory)
     do {
-      var contents = try ModelConfigFile.read(modelDirectory: model.directory)
-      if let configOverride {
-        contents = .init(config: configOverride, fileExists: true, setsMaxBatchSize: true)
-      }
+      // An override replaces config.pbtxt entirely (as Triton's load `config` parameter does), so a
+      // broken file on disk does not stop a corrected config from loading.
+      let contents =
+        try configOverride.map { .init(config: $0, fileExists: true, setsMaxBatchSize: true) }
+        ?? ModelConfigFile.read(modelDirectory: model.directory)
       completed = try ModelConfigCompleter(backends: backends).complete(
         name: model.name, directory: model.directory, contents: contents, versions: available)
     } catch {
@@ -93,7 +97,8 @@ extension ModelRuntime {
     var record = ModelRecord()
     for version in selection.missing {
       record.versions[version] = VersionRecord(
-        state: .unavailable, reason: "version directory \(model.directory.path)/\(version) does not exist", servable: nil)
+        state: .unavailable, reason: "version directory \(model.directory.path)/\(version) does not exist",
+        servable: nil)
     }
     for version in selection.load {
       record.versions[version] = loadVersion(
@@ -106,7 +111,8 @@ extension ModelRuntime {
     _ version: Int64, of model: DiscoveredModel, config: Inference_ModelConfig, backend: any InferenceBackend,
     logger: Logger
   ) -> VersionRecord {
-    let file = model.directory.appendingPathComponent(String(version)).appendingPathComponent(config.defaultModelFilename)
+    let file = model.directory.appendingPathComponent(String(version)).appendingPathComponent(
+      config.defaultModelFilename)
     guard FileManager.default.fileExists(atPath: file.path) else {
       return VersionRecord(state: .unavailable, reason: "model file \(file.path) is missing", servable: nil)
     }

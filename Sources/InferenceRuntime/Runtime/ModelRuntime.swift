@@ -139,7 +139,9 @@ public final class ModelRuntime: Inferencing, Sendable {
       if let best = record.versions.keys.sorted().reversed().lazy.compactMap({ record.versions[$0]!.servable }).first {
         return best
       }
-      let reasons = record.failure ?? record.versions.sorted { $0.key < $1.key }.map { "version \($0.key): \($0.value.reason)" }
+      let reasons =
+        record.failure
+        ?? record.versions.sorted { $0.key < $1.key }.map { "version \($0.key): \($0.value.reason)" }
         .joined(separator: "; ")
       throw InferenceError(.unavailable, "model '\(name)' has no ready version: \(reasons)")
     }
@@ -154,7 +156,8 @@ public final class ModelRuntime: Inferencing, Sendable {
           + (available.isEmpty ? "it has no loaded versions" : "available versions: \(available)"))
     }
     guard let servable = entry.servable, entry.state == .ready else {
-      throw InferenceError(.unavailable, "model '\(name)' version \(version) is not ready (\(entry.state.rawValue)): \(entry.reason)")
+      throw InferenceError(
+        .unavailable, "model '\(name)' version \(version) is not ready (\(entry.state.rawValue)): \(entry.reason)")
     }
     return servable
   }

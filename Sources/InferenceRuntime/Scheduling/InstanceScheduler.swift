@@ -1,5 +1,5 @@
-internal import Synchronization
 public import KServeProtocol
+internal import Synchronization
 
 /// Drives ``InstanceSchedulerStateMachine`` for one model version: suspends requests while every
 /// instance is busy and resumes them in order.
@@ -12,7 +12,9 @@ public final class InstanceScheduler: Sendable {
     var early: [UInt64: Result<Int, any Error>] = [:]
 
     /// Delivers an outcome to a waiter now, or parks it until the waiter stores its continuation.
-    mutating func settle(_ waiter: UInt64, _ outcome: Result<Int, any Error>) -> (CheckedContinuation<Int, any Error>, Result<Int, any Error>)? {
+    mutating func settle(
+      _ waiter: UInt64, _ outcome: Result<Int, any Error>
+    ) -> (CheckedContinuation<Int, any Error>, Result<Int, any Error>)? {
       guard let continuation = continuations.removeValue(forKey: waiter) else {
         early[waiter] = outcome
         return nil
@@ -30,7 +32,8 @@ public final class InstanceScheduler: Sendable {
   ///   - maxQueueSize: Bound on waiting requests.
   ///   - modelDescription: e.g. `model 'x' version 1`, for errors.
   public init(instanceCount: Int, maxQueueSize: Int, modelDescription: String) {
-    self.state = Mutex(State(machine: InstanceSchedulerStateMachine(instanceCount: instanceCount, maxQueueSize: maxQueueSize)))
+    self.state = Mutex(
+      State(machine: InstanceSchedulerStateMachine(instanceCount: instanceCount, maxQueueSize: maxQueueSize)))
     self.modelDescription = modelDescription
   }
 

@@ -19,7 +19,9 @@ public final class StatisticsRecorder: Sendable {
   ///   - queueNanos: Time waiting for an instance.
   ///   - timings: Compute phases.
   ///   - nowMillis: Wall-clock time for `last_inference`.
-  public func recordSuccess(batchSize: UInt64, totalNanos: UInt64, queueNanos: UInt64, timings: ComputeTimings, nowMillis: UInt64) {
+  public func recordSuccess(
+    batchSize: UInt64, totalNanos: UInt64, queueNanos: UInt64, timings: ComputeTimings, nowMillis: UInt64
+  ) {
     stats.withLock { s in
       s.inferenceCount &+= batchSize
       s.executionCount &+= 1

@@ -53,7 +53,9 @@ public struct RequestValidator: Sendable {
   public func validate(_ request: InferenceRequest) throws -> Validated {
     var byName: [String: InferenceTensor] = [:]
     for tensor in request.inputs {
-      guard !tensor.name.isEmpty else { throw invalid("an input has an empty name; set it to one of \(list(inputNames))") }
+      guard !tensor.name.isEmpty else {
+        throw invalid("an input has an empty name; set it to one of \(list(inputNames))")
+      }
       guard inputSpecs[tensor.name] != nil else {
         throw invalid(
           "unknown input '\(tensor.name)'; " + NameSuggestions.hint(for: tensor.name, in: inputNames, noun: "inputs"))
@@ -71,7 +73,9 @@ public struct RequestValidator: Sendable {
       }
       let rows = try check(tensor, spec: inputSpecs[name]!)
       if let rows, let batch, rows != batch {
-        throw invalid("input '\(name)' has batch size \(rows) but another input has \(batch); all inputs must share the first dimension")
+        throw invalid(
+          "input '\(name)' has batch size \(rows) but another input has \(batch); all inputs must share the first dimension"
+        )
       }
       batch = batch ?? rows
       ordered.append(tensor)
@@ -83,7 +87,8 @@ public struct RequestValidator: Sendable {
   private func check(_ tensor: InferenceTensor, spec: InputSpec) throws -> Int64? {
     let name = tensor.name
     guard tensor.datatype == spec.datatype else {
-      throw invalid("input '\(name)' has datatype \(tensor.datatype.rawValue) but the model expects \(spec.datatype.rawValue)")
+      throw invalid(
+        "input '\(name)' has datatype \(tensor.datatype.rawValue) but the model expects \(spec.datatype.rawValue)")
     }
     var rows: Int64?
     var dims = tensor.shape[...]
@@ -101,7 +106,9 @@ public struct RequestValidator: Sendable {
     }
     let expected = (maxBatchSize > 0 ? "[batch," : "[") + spec.dims.map(String.init).joined(separator: ",") + "]"
     guard dims.count == spec.dims.count, zip(dims, spec.dims).allSatisfy({ $1 == -1 ? $0 >= 0 : $0 == $1 }) else {
-      throw invalid("input '\(name)' has shape \(TensorShape.describe(tensor.shape)) but the model expects \(expected) (-1: any size)")
+      throw invalid(
+        "input '\(name)' has shape \(TensorShape.describe(tensor.shape)) but the model expects \(expected) (-1: any size)"
+      )
     }
     guard let count = tensor.elementCount else {
       throw invalid("input '\(name)' has shape \(TensorShape.describe(tensor.shape)), whose element count overflows")

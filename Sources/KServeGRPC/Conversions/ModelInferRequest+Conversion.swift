@@ -32,7 +32,10 @@ extension InferenceRequest {
           "input '\(input.name)' has unknown datatype '\(input.datatype)'; use one of "
             + DataType.allCases.map(\.rawValue).joined(separator: ", "))
       }
-      let data = usesRaw ? proto.rawInputContents[index] : try TypedContents.pack(input.contents, as: datatype, shape: input.shape, name: input.name)
+      let data =
+        usesRaw
+        ? proto.rawInputContents[index]
+        : try TypedContents.pack(input.contents, as: datatype, shape: input.shape, name: input.name)
       inputs.append(
         InferenceTensor(
           name: input.name, datatype: datatype, shape: input.shape, data: data,
