@@ -1,6 +1,6 @@
-public import Foundation
-public import InferenceRuntime
-public import KServeProtocol
+internal import Foundation
+internal import InferenceRuntime
+internal import KServeProtocol
 
 /// One ONNX Runtime session. Inputs are handed to ORT as views of the request's buffers (no copy);
 /// each output is copied once out of ORT's buffer into the response `Data`.

@@ -1,6 +1,6 @@
 public import Foundation
 public import InferenceRuntime
-public import KServeProtocol
+internal import KServeProtocol
 public import Logging
 internal import Synchronization
 internal import TritonModelConfig

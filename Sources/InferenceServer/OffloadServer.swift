@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 internal import GRPCCore
 internal import GRPCNIOTransportHTTP2
 internal import InferenceBackendONNX

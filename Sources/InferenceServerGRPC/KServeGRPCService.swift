@@ -1,6 +1,6 @@
 public import GRPCCore
 internal import GRPCProtobuf
-public import KServeGRPC
+internal import KServeGRPC
 
 /// Registers ``GRPCInferenceServiceHandler`` with a gRPC server, with request decoding that explains
 /// malformed inference requests (e.g. non-UTF-8 names) instead of the stock "can't deserialize".

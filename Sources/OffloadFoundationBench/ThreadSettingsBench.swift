@@ -12,7 +12,9 @@ enum ThreadSettingsBench {
     backend: ONNXRuntimeBackend, config base: Inference_ModelConfig, modelFile: URL, request: InferenceRequest,
     batch: Int, seconds: Double, logger: Logger
   ) async throws {
-    print("\n| \(base.name) batch \(batch): intra_op threads | spinning | p50 µs | p99 µs | inferences/s | CPU µs per inference |")
+    print(
+      "\n| \(base.name) batch \(batch): intra_op threads | spinning | p50 µs | p99 µs | inferences/s | CPU µs per inference |"
+    )
     print("|---|---|---|---|---|---|")
     let outputs = base.output.map { OutputSpec(name: $0.name, datatype: DataType(config: $0.dataType)!) }
     for (threads, spinning) in [(1, false), (2, false), (2, true)] {

@@ -18,7 +18,7 @@ import Testing
     }
     var iterator = events.makeAsyncIterator()
     #expect(await iterator.next() == "busy 0")
-    let waiter = Task { try await scheduler.withInstance { instance in record.yield("waiter \(instance)") } }
+    let waiter = Task { try await scheduler.withInstance { instance in _ = record.yield("waiter \(instance)") } }
     while scheduler.queueDepth == 0 { await Task.yield() }
     open.yield()
     try await busy.value

@@ -1,5 +1,5 @@
 public import Foundation
-public import KServeProtocol
+internal import KServeProtocol
 public import TritonModelConfig
 
 /// Completes and checks a model's configuration as Triton does: picks the backend from `backend:`,

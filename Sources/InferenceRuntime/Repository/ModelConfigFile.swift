@@ -1,5 +1,5 @@
 public import Foundation
-public import KServeProtocol
+internal import KServeProtocol
 internal import SwiftProtobuf
 public import TritonModelConfig
 

@@ -1,6 +1,6 @@
-public import Foundation
-public import KServeProtocol
-public import Logging
+internal import Foundation
+internal import KServeProtocol
+internal import Logging
 internal import Synchronization
 public import TritonModelConfig
 

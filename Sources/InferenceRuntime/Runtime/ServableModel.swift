@@ -1,4 +1,4 @@
-public import KServeProtocol
+internal import KServeProtocol
 public import TritonModelConfig
 
 /// A loaded, ready model version: its configuration, instances, scheduler and statistics.

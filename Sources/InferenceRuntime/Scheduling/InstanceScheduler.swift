@@ -1,4 +1,4 @@
-public import KServeProtocol
+internal import KServeProtocol
 internal import Synchronization
 
 /// Drives ``InstanceSchedulerStateMachine`` for one model version: suspends requests while every
