@@ -39,6 +39,12 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("max-queue-size"), help: "Requests that may wait per model version before UNAVAILABLE.")
   var maxQueueSize: Int = 4096
 
+  @Option(
+    name: .customLong("inline-execution-limit-us"),
+    help: "Models whose average execution is shorter run inline on the request thread; longer ones on their own thread."
+  )
+  var inlineExecutionLimitMicros: Int = 500
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
@@ -55,8 +61,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
     guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
     guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
-    guard maxRequestSize > 0, maxQueueSize > 0 else {
-      throw ValidationError("--max-request-size and --max-queue-size must be positive")
+    guard maxRequestSize > 0, maxQueueSize > 0, inlineExecutionLimitMicros >= 0 else {
+      throw ValidationError(
+        "--max-request-size and --max-queue-size must be positive, --inline-execution-limit-us >= 0")
     }
   }
 
@@ -82,6 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.metricsPort = metricsPort
       config.runtime.maxRequestBytes = maxRequestSize
       config.runtime.maxQueueSizePerModel = maxQueueSize
+      config.runtime.inlineExecutionLimit = .microseconds(inlineExecutionLimitMicros)
       config.onnxRuntime.libraryPath = onnxRuntimeLibrary ?? environment["OFFLOAD_ONNXRUNTIME_LIBRARY"]
     }
 

@@ -13,9 +13,15 @@ extension ModelRuntime {
     do {
       let validated = try model.validator.validate(request)
       try checkSize(validated.inputs, model: model)
-      let (result, queueNanos) = try await model.scheduler.withInstance { index in
+      let (result, queueNanos) = try await model.scheduler.withInstanceAsync { index in
         let queued = (ContinuousClock.now - arrival).clampedNanoseconds
-        return (try model.instances[index].execute(inputs: validated.inputs, outputs: validated.outputs), queued)
+        let instance = model.instances[index]
+        let result = try await model.placement.run(instance: index) {
+          try instance.execute(inputs: validated.inputs, outputs: validated.outputs)
+        }
+        let timings = result.timings
+        model.placement.record(executionNanos: timings.inputNanos + timings.inferNanos + timings.outputNanos)
+        return (result, queued)
       }
       model.statistics.recordSuccess(
         batchSize: UInt64(validated.batchSize),

@@ -124,7 +124,7 @@ extension ModelRuntime {
       }
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
-        maxQueueSize: configuration.maxQueueSizePerModel)
+        maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit)
       logger.info(
         "model version ready",
         metadata: ["version": "\(version)", "backend": "\(backend.name)", "instances": "\(instances.count)"])

@@ -8,6 +8,9 @@ public struct RuntimeConfiguration: Sendable {
   public var maxRequestBytes: Int
   /// Requests that may wait for a busy model version before new ones are rejected with UNAVAILABLE.
   public var maxQueueSizePerModel: Int
+  /// Executions whose moving-average duration is below this run inline on the request's thread; longer
+  /// ones run on the instance's own thread (see ``ExecutionPlacement``).
+  public var inlineExecutionLimit: Duration = .microseconds(500)
 
   /// Creates a configuration.
   /// - Parameters:

@@ -15,9 +15,14 @@ public final class ServableModel: Sendable {
   public let scheduler: InstanceScheduler
   /// Statistics.
   public let statistics: StatisticsRecorder
+  /// Where executions run (inline or on the instance's thread).
+  public let placement: ExecutionPlacement
   let instances: [any ModelInstance]
 
-  init(name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int) {
+  init(
+    name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
+    inlineExecutionLimit: Duration
+  ) {
     let description = "model '\(name)' version \(version)"
     self.name = name
     self.version = version
@@ -27,6 +32,8 @@ public final class ServableModel: Sendable {
     self.scheduler = InstanceScheduler(
       instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description)
     self.statistics = StatisticsRecorder(name: name, version: String(version))
+    self.placement = ExecutionPlacement(
+      instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
   }
 
   /// The metadata view of this version's configuration.

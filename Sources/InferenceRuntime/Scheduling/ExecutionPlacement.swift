@@ -1,0 +1,66 @@
+internal import Dispatch
+internal import Synchronization
+
+/// Decides where a model execution runs, and runs it there.
+///
+/// Engines such as ONNX Runtime block the calling thread. A short execution (a few µs for a small HEP MLP)
+/// is cheapest run inline on the thread that handles the request: a hop to another thread costs tens of
+/// µs of wake-ups. A long one must not occupy a request-handling thread (with the event-loop executor it
+/// would stall socket I/O of other connections), so it runs on the instance's own serial thread, as
+/// Triton runs each instance on its own thread. The choice follows a moving average of the model's
+/// measured execution time, so each model settles on the right side of ``RuntimeConfiguration/inlineExecutionLimit``.
+public final class ExecutionPlacement: Sendable {
+  /// Where one execution runs.
+  public enum Choice: Equatable, Sendable {
+    /// On the calling thread.
+    case inline
+    /// On the instance's dedicated serial queue.
+    case dedicatedThread
+  }
+
+  private let limitNanos: UInt64
+  private let averageNanos = Atomic<UInt64>(0)
+  private let queues: [DispatchQueue]
+
+  /// Creates the placement for a model version.
+  /// - Parameters:
+  ///   - instanceCount: Number of instances (one serial queue each).
+  ///   - inlineLimit: Executions whose moving average is below this run inline.
+  ///   - label: Queue label prefix, e.g. `model.version`.
+  public init(instanceCount: Int, inlineLimit: Duration, label: String) {
+    self.limitNanos = inlineLimit.clampedNanoseconds
+    self.queues = (0..<max(instanceCount, 1)).map { DispatchQueue(label: "offload.\(label).instance\($0)") }
+  }
+
+  /// The choice for the next execution.
+  public var choice: Choice { Self.choose(averageNanos: averageNanos.load(ordering: .relaxed), limitNanos: limitNanos) }
+
+  /// The pure decision: inline until the moving average reaches the limit.
+  public static func choose(averageNanos: UInt64, limitNanos: UInt64) -> Choice {
+    averageNanos < limitNanos ? .inline : .dedicatedThread
+  }
+
+  /// The moving average after one more sample (weight 1/8 for the new sample; the first sample is taken as is).
+  public static func updatedAverage(_ average: UInt64, sample: UInt64) -> UInt64 {
+    average == 0 ? max(sample, 1) : average - average / 8 + sample / 8
+  }
+
+  /// Records how long an execution took.
+  public func record(executionNanos: UInt64) {
+    // A lost update under contention only delays the average by a sample; no lock on the hot path.
+    let current = averageNanos.load(ordering: .relaxed)
+    averageNanos.store(Self.updatedAverage(current, sample: executionNanos), ordering: .relaxed)
+  }
+
+  /// Runs `body` for `instance` where ``choice`` says.
+  public func run<R: Sendable>(instance: Int, _ body: @escaping @Sendable () throws -> R) async throws -> R {
+    switch choice {
+    case .inline:
+      return try body()
+    case .dedicatedThread:
+      return try await withCheckedThrowingContinuation { continuation in
+        queues[instance % queues.count].async { continuation.resume(with: Result { try body() }) }
+      }
+    }
+  }
+}
