@@ -13,7 +13,7 @@ import TritonModelConfig
 /// Direct ONNX Runtime calls vs the in-process runtime vs full gRPC round trips over loopback, all in
 /// one process and one run, so the ratios are comparable on a noisy shared machine.
 ///
-/// Usage: offload-foundation-bench [--iterations N] [--seconds S] [--models DIR]
+/// Usage: offload-foundation-bench [--seconds S] [--models DIR] [--target PORT] [--swift-pool]
 @main
 enum FoundationBench {
   static func main() async throws {
@@ -43,7 +43,12 @@ enum FoundationBench {
     let group = ServiceGroup(services: [server], logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
       tasks.addTask { try await group.run() }
-      let port = try await server.grpcPort()
+      // --target PORT: send the gRPC points to a separately started `offload serve` on 127.0.0.1:PORT,
+      // so that client and server run in different processes (the in-process server idles).
+      let external = Int(value("--target", ""))
+      let port: Int
+      if let external { port = external } else { port = try await server.grpcPort() }
+      print("gRPC target: \(external.map { "external server on port \($0)" } ?? "in-process server")")
       try await withGRPCClient(
         transport: try .http2NIOPosix(
           target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext,
@@ -58,6 +63,12 @@ enum FoundationBench {
           ("ghost_mlp", "features", 17, 1), ("ghost_mlp", "features", 17, 1024),
           ("heavy_mlp", "x", 256, 1), ("heavy_mlp", "x", 256, 1024),
         ]
+        let live = try await measure(seconds: seconds, rows: 1, concurrency: 1) {
+          _ = try await kserve.serverLive(Inference_ServerLiveRequest())
+        }
+        print(
+          "gRPC floor (ServerLive, no model, 1 in flight): p50 \(Row.f(live.percentile(50))) µs, "
+            + "p99 \(Row.f(live.percentile(99))) µs\n")
         print(Row.header)
         for (model, input, width, batch) in points {
           let request = makeRequest(model: model, input: input, width: width, batch: batch)
@@ -149,5 +160,7 @@ struct Row {
       + "\(f(stats.percentile(90))) | \(f(stats.percentile(99))) | \(f(stats.rowsPerSecond)) | \(String(format: "%.2f", ratio)) |"
   }
 
-  func f(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.1f", x) }
+  func f(_ x: Double) -> String { Self.f(x) }
+
+  static func f(_ x: Double) -> String { x >= 100 ? String(format: "%.0f", x) : String(format: "%.1f", x) }
 }
