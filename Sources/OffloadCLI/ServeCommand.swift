@@ -73,11 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
   var swiftGlobalExecutor = false
 
   func run() async throws {
-    if !swiftGlobalExecutor { ConcurrencyExecutor.useEventLoopsAsGlobalExecutor() }
+    let onEventLoops = !swiftGlobalExecutor && ConcurrencyExecutor.useEventLoopsAsGlobalExecutor()
     let level = Logger.Level(rawValue: logLevel) ?? .info
     let json = logFormat == "json"
     LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, json: json) }
     let logger = Logger(label: "offload")
+    logger.info("request handlers run on \(onEventLoops ? "SwiftNIO event loops" : "Swift's global thread pool")")
 
     let repositories = modelRepositories.map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
     let environment = ProcessInfo.processInfo.environment
