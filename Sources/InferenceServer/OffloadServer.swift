@@ -28,13 +28,16 @@ public final class OffloadServer: Service, Sendable {
   /// Creates the server; nothing is loaded or bound until ``run()``.
   /// - Parameters:
   ///   - configuration: Settings.
+  ///   - additionalBackends: Backends besides ONNX Runtime (test backends, other engines).
   ///   - logger: The root logger.
-  public init(configuration: ServerConfiguration, logger: Logger) {
+  public init(
+    configuration: ServerConfiguration, additionalBackends: [any InferenceBackend] = [], logger: Logger
+  ) {
     self.configuration = configuration
     self.logger = logger
     let onnx = ONNXRuntimeBackend(libraryPath: configuration.onnxRuntime.libraryPath, logger: logger)
     self.runtime = ModelRuntime(
-      configuration: configuration.runtime, backends: BackendRegistry([onnx]), logger: logger)
+      configuration: configuration.runtime, backends: BackendRegistry([onnx] + additionalBackends), logger: logger)
     self.transport = HTTP2ServerTransport.Posix(
       address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
       transportSecurity: .plaintext,

@@ -1,0 +1,92 @@
+import Dispatch
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import InferenceRuntime
+import InferenceServer
+import KServeGRPC
+import KServeProtocol
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// A backend whose executions block until the test opens a gate: lets a test hold a request in flight.
+final class GateBackend: InferenceBackend, Sendable {
+  let name = "gate"
+  let platforms: [String] = []
+  let defaultModelFilename = "model.gate"
+  let entered = Atomic<Int>(0)
+  let gate = DispatchSemaphore(value: 0)
+
+  func signature(of modelFile: URL) throws -> ModelSignature {
+    ModelSignature(
+      inputs: [.init(name: "INPUT0", datatype: .fp32, engineTypeName: "float", shape: [-1, 1])],
+      outputs: [.init(name: "OUTPUT0", datatype: .fp32, engineTypeName: "float", shape: [-1, 1])])
+  }
+
+  func loadInstance(_ context: InstanceLoadContext) throws -> any ModelInstance { GateInstance(backend: self) }
+
+  struct GateInstance: ModelInstance {
+    let backend: GateBackend
+    func execute(inputs: [InferenceTensor], outputs: [OutputSpec]) throws -> ExecutionResult {
+      backend.entered.add(1, ordering: .sequentiallyConsistent)
+      backend.gate.wait()
+      let output = InferenceTensor(name: "OUTPUT0", datatype: .fp32, shape: inputs[0].shape, data: inputs[0].data)
+      return ExecutionResult(outputs: [output], timings: ComputeTimings(inputNanos: 0, inferNanos: 0, outputNanos: 0))
+    }
+  }
+}
+
+@Suite(.serialized) struct GracefulShutdownTests {
+  /// Graceful shutdown turns readiness off and lets the request in flight finish with its answer.
+  @Test func inFlightRequestCompletesDuringShutdown() async throws {
+    let repository = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: repository) }
+    try FileManager.default.createDirectory(
+      at: repository.appendingPathComponent("gate/1"), withIntermediateDirectories: true)
+    try Data().write(to: repository.appendingPathComponent("gate/1/model.gate"))
+    try "backend: \"gate\"\nmax_batch_size: 4\n".write(
+      to: repository.appendingPathComponent("gate/config.pbtxt"), atomically: true, encoding: .utf8)
+
+    var logger = Logger(label: "shutdown")
+    logger.logLevel = .critical
+    let backend = GateBackend()
+    let server = OffloadServer(
+      configuration: .defaults(repositories: [repository]) {
+        $0.grpc.host = "127.0.0.1"
+        $0.grpc.port = 0
+      },
+      additionalBackends: [backend], logger: logger)
+    try server.loadModels()
+    let group = ServiceGroup(services: [server], logger: logger)
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      let port = try await server.grpcPort()
+      try await withGRPCClient(
+        transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+      ) { client in
+        let kserve = Inference_GRPCInferenceService.Client(wrapping: client)
+        var request = Inference_ModelInferRequest()
+        request.modelName = "gate"
+        request.id = "in-flight"
+        var input = Inference_ModelInferRequest.InferInputTensor()
+        input.name = "INPUT0"
+        input.datatype = "FP32"
+        input.shape = [1, 1]
+        request.inputs = [input]
+        request.rawInputContents = [Data([0, 0, 128, 63])]
+        let inFlight = Task { try await kserve.modelInfer(request) }
+        while backend.entered.load(ordering: .sequentiallyConsistent) == 0 { await Task.yield() }
+        #expect(server.runtime.isReady)
+        await group.triggerGracefulShutdown()
+        while server.runtime.isReady { await Task.yield() }
+        backend.gate.signal()
+        let response = try await inFlight.value
+        #expect(response.id == "in-flight")
+        #expect(response.rawOutputContents == [Data([0, 0, 128, 63])])
+      }
+      try await tasks.waitForAll()
+    }
+  }
+}

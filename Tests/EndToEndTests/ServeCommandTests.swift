@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// The `offload serve` executable: starts, prints the load summary, serves, and exits 0 on SIGTERM.
+@Suite(.serialized) struct ServeCommandTests {
+  static let binary = TestServer.root.appendingPathComponent(".build/debug/offload")
+
+  @Test func sigtermDrainsAndExitsZero() async throws {
+    try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build first: swift build")
+    let process = Process()
+    process.executableURL = Self.binary
+    process.arguments = [
+      "serve", "--model-repository", TestServer.exampleModels.path, "--host", "127.0.0.1", "--grpc-port", "0",
+    ]
+    let pipe = Pipe()
+    process.standardError = pipe
+    process.standardOutput = pipe
+    let (lines, sink) = AsyncStream.makeStream(of: String.self)
+    pipe.fileHandleForReading.readabilityHandler = { handle in
+      let data = handle.availableData
+      if data.isEmpty { sink.finish() } else { sink.yield(String(decoding: data, as: UTF8.self)) }
+    }
+    let exited = AsyncStream.makeStream(of: Int32.self)
+    process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+    try process.run()
+    var output = ""
+    for await chunk in lines {
+      output += chunk
+      if output.contains("serving grpc=127.0.0.1:") { break }
+    }
+    #expect(output.contains("| ghost_mlp"))
+    #expect(output.contains("READY"))
+    process.terminate()  // SIGTERM
+    var status: Int32 = -1
+    for await code in exited.stream {
+      status = code
+      break
+    }
+    pipe.fileHandleForReading.readabilityHandler = nil
+    #expect(status == 0, "\(output)")
+  }
+
+  @Test func missingRepositoryExitsWithAClearMessage() async throws {
+    let (status, output) = try await TritonClientInteropTests.run(
+      [Self.binary.path, "serve", "--model-repository", "/nonexistent/models", "--grpc-port", "0"], environment: [:])
+    #expect(status != 0)
+    #expect(output.contains("does not exist"))
+  }
+}
