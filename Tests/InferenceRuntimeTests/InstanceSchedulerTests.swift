@@ -29,49 +29,55 @@ import Testing
 
   @Test func fullQueueFailsWithUnavailable() async throws {
     let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 1, modelDescription: "model 't' version 1")
-    let (gate, open) = AsyncStream.makeStream(of: Void.self)
-    let busy = Task { try await scheduler.withInstanceAsync { _ in for await _ in gate { break } } }
-    while !scheduler.isBusy { await Task.yield() }
-    let waiter = Task { try await scheduler.withInstance { _ in } }
-    while scheduler.queueDepth == 0 { await Task.yield() }
+    let occupied = await Self.occupy(scheduler)
     await #expect {
       try await scheduler.withInstance { _ in }
     } throws: { error in
       (error as? InferenceError)?.code == .unavailable
         && (error as? InferenceError)?.message.contains("queue is full") == true
     }
-    open.yield()
-    try await busy.value
-    try await waiter.value
+    try await occupied.release()
+    try await occupied.waiter.value
   }
 
   @Test func cancelledWaiterGivesUpAndOthersProceed() async throws {
     let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 4, modelDescription: "model 't' version 1")
-    let (gate, open) = AsyncStream.makeStream(of: Void.self)
-    let busy = Task { try await scheduler.withInstanceAsync { _ in for await _ in gate { break } } }
-    while !scheduler.isBusy { await Task.yield() }
-    let cancelled = Task { try await scheduler.withInstance { _ in } }
-    while scheduler.queueDepth == 0 { await Task.yield() }
-    cancelled.cancel()
-    await #expect(throws: CancellationError.self) { try await cancelled.value }
+    let occupied = await Self.occupy(scheduler)
+    occupied.waiter.cancel()
+    await #expect(throws: CancellationError.self) { try await occupied.waiter.value }
     #expect(scheduler.queueDepth == 0)
-    open.yield()
-    try await busy.value
+    try await occupied.release()
     try await scheduler.withInstance { #expect($0 == 0) }
   }
 
   @Test func closeRejectsWaiters() async throws {
     let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 4, modelDescription: "model 't' version 1")
+    let occupied = await Self.occupy(scheduler)
+    scheduler.close()
+    await #expect {
+      try await occupied.waiter.value
+    } throws: { ($0 as? InferenceError)?.message.contains("unloading") == true }
+    try await occupied.release()
+  }
+
+  /// Occupies the scheduler's only instance until `release` is called, and queues one waiter behind it.
+  struct Occupied {
+    let busy: Task<Void, any Error>
+    let waiter: Task<Void, any Error>
+    let open: AsyncStream<Void>.Continuation
+
+    func release() async throws {
+      open.yield()
+      try await busy.value
+    }
+  }
+
+  static func occupy(_ scheduler: InstanceScheduler) async -> Occupied {
     let (gate, open) = AsyncStream.makeStream(of: Void.self)
     let busy = Task { try await scheduler.withInstanceAsync { _ in for await _ in gate { break } } }
     while !scheduler.isBusy { await Task.yield() }
     let waiter = Task { try await scheduler.withInstance { _ in } }
     while scheduler.queueDepth == 0 { await Task.yield() }
-    scheduler.close()
-    await #expect {
-      try await waiter.value
-    } throws: { ($0 as? InferenceError)?.message.contains("unloading") == true }
-    open.yield()
-    try await busy.value
+    return Occupied(busy: busy, waiter: waiter, open: open)
   }
 }
