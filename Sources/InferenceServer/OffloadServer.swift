@@ -61,8 +61,8 @@ public final class OffloadServer: Service, Sendable {
 
   /// Loads every model; failures are recorded per model and do not stop the server.
   /// - Throws: when a repository directory does not exist.
-  public func loadModels() throws {
-    try runtime.loadAll()
+  public func loadModels() async throws {
+    try await runtime.loadAll()
   }
 
   /// The bound gRPC port (useful when configured with port 0).
@@ -74,13 +74,19 @@ public final class OffloadServer: Service, Sendable {
   }
 
   /// Serves until graceful shutdown: readiness turns false, new connections stop, in-flight requests finish.
+  /// The runtime's batcher timers run beside the gRPC server and stop after it has drained.
   public func run() async throws {
-    try await withGracefulShutdownHandler {
-      try await server.serve()
-    } onGracefulShutdown: {
-      self.logger.info("graceful shutdown: draining in-flight requests")
-      self.runtime.beginDraining()
-      self.server.beginGracefulShutdown()
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { await self.runtime.run() }
+      defer { group.cancelAll() }
+      try await withGracefulShutdownHandler {
+        try await server.serve()
+      } onGracefulShutdown: {
+        self.logger.info("graceful shutdown: draining in-flight requests")
+        self.runtime.beginDraining()
+        self.server.beginGracefulShutdown()
+      }
+      await runtime.shutdown()
     }
   }
 }

@@ -62,7 +62,7 @@ extension GRPCInferenceServiceHandler {
         )
       }
     }
-    try runtime.load(modelNamed: request.modelName, configOverride: override)
+    try await runtime.load(modelNamed: request.modelName, configOverride: override)
     return Inference_RepositoryModelLoadResponse()
   }
 
@@ -72,7 +72,7 @@ extension GRPCInferenceServiceHandler {
     async throws -> Inference_RepositoryModelUnloadResponse
   {
     try checkRepositoryName(request.repositoryName)
-    try runtime.unload(modelNamed: request.modelName)
+    try await runtime.unload(modelNamed: request.modelName)
     return Inference_RepositoryModelUnloadResponse()
   }
 

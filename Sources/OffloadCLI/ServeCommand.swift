@@ -96,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     let server = OffloadServer(configuration: configuration, logger: logger)
     do {
-      try server.loadModels()
+      try await server.loadModels()
     } catch {
       logger.critical("cannot start: \(error)")
       throw ExitCode(2)

@@ -34,7 +34,7 @@ enum FoundationBench {
       $0.grpc.port = 0
     }
     let server = OffloadServer(configuration: configuration, logger: logger)
-    try server.loadModels()
+    try await server.loadModels()
     let backend = ONNXRuntimeBackend(libraryPath: nil, logger: logger)
     print(
       "ONNX Runtime \(try backend.runtimeVersion()); \(ProcessInfo.processInfo.activeProcessorCount) cores; window \(seconds) s per point; executor: \(executor)"

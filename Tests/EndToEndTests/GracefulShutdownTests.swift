@@ -58,7 +58,7 @@ final class GateBackend: InferenceBackend, Sendable {
         $0.grpc.port = 0
       },
       additionalBackends: [backend], logger: logger)
-    try server.loadModels()
+    try await server.loadModels()
     let group = ServiceGroup(services: [server], logger: logger)
     try await withThrowingTaskGroup(of: Void.self) { tasks in
       tasks.addTask { try await group.run() }

@@ -31,7 +31,7 @@ enum TestServer {
       configure(&config)
     }
     let server = OffloadServer(configuration: configuration, logger: logger)
-    try server.loadModels()
+    try await server.loadModels()
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
       tasks.addTask { try await group.run() }

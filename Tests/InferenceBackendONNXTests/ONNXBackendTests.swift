@@ -16,23 +16,33 @@ import Testing
     return logger
   }()
 
-  static func runtime(repositories: [URL] = [models], library: String? = nil) throws -> ModelRuntime {
+  static func runtime(repositories: [URL] = [models], library: String? = nil) async throws -> ModelRuntime {
     let runtime = ModelRuntime(
       configuration: RuntimeConfiguration(repositories: repositories),
       backends: BackendRegistry([ONNXRuntimeBackend(libraryPath: library, logger: logger)]), logger: logger)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     return runtime
   }
 
-  static let shared = Result { try runtime() }
+  /// Runs `body` against a runtime whose service (the batchers' timers) is running, then shuts it down.
+  static func withRunning<R: Sendable>(_ body: @Sendable (ModelRuntime) async throws -> R) async throws -> R {
+    let runtime = try await runtime()
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { await runtime.run() }
+      defer { group.cancelAll() }
+      let result = try await body(runtime)
+      await runtime.shutdown()
+      return result
+    }
+  }
 
-  @Test func libraryIsFoundAndPinned() throws {
+  @Test func libraryIsFoundAndPinned() async throws {
     let backend = ONNXRuntimeBackend(libraryPath: nil, logger: Self.logger)
     #expect(try backend.runtimeVersion() == ONNXRuntimeLocator.pinnedVersion)
   }
 
-  @Test func everyExampleModelLoads() throws {
-    let runtime = try Self.shared.get()
+  @Test func everyExampleModelLoads() async throws {
+    let runtime = try await Self.runtime()
     let index = runtime.repositoryIndex()
     #expect(index.count >= 19)
     for entry in index { #expect(entry.state == .ready, "\(entry.name): \(entry.reason)") }
@@ -51,59 +61,62 @@ import Testing
 
   @Test(arguments: DataType.allCases)
   func identityRoundTripIsExact(_ type: DataType) async throws {
-    let runtime = try Self.shared.get()
-    let name = "identity_" + type.rawValue.lowercased()
-    let input = Self.bytes(for: type, count: 6)
-    let response = try await runtime.infer(
-      InferenceRequest(
-        modelName: name, id: "id-\(name)",
-        inputs: [InferenceTensor(name: "INPUT0", datatype: type, shape: [2, 3], data: input)]))
-    let output = try #require(response.outputs.first)
-    #expect(response.id == "id-\(name)")
-    #expect(output.name == "OUTPUT0")
-    #expect(output.datatype == type)
-    #expect(output.shape == [2, 3])
-    #expect(output.data == input)
+    try await Self.withRunning { runtime in
+      let name = "identity_" + type.rawValue.lowercased()
+      let input = Self.bytes(for: type, count: 6)
+      let response = try await runtime.infer(
+        InferenceRequest(
+          modelName: name, id: "id-\(name)",
+          inputs: [InferenceTensor(name: "INPUT0", datatype: type, shape: [2, 3], data: input)]))
+      let output = try #require(response.outputs.first)
+      #expect(response.id == "id-\(name)")
+      #expect(output.name == "OUTPUT0")
+      #expect(output.datatype == type)
+      #expect(output.shape == [2, 3])
+      #expect(output.data == input)
+    }
   }
 
   @Test func addSubComputesBothOutputsAndSubsets() async throws {
-    let runtime = try Self.shared.get()
-    let a = (0..<32).map { Float($0) * 0.5 }
-    let b = (0..<32).map { Float(100 - $0) }
-    func data(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
-    func floats(_ data: Data) -> [Float] { data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
-    let inputs = [
-      InferenceTensor(name: "INPUT0", datatype: .fp32, shape: [2, 16], data: data(a)),
-      InferenceTensor(name: "INPUT1", datatype: .fp32, shape: [2, 16], data: data(b)),
-    ]
-    let both = try await runtime.infer(InferenceRequest(modelName: "add_sub", inputs: inputs))
-    #expect(floats(both.outputs[0].data) == zip(a, b).map { $0 + $1 })
-    #expect(floats(both.outputs[1].data) == zip(a, b).map { $0 - $1 })
-    let subset = try await runtime.infer(
-      InferenceRequest(modelName: "add_sub_partial", inputs: inputs, outputs: [RequestedOutput(name: "OUTPUT1")]))
-    #expect(subset.outputs.map(\.name) == ["OUTPUT1"])
-    #expect(floats(subset.outputs[0].data) == zip(a, b).map { $0 - $1 })
+    try await Self.withRunning { runtime in
+      let a = (0..<32).map { Float($0) * 0.5 }
+      let b = (0..<32).map { Float(100 - $0) }
+      func data(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
+      func floats(_ data: Data) -> [Float] { data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+      let inputs = [
+        InferenceTensor(name: "INPUT0", datatype: .fp32, shape: [2, 16], data: data(a)),
+        InferenceTensor(name: "INPUT1", datatype: .fp32, shape: [2, 16], data: data(b)),
+      ]
+      let both = try await runtime.infer(InferenceRequest(modelName: "add_sub", inputs: inputs))
+      #expect(floats(both.outputs[0].data) == zip(a, b).map { $0 + $1 })
+      #expect(floats(both.outputs[1].data) == zip(a, b).map { $0 - $1 })
+      let subset = try await runtime.infer(
+        InferenceRequest(modelName: "add_sub_partial", inputs: inputs, outputs: [RequestedOutput(name: "OUTPUT1")]))
+      #expect(subset.outputs.map(\.name) == ["OUTPUT1"])
+      #expect(floats(subset.outputs[0].data) == zip(a, b).map { $0 - $1 })
+    }
   }
 
   @Test(arguments: [1, 1024])
   func ghostMLPGivesProbabilities(batch: Int) async throws {
-    let runtime = try Self.shared.get()
-    let features = (0..<(batch * 17)).map { Float(($0 % 23) - 11) / 7 }
-    let response = try await runtime.infer(
-      InferenceRequest(
-        modelName: "ghost_mlp",
-        inputs: [
-          InferenceTensor(
-            name: "features", datatype: .fp32, shape: [Int64(batch), 17], data: features.withUnsafeBytes { Data($0) })
-        ]))
-    let output = try #require(response.outputs.first)
-    #expect(output.shape == [Int64(batch), 1])
-    let probabilities = output.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-    #expect(probabilities.count == batch)
-    #expect(probabilities.allSatisfy { $0 > 0 && $0 < 1 })
+    try await Self.withRunning { runtime in
+      let features = (0..<(batch * 17)).map { Float(($0 % 23) - 11) / 7 }
+      let response = try await runtime.infer(
+        InferenceRequest(
+          modelName: "ghost_mlp",
+          inputs: [
+            InferenceTensor(
+              name: "features", datatype: .fp32, shape: [Int64(batch), 17], data: features.withUnsafeBytes { Data($0) })
+          ]))
+      let output = try #require(response.outputs.first)
+      #expect(output.shape == [Int64(batch), 1])
+      let probabilities = output.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+      #expect(probabilities.count == batch)
+      #expect(probabilities.allSatisfy { $0 > 0 && $0 < 1 })
+    }
   }
 
-  @Test func corruptModelFileIsReportedAndOthersServe() throws {
+  @Test func corruptModelFileIsReportedAndOthersServe() async throws {
     let repository = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-corrupt-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: repository) }
     let broken = repository.appendingPathComponent("broken/1")
@@ -113,22 +126,22 @@ import Testing
       to: repository.appendingPathComponent("broken/config.pbtxt"), atomically: true, encoding: .utf8)
     let good = repository.appendingPathComponent("add_sub")
     try FileManager.default.copyItem(at: Self.models.appendingPathComponent("add_sub"), to: good)
-    let runtime = try Self.runtime(repositories: [repository])
+    let runtime = try await Self.runtime(repositories: [repository])
     let index = Dictionary(uniqueKeysWithValues: runtime.repositoryIndex().map { ($0.name, $0) })
     #expect(index["broken"]?.state == .unavailable)
     #expect(index["broken"]?.reason.contains("ONNX Runtime cannot load") == true)
     #expect(index["add_sub"]?.state == .ready)
   }
 
-  @Test func missingLibraryMarksModelsUnavailableWithTheFix() throws {
-    let runtime = try Self.runtime(library: "/nonexistent/libonnxruntime.so")
+  @Test func missingLibraryMarksModelsUnavailableWithTheFix() async throws {
+    let runtime = try await Self.runtime(library: "/nonexistent/libonnxruntime.so")
     let entry = try #require(runtime.repositoryIndex().first)
     #expect(entry.state == .unavailable)
     #expect(entry.reason.contains("ONNX Runtime is not available"))
     #expect(entry.reason.contains("/nonexistent/libonnxruntime.so"))
   }
 
-  @Test func threadParametersAreValidated() throws {
+  @Test func threadParametersAreValidated() async throws {
     let repository = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-params-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: repository) }
     for (name, value) in [("good", "2"), ("bad", "lots")] {
@@ -144,7 +157,7 @@ import Testing
       parameters { key: "intra_op_thread_count" value: { string_value: "\(value)" } }
       """.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8)
     }
-    let runtime = try Self.runtime(repositories: [repository])
+    let runtime = try await Self.runtime(repositories: [repository])
     let index = Dictionary(uniqueKeysWithValues: runtime.repositoryIndex().map { ($0.name, $0) })
     #expect(index["good"]?.state == .ready)
     #expect(index["bad"]?.reason.contains("intra_op_thread_count") == true)

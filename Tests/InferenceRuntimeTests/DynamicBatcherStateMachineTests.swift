@@ -100,8 +100,14 @@ import Testing
     _ = m.enqueue(Request(id: 3, rows: 1), now: 10 * Self.µs)
     #expect(m.tick(now: 60 * Self.µs) == [])
     #expect(m.queueDepth == 2)
-    #expect(m.finished(instance: 0, requests: [1], now: 70 * Self.µs) == [.release([1]), .execute(instance: 0, requests: [3])])
-    #expect(m.finished(instance: 0, requests: [3], now: 80 * Self.µs) == [.release([3]), .execute(instance: 0, requests: [2])])
+    #expect(
+      m.finished(instance: 0, requests: [1], now: 70 * Self.µs) == [
+        .release([1]), .execute(instance: 0, requests: [3]),
+      ])
+    #expect(
+      m.finished(instance: 0, requests: [3], now: 80 * Self.µs) == [
+        .release([3]), .execute(instance: 0, requests: [2]),
+      ])
   }
 
   @Test func timeoutOverrideNeedsPermission() {

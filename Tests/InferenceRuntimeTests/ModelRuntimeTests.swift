@@ -33,13 +33,13 @@ import TritonModelConfig
       ])
   }
 
-  @Test func configIsCompletedFromTheModelSignature() throws {
+  @Test func configIsCompletedFromTheModelSignature() async throws {
     let repository = try TemporaryRepository()
     defer { repository.remove() }
     try repository.addModel("pair", config: nil)
     try repository.addModel("partial", config: "backend: \"fake\"\nmax_batch_size: 16\n")
     let runtime = Self.runtime(repository)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     let auto = try runtime.config(name: "pair", version: "")
     #expect(auto.backend == "fake")
     #expect(auto.platform == "fake_platform")
@@ -68,7 +68,7 @@ import TritonModelConfig
     try repository.addModel("half", config: "version_policy: { all: {} }\n", versions: [1: "ok", 2: "fail-load"])
     try repository.addModel("gpu", config: "instance_group [ { kind: KIND_GPU } ]\n")
     let runtime = Self.runtime(repository)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     #expect(runtime.isReady)
     let index = Dictionary(grouping: runtime.repositoryIndex(), by: \.name)
     #expect(index["pair"]?.first?.state == .ready)
@@ -93,7 +93,7 @@ import TritonModelConfig
     try repository.addModel("pair", config: nil)
     try repository.addModel("corrupt", config: nil, versions: [1: "corrupt"])
     let runtime = Self.runtime(repository)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     func expectError(_ request: InferenceRequest, _ code: InferenceError.Code, _ fragment: String) async {
       await #expect(
         performing: { _ = try await runtime.infer(request) },
@@ -115,7 +115,7 @@ import TritonModelConfig
     defer { repository.remove() }
     try repository.addModel("pair", config: nil)
     let runtime = Self.runtime(repository)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     _ = try await runtime.infer(Self.pairRequest(rows: 1))
     _ = try await runtime.infer(Self.pairRequest(rows: 3))
     _ = try await runtime.infer(Self.pairRequest(rows: 3))
@@ -140,32 +140,32 @@ import TritonModelConfig
     try repository.addModel("pair", config: nil)
     let backend = FakeBackend(.pair)
     let runtime = Self.runtime(repository, backend: backend)
-    try runtime.loadAll()
-    try runtime.unload(modelNamed: "pair")
+    try await runtime.loadAll()
+    try await runtime.unload(modelNamed: "pair")
     #expect(!runtime.isModelReady(name: "pair", version: ""))
     #expect(runtime.repositoryIndex().first?.reason == "unloaded")
     await #expect(throws: InferenceError.self) { _ = try await runtime.infer(Self.pairRequest()) }
-    try runtime.load(modelNamed: "pair")
+    try await runtime.load(modelNamed: "pair")
     #expect(runtime.isModelReady(name: "pair", version: "1"))
     let loads = backend.loads.withLock { $0 }
     #expect(loads == 2)
-    #expect(throws: InferenceError.self) { try runtime.load(modelNamed: "nope") }
+    await #expect(throws: InferenceError.self) { try await runtime.load(modelNamed: "nope") }
   }
 
-  @Test func configOverrideReplacesTheFile() throws {
+  @Test func configOverrideReplacesTheFile() async throws {
     let repository = try TemporaryRepository()
     defer { repository.remove() }
     try repository.addModel("pair", config: "max_batch_size: [\n")
     let runtime = Self.runtime(repository)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     #expect(!runtime.isModelReady(name: "pair", version: ""))
     var override = Inference_ModelConfig()
     override.maxBatchSize = 32
-    try runtime.load(modelNamed: "pair", configOverride: override)
+    try await runtime.load(modelNamed: "pair", configOverride: override)
     #expect(try runtime.config(name: "pair", version: "").maxBatchSize == 32)
   }
 
-  @Test func duplicateNamesAcrossRepositoriesAreRefused() throws {
+  @Test func duplicateNamesAcrossRepositoriesAreRefused() async throws {
     let first = try TemporaryRepository()
     let second = try TemporaryRepository()
     defer {
@@ -178,18 +178,18 @@ import TritonModelConfig
     let runtime = ModelRuntime(
       configuration: RuntimeConfiguration(repositories: [first.root, second.root]),
       backends: BackendRegistry([FakeBackend(.pair)]), logger: Self.logger)
-    try runtime.loadAll()
+    try await runtime.loadAll()
     let index = runtime.repositoryIndex()
     #expect(index.first { $0.name == "pair" }?.reason.contains("appears in two repositories") == true)
     #expect(index.first { $0.name == "other" }?.state == .ready)
   }
 
-  @Test func missingRepositoryFailsStartWithTheFix() {
+  @Test func missingRepositoryFailsStartWithTheFix() async {
     let runtime = ModelRuntime(
       configuration: RuntimeConfiguration(repositories: [URL(fileURLWithPath: "/nonexistent/repo")]),
       backends: BackendRegistry([]), logger: Self.logger)
-    #expect(
-      performing: { try runtime.loadAll() },
+    await #expect(
+      performing: { try await runtime.loadAll() },
       throws: { error in
         (error as? InferenceError)?.message.contains("--model-repository") == true
       })

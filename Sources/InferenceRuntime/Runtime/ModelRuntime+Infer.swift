@@ -13,28 +13,39 @@ extension ModelRuntime {
     do {
       let validated = try model.validator.validate(request)
       try checkSize(validated.inputs, model: model)
-      let (result, queueNanos) = try await model.scheduler.withInstanceAsync { index in
-        let queued = (ContinuousClock.now - arrival).clampedNanoseconds
-        let instance = model.instances[index]
-        let result = try await model.placement.run(instance: index) {
-          try instance.execute(inputs: validated.inputs, outputs: validated.outputs)
+      let outputs: [InferenceTensor]
+      if let batcher = model.batcher {
+        let answer = try await batcher.submit(
+          inputs: validated.inputs, outputs: validated.outputs, rows: validated.batchSize,
+          priority: Int(clamping: request.parameters["priority"]?.int64Value ?? 0),
+          timeoutNanos: request.parameters["timeout"]?.int64Value.map { UInt64(max($0, 0)) &* 1_000 })
+        record(model, rows: validated.batchSize, arrival: arrival, queueNanos: answer.queueNanos, answer.timings)
+        outputs = answer.outputs
+      } else {
+        let (result, queueNanos) = try await model.scheduler.withInstanceAsync { index in
+          let queued = (ContinuousClock.now - arrival).clampedNanoseconds
+          return (
+            try await model.execute(instance: index, inputs: validated.inputs, outputs: validated.outputs), queued
+          )
         }
-        let timings = result.timings
-        model.placement.record(executionNanos: timings.inputNanos + timings.inferNanos + timings.outputNanos)
-        return (result, queued)
+        model.statistics.recordExecution(batchSize: UInt64(validated.batchSize), timings: result.timings)
+        record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queueNanos, result.timings)
+        outputs = result.outputs
       }
-      model.statistics.recordSuccess(
-        batchSize: UInt64(validated.batchSize),
-        totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds,
-        queueNanos: queueNanos,
-        timings: result.timings,
-        nowMillis: UInt64(Date().timeIntervalSince1970 * 1000))
       return InferenceResponse(
-        modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: result.outputs)
+        modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: outputs)
     } catch {
       model.statistics.recordFailure(totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds)
       throw error
     }
+  }
+
+  private func record(
+    _ model: ServableModel, rows: Int, arrival: ContinuousClock.Instant, queueNanos: UInt64, _ timings: ComputeTimings
+  ) {
+    model.statistics.recordRequest(
+      rows: UInt64(rows), totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds, queueNanos: queueNanos,
+      timings: timings, nowMillis: UInt64(Date().timeIntervalSince1970 * 1000))
   }
 
   private func checkSize(_ inputs: [InferenceTensor], model: ServableModel) throws {

@@ -8,10 +8,10 @@ extension ModelRuntime {
   /// Loads every model of every repository. A model that fails is recorded UNAVAILABLE with its reason
   /// and the others still load. Marks the runtime ready when done.
   /// - Throws: ``InferenceError`` only when a repository directory does not exist.
-  public func loadAll() throws {
+  public func loadAll() async throws {
     try repository.validateRoots()
     for model in repository.discover() {
-      load(model, configOverride: nil)
+      await load(model, configOverride: nil)
     }
     state.withLock { $0.started = true }
   }
@@ -21,14 +21,14 @@ extension ModelRuntime {
   ///   - name: Model directory name.
   ///   - configOverride: A config to use instead of `config.pbtxt`.
   /// - Throws: ``InferenceError`` (notFound) when no repository holds the model, or the load failure.
-  public func load(modelNamed name: String, configOverride: Inference_ModelConfig? = nil) throws {
+  public func load(modelNamed name: String, configOverride: Inference_ModelConfig? = nil) async throws {
     guard let model = repository.find(name) else {
       let names = repository.discover().map(\.name)
       throw InferenceError(
         .notFound,
         "no model directory '\(name)' in the model repositories; " + NameSuggestions.hint(for: name, in: names))
     }
-    load(model, configOverride: configOverride)
+    await load(model, configOverride: configOverride)
     let record = state.withLock { $0.models[name] }
     if let failure = record?.failure { throw InferenceError(.invalidArgument, "failed to load '\(name)': \(failure)") }
     let failures = (record?.versions ?? [:]).filter { $0.value.state != .ready }
@@ -41,7 +41,7 @@ extension ModelRuntime {
   /// executions in progress finish.
   /// - Parameter name: Model name.
   /// - Throws: ``InferenceError`` (notFound) for an unknown model.
-  public func unload(modelNamed name: String) throws {
+  public func unload(modelNamed name: String) async throws {
     let servables = try state.withLock { state -> [ServableModel] in
       guard var record = state.models[name] else {
         throw InferenceError(
@@ -54,11 +54,11 @@ extension ModelRuntime {
       state.models[name] = record
       return servables
     }
-    for servable in servables { servable.scheduler.close() }
+    for servable in servables { await servable.retire() }
     logger.info("model unloaded", metadata: ["model": "\(name)"])
   }
 
-  private func load(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?) {
+  private func load(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?) async {
     var logger = self.logger
     logger[metadataKey: "model"] = "\(model.name)"
     let record = makeRecord(model, configOverride: configOverride, logger: logger)
@@ -67,9 +67,12 @@ extension ModelRuntime {
       state.models[model.name] = record
       return previous
     }
+    for servable in record.versions.values.compactMap(\.servable) {
+      if let batcher = servable.batcher { timers.continuation.yield(batcher) }
+    }
     // Retire the versions the new record replaced.
     for old in previous?.versions.values.compactMap(\.servable) ?? [] {
-      if record.versions[old.version]?.servable !== old { old.scheduler.close() }
+      if record.versions[old.version]?.servable !== old { await old.retire() }
     }
   }
 

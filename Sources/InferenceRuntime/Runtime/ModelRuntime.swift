@@ -1,13 +1,14 @@
 internal import Foundation
 public import KServeProtocol
 public import Logging
+public import ServiceLifecycle
 internal import Synchronization
 public import TritonModelConfig
 
 /// The runtime core (Triton's "core" analogue): owns the model repository, loads models through
 /// backends, tracks each version's state, validates and runs requests. Knows no network protocol;
 /// front ends translate their wire types to ``InferenceRequest`` and back.
-public final class ModelRuntime: Inferencing, Sendable {
+public final class ModelRuntime: Inferencing, Service, Sendable {
   struct VersionRecord: Sendable {
     var state: ModelState
     var reason: String
@@ -32,6 +33,8 @@ public final class ModelRuntime: Inferencing, Sendable {
   let backends: BackendRegistry
   let logger: Logger
   let state = Mutex(State())
+  /// Dynamic batchers whose wake-up loops ``run()`` must serve.
+  let timers = AsyncStream.makeStream(of: DynamicBatchScheduler.self)
 
   /// Creates a runtime. Nothing is loaded until ``loadAll()``.
   /// - Parameters:
@@ -43,6 +46,25 @@ public final class ModelRuntime: Inferencing, Sendable {
     self.repository = ModelRepository(roots: configuration.repositories)
     self.backends = backends
     self.logger = logger
+  }
+
+  /// Serves the dynamic batchers' timers (queue delays and timeouts) until ``shutdown()``. Models with a
+  /// `dynamic_batching` block need it running; everything else works without it.
+  public func run() async {
+    await withDiscardingTaskGroup { group in
+      for await batcher in timers.stream {
+        group.addTask { await batcher.runTimer() }
+      }
+    }
+  }
+
+  /// Retires every model (waiting requests are rejected, executions finish) and ends ``run()``.
+  public func shutdown() async {
+    let servables = state.withLock { state in
+      state.models.values.flatMap { $0.versions.values.compactMap(\.servable) }
+    }
+    for servable in servables { await servable.retire() }
+    timers.continuation.finish()
   }
 
   /// The server is live while the process runs.

@@ -17,6 +17,8 @@ public final class ServableModel: Sendable {
   public let statistics: StatisticsRecorder
   /// Where executions run (inline or on the instance's thread).
   public let placement: ExecutionPlacement
+  /// The dynamic batcher, when the config has a `dynamic_batching` block.
+  public let batcher: DynamicBatchScheduler?
   let instances: [any ModelInstance]
 
   init(
@@ -31,9 +33,40 @@ public final class ServableModel: Sendable {
     self.validator = RequestValidator(config: config, modelDescription: description)
     self.scheduler = InstanceScheduler(
       instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description)
-    self.statistics = StatisticsRecorder(name: name, version: String(version))
-    self.placement = ExecutionPlacement(
+    let statistics = StatisticsRecorder(name: name, version: String(version))
+    self.statistics = statistics
+    let placement = ExecutionPlacement(
       instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
+    self.placement = placement
+    self.batcher = BatchingPolicy(config: config, maxTotalQueueSize: maxQueueSize).map { policy in
+      DynamicBatchScheduler(
+        policy: policy, instanceCount: instances.count, statistics: statistics, modelDescription: description
+      ) { index, inputs, outputs in
+        try await ServableModel.execute(instances[index], index, placement, inputs, outputs)
+      }
+    }
+  }
+
+  /// Stops admitting requests: those waiting are rejected with UNAVAILABLE, executions in progress finish.
+  func retire() async {
+    scheduler.close()
+    await batcher?.close()
+  }
+
+  /// Runs one execution where the placement says and feeds its duration back to the placement.
+  static func execute(
+    _ instance: any ModelInstance, _ index: Int, _ placement: ExecutionPlacement, _ inputs: [InferenceTensor],
+    _ outputs: [OutputSpec]
+  ) async throws -> ExecutionResult {
+    let result = try await placement.run(instance: index) { try instance.execute(inputs: inputs, outputs: outputs) }
+    let t = result.timings
+    placement.record(executionNanos: t.inputNanos + t.inferNanos + t.outputNanos)
+    return result
+  }
+
+  /// Runs one execution on `instance` (the path without dynamic batching).
+  func execute(instance index: Int, inputs: [InferenceTensor], outputs: [OutputSpec]) async throws -> ExecutionResult {
+    try await Self.execute(instances[index], index, placement, inputs, outputs)
   }
 
   /// The metadata view of this version's configuration.

@@ -1,0 +1,243 @@
+public import KServeProtocol
+internal import Synchronization
+
+/// Drives ``DynamicBatcherStateMachine`` for one model version: queues requests, runs the batches it
+/// forms on free instances, and hands each request its slice of the outputs.
+///
+/// The machine's wake-ups are served by ``runTimer()``, a loop the runtime runs as part of its service.
+/// Whoever produces an `execute` action (a submitting request, a finishing batch or the timer) runs it.
+public final class DynamicBatchScheduler: Sendable {
+  /// A request's answer: its outputs, the timings of the execution that carried it, and its wait.
+  public struct Answer: Sendable {
+    /// Output tensors of this request only.
+    public var outputs: [InferenceTensor]
+    /// Compute phases of the batch execution.
+    public var timings: ComputeTimings
+    /// Nanoseconds between arrival and the start of its batch.
+    public var queueNanos: UInt64
+  }
+
+  /// Runs one batch on an instance.
+  public typealias Executor = @Sendable (_ instance: Int, _ inputs: [InferenceTensor], _ outputs: [OutputSpec])
+    async throws -> ExecutionResult
+
+  private struct Entry {
+    var inputs: [InferenceTensor]
+    var outputs: [OutputSpec]
+    var rows: Int
+    var arrival: UInt64
+    var continuation: CheckedContinuation<Answer, any Error>?
+    var result: Result<Answer, any Error>?
+    var released = false
+  }
+
+  private struct State {
+    var machine: DynamicBatcherStateMachine
+    var entries: [UInt64: Entry] = [:]
+    var nextID: UInt64 = 0
+    var wakeUpAt: UInt64?
+    var timerSignal: CheckedContinuation<Void, Never>?
+    var closed = false
+  }
+
+  private let state: Mutex<State>
+  private let epoch = ContinuousClock.now
+  private let executor: Executor
+  private let statistics: StatisticsRecorder
+  private let modelDescription: String
+
+  /// Creates a scheduler.
+  /// - Parameters:
+  ///   - policy: Batching policy from the config.
+  ///   - instanceCount: Instances to run batches on.
+  ///   - statistics: Where executions are recorded.
+  ///   - modelDescription: e.g. `model 'x' version 1`, for errors.
+  ///   - executor: Runs a batch on an instance.
+  public init(
+    policy: BatchingPolicy, instanceCount: Int, statistics: StatisticsRecorder, modelDescription: String,
+    executor: @escaping Executor
+  ) {
+    self.state = Mutex(State(machine: DynamicBatcherStateMachine(policy: policy, instanceCount: instanceCount)))
+    self.executor = executor
+    self.statistics = statistics
+    self.modelDescription = modelDescription
+  }
+
+  /// Requests waiting now.
+  public var queueDepth: Int { state.withLock { $0.machine.queueDepth } }
+
+  private func now() -> UInt64 { (ContinuousClock.now - epoch).clampedNanoseconds }
+
+  /// Queues a validated request and waits for its share of a batch.
+  /// - Parameters:
+  ///   - inputs: Validated inputs in model order.
+  ///   - outputs: Outputs to produce.
+  ///   - rows: Its batch size.
+  ///   - priority: Requested priority level (0: default).
+  ///   - timeoutNanos: Its own queue timeout, if it set one.
+  /// - Throws: ``InferenceError`` (unavailable) when rejected (queue full, timeout, unloading), or the
+  ///   execution's error.
+  public func submit(
+    inputs: [InferenceTensor], outputs: [OutputSpec], rows: Int, priority: Int, timeoutNanos: UInt64?
+  ) async throws -> Answer {
+    let shapeKey = inputs.flatMap { $0.shape.dropFirst() + [-2] }
+    let arrival = now()
+    let (id, actions) = state.withLock { state -> (UInt64, [DynamicBatcherStateMachine.Action]) in
+      let id = state.nextID
+      state.nextID += 1
+      state.entries[id] = Entry(inputs: inputs, outputs: outputs, rows: rows, arrival: arrival)
+      let request = DynamicBatcherStateMachine.Request(
+        id: id, rows: rows, shapeKey: shapeKey, priority: priority, timeoutNanos: timeoutNanos)
+      return (id, state.machine.enqueue(request, now: arrival))
+    }
+    await perform(actions)
+    return try await withCheckedThrowingContinuation { continuation in
+      let ready = state.withLock { state -> Result<Answer, any Error>? in
+        guard let entry = state.entries[id] else { return .failure(InferenceError(.internal, "lost request \(id)")) }
+        if entry.released, let result = entry.result {
+          state.entries[id] = nil
+          return result
+        }
+        state.entries[id]?.continuation = continuation
+        return nil
+      }
+      if let ready { continuation.resume(with: ready) }
+    }
+  }
+
+  /// Performs actions, and those that running a batch leads to, until none is left.
+  private func perform(_ initial: [DynamicBatcherStateMachine.Action]) async {
+    var work = initial[...]
+    while let action = work.popFirst() {
+      switch action {
+      case .execute(let instance, let ids):
+        work.append(contentsOf: await run(instance: instance, ids: ids))
+      case .reject(let id, let reason):
+        settle(id, .failure(rejection(reason)), release: true)
+      case .release(let ids):
+        for id in ids { settle(id, nil, release: true) }
+      case .wakeUp(let at):
+        let signal = state.withLock { state -> CheckedContinuation<Void, Never>? in
+          state.wakeUpAt = at
+          defer { state.timerSignal = nil }
+          return state.timerSignal
+        }
+        signal?.resume()
+      }
+    }
+  }
+
+  /// Runs one batch and returns the machine's next actions.
+  private func run(instance: Int, ids: [UInt64]) async -> [DynamicBatcherStateMachine.Action] {
+    let start = now()
+    let entries = state.withLock { state in ids.compactMap { state.entries[$0] } }
+    let rows = entries.map(\.rows)
+    do {
+      let result = try await executor(instance, BatchAssembly.gather(entries.map(\.inputs)), entries[0].outputs)
+      statistics.recordExecution(batchSize: UInt64(rows.reduce(0, +)), timings: result.timings)
+      let pieces = try BatchAssembly.scatter(result.outputs, rows: rows)
+      for (index, id) in ids.enumerated() {
+        let answer = Answer(
+          outputs: Self.select(pieces[index], entries[index].outputs), timings: result.timings,
+          queueNanos: start &- entries[index].arrival)
+        settle(id, .success(answer), release: false)
+      }
+    } catch {
+      for id in ids { settle(id, .failure(error), release: false) }
+    }
+    return state.withLock { $0.machine.finished(instance: instance, requests: ids, now: now()) }
+  }
+
+  /// Requests in one batch may ask for different output subsets: keep each request's own, in its order.
+  private static func select(_ outputs: [InferenceTensor], _ wanted: [OutputSpec]) -> [InferenceTensor] {
+    wanted.compactMap { spec in outputs.first { $0.name == spec.name } }
+  }
+
+  /// Stores a result and/or marks it released; resumes the waiter when both are true.
+  private func settle(_ id: UInt64, _ result: Result<Answer, any Error>?, release: Bool) {
+    let resume = state.withLock { state -> (CheckedContinuation<Answer, any Error>, Result<Answer, any Error>)? in
+      guard var entry = state.entries[id] else { return nil }
+      if let result { entry.result = result }
+      if release { entry.released = true }
+      guard entry.released, let result = entry.result, let continuation = entry.continuation else {
+        state.entries[id] = entry
+        return nil
+      }
+      state.entries[id] = nil
+      return (continuation, result)
+    }
+    resume.map { $0.0.resume(with: $0.1) }
+  }
+
+  /// Serves the machine's wake-ups until ``close()``: sleeps until the requested time (or until an
+  /// earlier one is requested), then ticks. The runtime runs one such loop per batching model version.
+  public func runTimer() async {
+    while true {
+      let (closed, wake) = state.withLock { ($0.closed, $0.wakeUpAt) }
+      if closed { return }
+      if let wake {
+        let delay = Duration.nanoseconds(Int64(clamping: wake &- min(wake, now())))
+        await withTaskGroup(of: Void.self) { group in
+          group.addTask { try? await Task.sleep(for: delay) }
+          group.addTask { await self.waitForSignal() }
+          _ = await group.next()
+          group.cancelAll()
+        }
+        let due = state.withLock { state -> Bool in
+          guard let at = state.wakeUpAt, at <= now() else { return false }
+          state.wakeUpAt = nil
+          return true
+        }
+        if due { await perform(state.withLock { $0.machine.tick(now: now()) }) }
+      } else {
+        await waitForSignal()
+      }
+    }
+  }
+
+  private func waitForSignal() async {
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { continuation in
+        let resumeNow = state.withLock { state -> Bool in
+          if state.closed || Task.isCancelled { return true }
+          state.timerSignal?.resume()
+          state.timerSignal = continuation
+          return false
+        }
+        if resumeNow { continuation.resume() }
+      }
+    } onCancel: {
+      let signal = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        defer { state.timerSignal = nil }
+        return state.timerSignal
+      }
+      signal?.resume()
+    }
+  }
+
+  /// Stops accepting requests, rejects those waiting, and ends ``runTimer()``.
+  public func close() async {
+    let (actions, signal) = state.withLock { state -> ([DynamicBatcherStateMachine.Action], CheckedContinuation<Void, Never>?) in
+      state.closed = true
+      defer { state.timerSignal = nil }
+      return (state.machine.close(), state.timerSignal)
+    }
+    signal?.resume()
+    await perform(actions)
+  }
+
+  private func rejection(_ reason: DynamicBatcherStateMachine.Rejection) -> InferenceError {
+    switch reason {
+    case .queueFull(let limit):
+      return InferenceError(
+        .unavailable, "\(modelDescription): request queue is full (\(limit) waiting); retry later or add instances")
+    case .timedOut:
+      return InferenceError(.unavailable, "\(modelDescription): request timed out in the queue before it was scheduled")
+    case .closed:
+      return InferenceError(.unavailable, "\(modelDescription) is unloading; retry on another server or version")
+    case .tooLarge(let rows, let limit):
+      return InferenceError(
+        .invalidArgument, "\(modelDescription): request has \(rows) rows, above max_batch_size \(limit); split it")
+    }
+  }
+}
