@@ -52,7 +52,9 @@ public enum BatchAssembly {
   }
 
   /// Byte ranges of each request's rows within an output buffer.
-  private static func rowBounds(_ output: InferenceTensor, elementsPerRow: Int, rows: [Int]) throws -> [Range<Data.Index>] {
+  private static func rowBounds(
+    _ output: InferenceTensor, elementsPerRow: Int, rows: [Int]
+  ) throws -> [Range<Data.Index>] {
     var bounds: [Range<Data.Index>] = []
     var start = output.data.startIndex
     if let size = output.datatype.elementSize {
@@ -66,7 +68,8 @@ public enum BatchAssembly {
     // BYTES: walk the length prefixes, elementsPerRow elements per row.
     var offsets: [Int] = [0]
     var consumed = 0
-    try BytesTensorCodec.walk(output.data, expectedCount: output.elementCount ?? 0, tensorName: output.name) { element in
+    try BytesTensorCodec.walk(output.data, expectedCount: output.elementCount ?? 0, tensorName: output.name) {
+      element in
       consumed += 4 + element.count
       offsets.append(consumed)
     }

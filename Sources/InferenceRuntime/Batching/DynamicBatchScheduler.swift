@@ -18,7 +18,8 @@ public final class DynamicBatchScheduler: Sendable {
   }
 
   /// Runs one batch on an instance.
-  public typealias Executor = @Sendable (_ instance: Int, _ inputs: [InferenceTensor], _ outputs: [OutputSpec])
+  public typealias Executor =
+    @Sendable (_ instance: Int, _ inputs: [InferenceTensor], _ outputs: [OutputSpec])
     async throws -> ExecutionResult
 
   private struct Entry {
@@ -217,7 +218,8 @@ public final class DynamicBatchScheduler: Sendable {
 
   /// Stops accepting requests, rejects those waiting, and ends ``runTimer()``.
   public func close() async {
-    let (actions, signal) = state.withLock { state -> ([DynamicBatcherStateMachine.Action], CheckedContinuation<Void, Never>?) in
+    let (actions, signal) = state.withLock {
+      state -> ([DynamicBatcherStateMachine.Action], CheckedContinuation<Void, Never>?) in
       state.closed = true
       defer { state.timerSignal = nil }
       return (state.machine.close(), state.timerSignal)
