@@ -34,5 +34,5 @@ gcc -O2 -o .build/tcp_pingpong dev/bench/tcp_pingpong.c
 server=$!
 trap 'kill ${server} 2>/dev/null || true' EXIT
 sleep 2
-.build/release/offload-foundation-bench --seconds "${SECONDS_PER_POINT}" --target "${PORT}" | tee -a "${out}"
+.build/release/offload-foundation-bench --seconds "${SECONDS_PER_POINT}" --target "${PORT}" --server-pid "${server}" | tee -a "${out}"
 echo "[bench] written to ${out}"

@@ -330,16 +330,16 @@ def add_sub_partial_config() -> str:
     return 'backend: "onnxruntime"\nmax_batch_size: 8\n'
 
 
-def ghost_mlp_config() -> str:
+def ghost_mlp_config(name: str = "ghost_mlp", batching: bool = False) -> str:
     return (
-        'name: "ghost_mlp"\n'
+        f'name: "{name}"\n'
         'platform: "onnxruntime_onnx"\n'
         'backend: "onnxruntime"\n'
         "max_batch_size: 4096\n"
         + tensor_block("input", [("features", "TYPE_FP32", [GHOST_LAYERS[0]])])
         + tensor_block("output", [("ghost_prob", "TYPE_FP32", [1])])
         + "instance_group [\n  {\n    count: 1\n    kind: KIND_CPU\n  }\n]\n"
-        + "dynamic_batching {\n  max_queue_delay_microseconds: 100\n}\n"
+        + ("dynamic_batching {\n  max_queue_delay_microseconds: 100\n}\n" if batching else "")
     )
 
 
@@ -369,6 +369,7 @@ def build_repository() -> dict[str, tuple[bytes, str | None]]:
     repo["add_sub_partial"] = (add_sub, add_sub_partial_config())
     ghost = model_bytes(make_ghost_mlp())
     repo["ghost_mlp"] = (ghost, ghost_mlp_config())
+    repo["ghost_mlp_batched"] = (ghost, ghost_mlp_config("ghost_mlp_batched", batching=True))
     repo["ghost_mlp_autocfg"] = (ghost, None)
     repo["heavy_mlp"] = (model_bytes(make_heavy_mlp()), heavy_mlp_config())
     return repo
@@ -420,7 +421,8 @@ All graphs use ONNX opset {OPSET}, IR version {IR_VERSION}, and a symbolic leadi
 | `identity_<type>` (14 models) | `INPUT0` [batch, n] | `OUTPUT0` [batch, n] = `INPUT0` | `platform: "onnxruntime_onnx"`, `max_batch_size: 8`, dims `[ -1 ]` |
 | `add_sub` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = INPUT0 + INPUT1, `OUTPUT1` = INPUT0 − INPUT1, FP32 [batch, 16] | `backend: "onnxruntime"`, `max_batch_size: 8`, complete |
 | `add_sub_partial` | same model as `add_sub` | same | only `backend` and `max_batch_size: 8`; inputs/outputs must be completed from the model |
-| `ghost_mlp` | `features` FP32 [batch, 17] | `ghost_prob` FP32 [batch, 1] | complete, `max_batch_size: 4096`, `platform` and `backend`, CPU instance group, dynamic batching |
+| `ghost_mlp` | `features` FP32 [batch, 17] | `ghost_prob` FP32 [batch, 1] | complete, `max_batch_size: 4096`, `platform` and `backend`, CPU instance group |
+| `ghost_mlp_batched` | same model as `ghost_mlp` | same | as `ghost_mlp` plus `dynamic_batching {{ max_queue_delay_microseconds: 100 }}` |
 | `ghost_mlp_autocfg` | same model as `ghost_mlp` | same | **no `config.pbtxt`**: the whole configuration comes from the model |
 | `heavy_mlp` | `x` FP32 [batch, 256] | `y` FP32 [batch, 16] | complete, `max_batch_size: 4096` |
 
@@ -524,7 +526,7 @@ def verify(out: Path) -> None:
             h = 1.0 / (1.0 + np.exp(-h)) if i == len(layers) - 1 else np.maximum(h, 0.0)
         return h
 
-    for name in ("ghost_mlp", "ghost_mlp_autocfg"):
+    for name in ("ghost_mlp", "ghost_mlp_batched", "ghost_mlp_autocfg"):
         sess = session(name)
         for batch in (1, 1024):
             x = rng.standard_normal((batch, GHOST_LAYERS[0])).astype(np.float32)

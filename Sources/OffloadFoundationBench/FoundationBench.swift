@@ -13,7 +13,7 @@ import TritonModelConfig
 /// Direct ONNX Runtime calls vs the in-process runtime vs full gRPC round trips over loopback, all in
 /// one process and one run, so the ratios are comparable on a noisy shared machine.
 ///
-/// Usage: offload-foundation-bench [--seconds S] [--models DIR] [--target PORT] [--swift-pool]
+/// Usage: offload-foundation-bench [--seconds S] [--models DIR] [--target PORT [--server-pid PID]] [--swift-pool]
 @main
 enum FoundationBench {
   static func main() async throws {
@@ -98,6 +98,8 @@ enum FoundationBench {
             print(Row(model: model, batch: batch, path: path, stats: stats, baseline: direct).text)
           }
         }
+        try await BatchingBench.run(
+          kserve: kserve, seconds: seconds, concurrency: 32, serverPID: Int32(value("--server-pid", "")))
       }
       let heavy = makeRequest(model: "heavy_mlp", input: "x", width: 256, batch: 1024)
       try await ThreadSettingsBench.run(

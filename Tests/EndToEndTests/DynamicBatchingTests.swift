@@ -69,13 +69,13 @@ import Testing
       to: version.appendingPathComponent("model.onnx"))
     // The batch waits 10 s to fill; the request's own 1 ms timeout (override allowed) expires first.
     try """
-      backend: "onnxruntime"
-      max_batch_size: 64
-      dynamic_batching {
-        max_queue_delay_microseconds: 10000000
-        default_queue_policy { timeout_action: REJECT allow_timeout_override: true }
-      }
-      """.write(to: root.appendingPathComponent("slow/config.pbtxt"), atomically: true, encoding: .utf8)
+    backend: "onnxruntime"
+    max_batch_size: 64
+    dynamic_batching {
+      max_queue_delay_microseconds: 10000000
+      default_queue_policy { timeout_action: REJECT allow_timeout_override: true }
+    }
+    """.write(to: root.appendingPathComponent("slow/config.pbtxt"), atomically: true, encoding: .utf8)
     try await TestServer.with(repositories: [root]) { kserve, _, _, _ in
       var request = Self.request(model: "slow", row: 0)
       var timeout = Inference_InferParameter()
