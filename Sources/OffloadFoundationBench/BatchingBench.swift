@@ -12,10 +12,14 @@ enum BatchingBench {
 
   static func run(kserve: Client, seconds: Double, concurrency: Int, serverPID: Int32?) async throws {
     let cpuSource = serverPID.map { "server process \($0), /proc" } ?? "this process (client + server), getrusage"
-    print("\n| ghost-track MLP, batch 1, \(concurrency) in flight | requests/s | p50 µs | p99 µs | requests per execution | CPU µs per request (\(cpuSource)) | throughput vs without |")
+    print(
+      "\n| ghost-track MLP, batch 1, \(concurrency) in flight | requests/s | p50 µs | p99 µs | requests per execution | CPU µs per request (\(cpuSource)) | throughput vs without |"
+    )
     print("|---|---|---|---|---|---|---|")
     var baseline: Double?
-    for (label, model) in [("without dynamic batching", "ghost_mlp"), ("dynamic batching (100 µs delay)", "ghost_mlp_batched")] {
+    for (label, model) in [
+      ("without dynamic batching", "ghost_mlp"), ("dynamic batching (100 µs delay)", "ghost_mlp_batched"),
+    ] {
       let request = FoundationBench.makeRequest(model: model, input: "features", width: 17, batch: 1).proto
       let before = try await statistics(kserve, model)
       let cpuBefore = cpuMicros(serverPID)

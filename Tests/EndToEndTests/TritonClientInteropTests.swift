@@ -10,7 +10,8 @@ import Testing
     try #require(
       FileManager.default.isExecutableFile(atPath: Self.python.path),
       "no .venv: run dev/python-env.sh (dev/test.sh does) to install tritonclient and onnxruntime")
-    let (status, output) = try await TestServer.with { _, _, port, _ in
+    let repositories = [TestServer.exampleModels, TestServer.root.appendingPathComponent("models")]
+    let (status, output) = try await TestServer.with(repositories: repositories) { _, _, port, _ in
       try await Self.run(
         [Self.python.path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/Interop"],
         environment: ["OFFLOAD_GRPC_URL": "127.0.0.1:\(port)"])

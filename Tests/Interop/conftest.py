@@ -2,8 +2,11 @@
 
 The tests talk to an already running Offload server through the real
 `tritonclient.grpc` package. Its address comes from OFFLOAD_GRPC_URL
-(host:port, e.g. 127.0.0.1:8001); the server must serve examples/models.
+(host:port, e.g. 127.0.0.1:8001). test_tritonclient_grpc.py needs the server to
+serve examples/models, test_model_zoo.py needs models/ (the model zoo); one
+server can serve both (their model names are disjoint):
 
+    offload serve --model-repository examples/models --model-repository models
     OFFLOAD_GRPC_URL=127.0.0.1:8001 .venv/bin/python -m pytest Tests/Interop
 
 OFFLOAD_GRPC_READY_TIMEOUT (seconds, default 30) bounds how long the session
@@ -21,7 +24,9 @@ import onnxruntime as ort
 import pytest
 import tritonclient.grpc as grpcclient
 
-MODELS_DIR = (Path(__file__).resolve().parent / ".." / ".." / "examples" / "models").resolve()
+REPO_ROOT = (Path(__file__).resolve().parent / ".." / "..").resolve()
+MODELS_DIR = REPO_ROOT / "examples" / "models"
+ZOO_MODELS_DIR = REPO_ROOT / "models"  # the model zoo, written by zoo/train.sh
 
 # Per-call deadline for every RPC the tests make, so a hung server fails the
 # test instead of hanging the run.
@@ -84,6 +89,13 @@ def models_dir() -> Path:
     if not (MODELS_DIR / "ghost_mlp" / "1" / "model.onnx").is_file():
         pytest.fail(f"model repository missing at {MODELS_DIR}; run dev/make-example-models.py", pytrace=False)
     return MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def zoo_models_dir() -> Path:
+    if not (ZOO_MODELS_DIR / "lhcb_ghost_mlp" / "1" / "model.onnx").is_file():
+        pytest.fail(f"model zoo missing at {ZOO_MODELS_DIR}; run zoo/train.sh", pytrace=False)
+    return ZOO_MODELS_DIR
 
 
 @pytest.fixture(scope="session")

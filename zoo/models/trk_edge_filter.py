@@ -125,8 +125,8 @@ def build_onnx(trained: dict):
         ("r_i", r_i, 0.01), ("z_i", z_i, 0.01), ("r_j", r_j, 0.01), ("z_j", z_j, 0.01), ("dr", dr, 0.1),
         ("sin_dphi", sdphi, 10.0), ("dz", dz, 0.1), ("z0", z0, 0.1), ("curvature", curv, 100.0),
     ]:
-        scaled.append(b.op("Unsqueeze", [b.op("Mul", [t, b.f32(f"{name}.scale", scale)], f"{name}.scaled"), b.i64(f"{name}.axis", [1])], f"{name}.col"))
-    scaled.append(b.op("Unsqueeze", [slope, b.i64("slope.axis", [1])], "slope.col"))
+        scaled.append(b.op("Unsqueeze", [b.op("Mul", [t, b.f32(f"{name}.scale", scale)], f"{name}.scaled"), b.i64(f"{name}.axis", [1])], f"{name}.column"))
+    scaled.append(b.op("Unsqueeze", [slope, b.i64("slope.axis", [1])], "slope.column"))
     x = b.op("Concat", scaled, "pair_features", axis=1)
     x = b.op("Div", [b.op("Sub", [x, b.f32("feature_mean", trained["mean"])], "pair_centered"), b.f32("feature_std", trained["std"])], "pair_standardized")
     logit = b.mlp(x, trained["mlp"].weights(), "edge_mlp", gemm=True)

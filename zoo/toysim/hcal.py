@@ -18,10 +18,11 @@ at 75 ns (TS3). The regression target is the energy deposited in time (BX 0).
   global calibration cannot.
 * Energy resolution of the deposit itself: stochastic 50 %/√E (shower and
   photostatistics) and 2 % constant term; irreducible.
-* Out-of-time pileup: for BX −2, −1, +1, +2 a Poisson number
-  (mean μ × occupancy(ieta), forward channels busier) of deposits with
-  exponential energies (mean 1.5 GeV) — their pulses, shifted by a multiple of
-  25 ns, land inside the 8-sample window and bias a plain sum upwards.
+* Out-of-time pileup: for BX −2, −1, +1, +2 a Poisson number of deposits
+  with mean μ × 0.007 × (1 + 3 (|ieta|/29)²) (forward channels busier), with
+  a Gamma-distributed total energy (1.5 GeV per deposit on average); their
+  pulses, shifted by multiples of 25 ns, land inside the 8-sample window and
+  bias a plain sum upwards (by ~0.5-3 GeV, fluctuating).
 * Electronics noise: Gaussian 2 fC per sample (≈ 0.2 GeV).
 
 Inputs: pulses [N, 8] (fC) and channel [N, 4] = (ieta, iphi, depth, μ) where μ

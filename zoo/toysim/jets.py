@@ -9,15 +9,19 @@ statistically, with large jet-by-jet fluctuations; the toy reproduces that:
 
 * jet kinematics: pT log-uniform in [100, 1000] GeV, |η| < 2, the same for
   both classes (so pT alone carries no information);
-* multiplicity: N = 2 + NegBin-like draw: Poisson(μ·G), G ~ Gamma(k, 1/k),
-  with μ_q = 9 + 2.6·ln(pT/100 GeV) and μ_g = 1.45 μ_q; the Gamma smearing
-  (k = 4) widens both distributions so multiplicity alone is far from perfect;
+* multiplicity: N = 2 + a negative-binomial-like draw Poisson(μ·G),
+  G ~ Gamma(k, 1/k), with μ_q = 9 + 2.6·ln(pT/100 GeV) and μ_g = 1.55 μ_q;
+  the Gamma smearing (k = 6) widens both distributions, so multiplicity alone
+  is far from perfect (AUC ≈ 0.72); at most P_MAX = 64 particles are kept;
 * momentum sharing: particle fractions z ~ Dirichlet(α) with α_q = 0.55,
   α_g = 0.8 (larger α: more even sharing, softer leading particle);
-* angles: each particle's distance ΔR to the jet axis is the absolute value
-  of a 2-D Gaussian of width σ·(z·N)^(-0.35) (soft particles are wider),
-  σ_q = 0.05, σ_g = 0.07, capped at the jet radius 0.4; the jet axis is then
-  recomputed as the pT-weighted centroid, as a clustering algorithm would;
+  with more particles, gluon constituents are softer still;
+* angles: each particle's (Δη, Δφ) to the jet axis is a 2-D Gaussian of
+  width σ·(z·N)^(-0.35) (soft particles are wider), capped at the jet radius
+  0.4, with σ_q = 0.05 and σ_g = 0.056, each times a per-jet log-normal
+  factor exp(N(0, 0.35)) (jet-by-jet fluctuations of the shower); the jet
+  axis is then recomputed as the pT-weighted centroid, as a clustering
+  algorithm would;
 * masses are neglected except that E = pT·cosh(η).
 
 Per-particle features (the 7 ParticleNet kinematic inputs), channels-first

@@ -10,16 +10,17 @@ VELO-T match or a T segment built from hits of several particles. Ghosts get
 more frequent with detector occupancy (number of primary vertices).
 
 Each track carries a hidden "ghostness" g: 0 for real tracks; for ghosts
-g ~ Beta(2, 1) on (0, 1], so most ghosts are clearly wrong combinations but a
+g ~ Beta(3, 1) on (0, 1], so most ghosts are clearly wrong combinations but a
 tail of ghosts (small g, e.g. two segments of nearly collinear particles)
 looks almost real. Every feature distribution is an interpolation between its
 real-track and its full-ghost form by g. No single feature separates well;
 the separation comes from combining many weak, partly nonlinear handles:
 
-* chi2 per degree of freedom of the full fit, of the VELO and of the T
-  segments: chi2(ndf)/ndf for real tracks, inflated for ghosts; real tracks at
-  low momentum are inflated too (multiple scattering is under-modelled by the
-  fit), so the chi2 has to be read together with p;
+* chi2 per degree of freedom of the VELO and of the T segments:
+  chi2(ndf)/ndf for real tracks, inflated for ghosts; real tracks at low
+  momentum are inflated too (multiple scattering under-modelled by the fit,
+  factor 1 + 4 GeV/p), so the chi2 has to be read together with p; the full
+  fit chi2/ndf combines both segments, half the matching chi2 and the UT hits;
 * VELO-T matching chi2 (4 dof) and the signed slope mismatch pull Δty
   (Gaussian, width grows with g: only |Δty| matters, a handle a linear
   classifier cannot use);
@@ -27,8 +28,9 @@ the separation comes from combining many weak, partly nonlinear handles:
   UT hits out of 4 layers, SciFi hits out of 12, outliers removed by the fit,
   VELO hits shared with other tracks (grows with occupancy);
 * kinematics: ghosts are reconstructed at lower momentum;
-* event occupancy (number of PVs): raises the ghost rate and the number of
-  shared hits, for real tracks as well;
+* event occupancy (number of PVs, 1 + Poisson(4.5)): raises the ghost rate
+  (8 % + 3.5 % per PV, about 27 % on average) and the number of shared hits,
+  for real tracks as well;
 * a matching-algorithm quality score.
 
 Features (FP32 [N, 17], in this order): see FEATURES.
