@@ -231,12 +231,11 @@ public final class DynamicBatchScheduler: Sendable {
   private func rejection(_ reason: DynamicBatcherStateMachine.Rejection) -> InferenceError {
     switch reason {
     case .queueFull(let limit):
-      return InferenceError(
-        .unavailable, "\(modelDescription): request queue is full (\(limit) waiting); retry later or add instances")
+      return SchedulerRejection.queueFull(modelDescription, limit: limit)
     case .timedOut:
       return InferenceError(.unavailable, "\(modelDescription): request timed out in the queue before it was scheduled")
     case .closed:
-      return InferenceError(.unavailable, "\(modelDescription) is unloading; retry on another server or version")
+      return SchedulerRejection.unloading(modelDescription)
     case .tooLarge(let rows, let limit):
       return InferenceError(
         .invalidArgument, "\(modelDescription): request has \(rows) rows, above max_batch_size \(limit); split it")

@@ -111,10 +111,9 @@ public final class InstanceScheduler: Sendable {
   private func rejection(_ reason: InstanceSchedulerStateMachine.RejectReason) -> InferenceError {
     switch reason {
     case .queueFull(let limit):
-      return InferenceError(
-        .unavailable, "\(modelDescription): request queue is full (\(limit) waiting); retry later or add instances")
+      return SchedulerRejection.queueFull(modelDescription, limit: limit)
     case .closed:
-      return InferenceError(.unavailable, "\(modelDescription) is unloading; retry on another server or version")
+      return SchedulerRejection.unloading(modelDescription)
     }
   }
 }
