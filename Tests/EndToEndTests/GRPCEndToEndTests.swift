@@ -142,3 +142,25 @@ import TritonModelConfig
     }
   }
 }
+
+@Suite(.serialized) struct TimingParameterTests {
+  @Test func timingsAppearOnlyWhenAskedFor() async throws {
+    try await TestServer.with { kserve, _, _, _ in
+      var request = Requests.ghost(rows: 4)
+      #expect(try await kserve.modelInfer(request).parameters.isEmpty)
+      var ask = Inference_InferParameter()
+      ask.boolParam = true
+      request.parameters["offload_timing"] = ask
+      let parameters = try await kserve.modelInfer(request).parameters
+      for key in [
+        "offload_queue_ns", "offload_compute_input_ns", "offload_compute_infer_ns", "offload_compute_output_ns",
+        "offload_batch_size", "offload_queue_depth",
+      ] {
+        #expect(parameters[key] != nil, "\(key) missing")
+      }
+      #expect(parameters["offload_batch_size"]?.int64Param == 4)
+      #expect((parameters["offload_compute_infer_ns"]?.int64Param ?? 0) > 0)
+      #expect(parameters["offload_queue_depth"]?.int64Param == 0)
+    }
+  }
+}

@@ -15,6 +15,8 @@ public final class DynamicBatchScheduler: Sendable {
     public var timings: ComputeTimings
     /// Nanoseconds between arrival and the start of its batch.
     public var queueNanos: UInt64
+    /// Rows of the whole batch that carried it.
+    public var batchRows: Int
   }
 
   /// Runs one batch on an instance.
@@ -140,7 +142,7 @@ public final class DynamicBatchScheduler: Sendable {
       for (index, id) in ids.enumerated() {
         let answer = Answer(
           outputs: Self.select(pieces[index], entries[index].outputs), timings: result.timings,
-          queueNanos: start &- entries[index].arrival)
+          queueNanos: start &- entries[index].arrival, batchRows: rows.reduce(0, +))
         settle(id, .success(answer), release: false)
       }
     } catch {

@@ -14,26 +14,37 @@ extension ModelRuntime {
       let validated = try model.validator.validate(request)
       try checkSize(validated.inputs, model: model)
       let outputs: [InferenceTensor]
+      let queueNanos: UInt64
+      let timings: ComputeTimings
+      let executedRows: Int
       if let batcher = model.batcher {
         let answer = try await batcher.submit(
           inputs: validated.inputs, outputs: validated.outputs, rows: validated.batchSize,
           priority: Int(clamping: request.parameters["priority"]?.int64Value ?? 0),
           timeoutNanos: request.parameters["timeout"]?.int64Value.map { UInt64(max($0, 0)) &* 1_000 })
         record(model, rows: validated.batchSize, arrival: arrival, queueNanos: answer.queueNanos, answer.timings)
-        outputs = answer.outputs
+        (outputs, queueNanos, timings, executedRows) = (
+          answer.outputs, answer.queueNanos, answer.timings, answer.batchRows
+        )
       } else {
-        let (result, queueNanos) = try await model.scheduler.withInstanceAsync { index in
+        let (result, queued) = try await model.scheduler.withInstanceAsync { index in
           let queued = (ContinuousClock.now - arrival).clampedNanoseconds
           return (
             try await model.execute(instance: index, inputs: validated.inputs, outputs: validated.outputs), queued
           )
         }
         model.statistics.recordExecution(batchSize: UInt64(validated.batchSize), timings: result.timings)
-        record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queueNanos, result.timings)
-        outputs = result.outputs
+        record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queued, result.timings)
+        (outputs, queueNanos, timings, executedRows) = (result.outputs, queued, result.timings, validated.batchSize)
       }
-      return InferenceResponse(
+      var response = InferenceResponse(
         modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: outputs)
+      if case .bool(true)? = request.parameters[TimingParameters.request] {
+        response.parameters = TimingParameters.values(
+          queueNanos: queueNanos, timings: timings, executedRows: executedRows,
+          queueDepth: model.batcher?.queueDepth ?? model.scheduler.queueDepth)
+      }
+      return response
     } catch {
       model.statistics.recordFailure(totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds)
       throw error
