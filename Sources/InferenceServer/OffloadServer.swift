@@ -6,6 +6,7 @@ public import InferenceRuntime
 internal import InferenceServerGRPC
 internal import KServeProtocol
 public import Logging
+internal import Prometheus
 public import ServiceLifecycle
 
 /// The composition root: a runtime with the ONNX Runtime backend, served over gRPC.
@@ -24,6 +25,7 @@ public final class OffloadServer: Service, Sendable {
   private let server: GRPCServer<HTTP2ServerTransport.Posix>
   private let transport: HTTP2ServerTransport.Posix
   private let logger: Logger
+  private let metrics: MetricsEndpoint?
 
   /// Creates the server; nothing is loaded or bound until ``run()``.
   /// - Parameters:
@@ -36,8 +38,14 @@ public final class OffloadServer: Service, Sendable {
     self.configuration = configuration
     self.logger = logger
     let onnx = ONNXRuntimeBackend(libraryPath: configuration.onnxRuntime.libraryPath, logger: logger)
+    let registry = PrometheusCollectorRegistry()
+    self.metrics =
+      configuration.metricsEnabled
+      ? MetricsEndpoint(
+        registry: registry, host: configuration.grpc.host, port: configuration.metricsPort, logger: logger) : nil
     self.runtime = ModelRuntime(
-      configuration: configuration.runtime, backends: BackendRegistry([onnx] + additionalBackends), logger: logger)
+      configuration: configuration.runtime, backends: BackendRegistry([onnx] + additionalBackends), logger: logger,
+      metricsFactory: configuration.metricsEnabled ? PrometheusMetricsFactory(registry: registry) : nil)
     self.transport = HTTP2ServerTransport.Posix(
       address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
       transportSecurity: .plaintext,
@@ -73,11 +81,18 @@ public final class OffloadServer: Service, Sendable {
     return port
   }
 
+  /// The bound metrics port (useful with port 0), or `nil` when metrics are disabled.
+  public func metricsPort() async -> Int? {
+    guard let metrics else { return nil }
+    return await metrics.boundPort()
+  }
+
   /// Serves until graceful shutdown: readiness turns false, new connections stop, in-flight requests finish.
   /// The runtime's batcher timers run beside the gRPC server and stop after it has drained.
   public func run() async throws {
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask { await self.runtime.run() }
+      if let metrics { group.addTask { try await metrics.run() } }
       defer { group.cancelAll() }
       try await withGracefulShutdownHandler {
         try await server.serve()

@@ -38,8 +38,10 @@ public struct ServerConfiguration: Sendable {
   public var onnxRuntime = ONNXRuntime()
   /// HTTP port (reserved: the HTTP/REST front end is not implemented yet).
   public var httpPort: Int = 8000
-  /// Metrics port (reserved: the metrics endpoint is not implemented yet).
+  /// Prometheus metrics port (`GET /metrics`, bound on the gRPC host); 0 picks a free port.
   public var metricsPort: Int = 8002
+  /// Whether the metrics endpoint runs and models record metrics (Triton's `--allow-metrics`).
+  public var metricsEnabled = true
 
   /// The defaults for a set of repositories, adjusted by `configure`.
   /// - Parameters:

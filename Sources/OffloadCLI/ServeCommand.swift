@@ -24,9 +24,12 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("http-port"), help: "HTTP/REST port (reserved; the HTTP front end is not implemented yet).")
   var httpPort: Int = 8000
 
-  @Option(
-    name: .customLong("metrics-port"), help: "Metrics port (reserved; the metrics endpoint is not implemented yet).")
+  @Option(name: .customLong("metrics-port"), help: "Prometheus metrics port (GET /metrics; 0: pick a free port).")
   var metricsPort: Int = 8002
+
+  @Option(
+    name: .customLong("allow-metrics"), help: "Serve Prometheus metrics and record per-model metrics (true/false).")
+  var allowMetrics: Bool = true
 
   @Option(
     name: .customLong("onnxruntime-library"),
@@ -60,7 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
         "unknown --log-level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
     }
     guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
-    guard (0...65535).contains(grpcPort) else { throw ValidationError("--grpc-port must be in 0...65535") }
+    guard (0...65535).contains(grpcPort), (0...65535).contains(metricsPort) else {
+      throw ValidationError("--grpc-port and --metrics-port must be in 0...65535")
+    }
     guard maxRequestSize > 0, maxQueueSize > 0, inlineExecutionLimitMicros >= 0 else {
       throw ValidationError(
         "--max-request-size and --max-queue-size must be positive, --inline-execution-limit-us >= 0")
@@ -88,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
       config.httpPort = httpPort
       config.metricsPort = metricsPort
+      config.metricsEnabled = allowMetrics
       config.runtime.maxRequestBytes = maxRequestSize
       config.runtime.maxQueueSizePerModel = maxQueueSize
       config.runtime.inlineExecutionLimit = .microseconds(inlineExecutionLimitMicros)
@@ -114,7 +120,9 @@ struct ServeCommand: AsyncParsableCommand {
         tasks.addTask {
           let port = try await server.grpcPort()
           let ready = server.runtime.repositoryIndex(readyOnly: true).count
-          logger.info("serving", metadata: ["grpc": "\(host):\(port)", "models_ready": "\(ready)"])
+          let metrics = await server.metricsPort().map { "\(host):\($0)/metrics" } ?? "off"
+          logger.info(
+            "serving", metadata: ["grpc": "\(host):\(port)", "metrics": "\(metrics)", "models_ready": "\(ready)"])
         }
         try await tasks.waitForAll()
       }

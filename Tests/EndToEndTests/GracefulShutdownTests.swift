@@ -56,6 +56,7 @@ final class GateBackend: InferenceBackend, Sendable {
       configuration: .defaults(repositories: [repository]) {
         $0.grpc.host = "127.0.0.1"
         $0.grpc.port = 0
+        $0.metricsPort = 0
       },
       additionalBackends: [backend], logger: logger)
     try await server.loadModels()

@@ -11,6 +11,7 @@ import Testing
     process.executableURL = Self.binary
     process.arguments = [
       "serve", "--model-repository", TestServer.exampleModels.path, "--host", "127.0.0.1", "--grpc-port", "0",
+      "--metrics-port", "0",
     ]
     let pipe = Pipe()
     process.standardError = pipe
@@ -42,7 +43,11 @@ import Testing
 
   @Test func missingRepositoryExitsWithAClearMessage() async throws {
     let (status, output) = try await TritonClientInteropTests.run(
-      [Self.binary.path, "serve", "--model-repository", "/nonexistent/models", "--grpc-port", "0"], environment: [:])
+      [
+        Self.binary.path, "serve", "--model-repository", "/nonexistent/models", "--grpc-port", "0", "--metrics-port",
+        "0",
+      ],
+      environment: [:])
     #expect(status != 0)
     #expect(output.contains("does not exist"))
   }

@@ -28,6 +28,7 @@ enum TestServer {
     let configuration = ServerConfiguration.defaults(repositories: repositories) { config in
       config.grpc.host = "127.0.0.1"
       config.grpc.port = 0
+      config.metricsPort = 0
       configure(&config)
     }
     let server = OffloadServer(configuration: configuration, logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import InferenceServer
 import Testing
 
 /// Runs the real Python Triton client (`tritonclient[grpc]` in the project's .venv, made by
@@ -11,10 +12,13 @@ import Testing
       FileManager.default.isExecutableFile(atPath: Self.python.path),
       "no .venv: run dev/python-env.sh (dev/test.sh does) to install tritonclient and onnxruntime")
     let repositories = [TestServer.exampleModels, TestServer.root.appendingPathComponent("models")]
-    let (status, output) = try await TestServer.with(repositories: repositories) { _, _, port, _ in
-      try await Self.run(
+    let (status, output) = try await TestServer.with(repositories: repositories) { _, _, port, server in
+      let metrics = try #require(await server.metricsPort())
+      return try await Self.run(
         [Self.python.path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/Interop"],
-        environment: ["OFFLOAD_GRPC_URL": "127.0.0.1:\(port)"])
+        environment: [
+          "OFFLOAD_GRPC_URL": "127.0.0.1:\(port)", "OFFLOAD_METRICS_URL": "http://127.0.0.1:\(metrics)/metrics",
+        ])
     }
     let tail = output.split(separator: "\n").suffix(40).joined(separator: "\n")
     #expect(status == 0, "pytest exited \(status):\n\(tail)")

@@ -10,6 +10,8 @@ extension ModelRuntime {
   public func infer(_ request: InferenceRequest) async throws -> InferenceResponse {
     let arrival = ContinuousClock.now
     let model = try servable(name: request.modelName, version: request.modelVersion)
+    model.statistics.arrived()
+    defer { model.statistics.left() }
     do {
       let validated = try model.validator.validate(request)
       try checkSize(validated.inputs, model: model)

@@ -127,7 +127,8 @@ extension ModelRuntime {
       }
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
-        maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit)
+        maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit,
+        metricsFactory: metricsFactory)
       logger.info(
         "model version ready",
         metadata: ["version": "\(version)", "backend": "\(backend.name)", "instances": "\(instances.count)"])

@@ -1,3 +1,4 @@
+public import CoreMetrics
 internal import Foundation
 public import KServeProtocol
 public import Logging
@@ -32,6 +33,7 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   let repository: ModelRepository
   let backends: BackendRegistry
   let logger: Logger
+  let metricsFactory: (any MetricsFactory)?
   let state = Mutex(State())
   /// Dynamic batchers whose wake-up loops ``run()`` must serve.
   let timers = AsyncStream.makeStream(of: DynamicBatchScheduler.self)
@@ -41,7 +43,12 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   ///   - configuration: Repository paths and limits.
   ///   - backends: The backends models may use.
   ///   - logger: Where lifecycle events are logged.
-  public init(configuration: RuntimeConfiguration, backends: BackendRegistry, logger: Logger) {
+  ///   - metricsFactory: Where per-model metrics (Triton's `nv_*` names) go; `nil` records statistics only.
+  public init(
+    configuration: RuntimeConfiguration, backends: BackendRegistry, logger: Logger,
+    metricsFactory: (any MetricsFactory)? = nil
+  ) {
+    self.metricsFactory = metricsFactory
     self.configuration = configuration
     self.repository = ModelRepository(roots: configuration.repositories)
     self.backends = backends

@@ -1,3 +1,4 @@
+public import CoreMetrics
 internal import KServeProtocol
 public import TritonModelConfig
 
@@ -23,7 +24,7 @@ public final class ServableModel: Sendable {
 
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
-    inlineExecutionLimit: Duration
+    inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?
   ) {
     let description = "model '\(name)' version \(version)"
     self.name = name
@@ -33,7 +34,7 @@ public final class ServableModel: Sendable {
     self.validator = RequestValidator(config: config, modelDescription: description)
     self.scheduler = InstanceScheduler(
       instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description)
-    let statistics = StatisticsRecorder(name: name, version: String(version))
+    let statistics = StatisticsRecorder(name: name, version: String(version), metricsFactory: metricsFactory)
     self.statistics = statistics
     let placement = ExecutionPlacement(
       instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")

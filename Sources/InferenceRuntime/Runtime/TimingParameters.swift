@@ -16,7 +16,9 @@ public enum TimingParameters {
   /// The request parameter that asks for timings.
   public static let request = "offload_timing"
 
-  static func values(queueNanos: UInt64, timings: ComputeTimings, executedRows: Int, queueDepth: Int)
+  static func values(
+    queueNanos: UInt64, timings: ComputeTimings, executedRows: Int, queueDepth: Int
+  )
     -> [String: InferenceParameter]
   {
     [

@@ -1,13 +1,26 @@
+public import CoreMetrics
 internal import Synchronization
 
 /// Thread-safe accumulator of one model version's ``ModelStatistics``.
 public final class StatisticsRecorder: Sendable {
   private let stats: Mutex<ModelStatistics>
+  private let metrics: ModelMetrics?
 
   /// Creates a recorder.
-  public init(name: String, version: String) {
+  /// - Parameters:
+  ///   - name: Model name.
+  ///   - version: Version.
+  ///   - metricsFactory: Where the Triton-named metrics go (`nil`: statistics only).
+  public init(name: String, version: String, metricsFactory: (any MetricsFactory)? = nil) {
     self.stats = Mutex(ModelStatistics(name: name, version: version))
+    self.metrics = metricsFactory.map { ModelMetrics(model: name, version: version, factory: $0) }
   }
+
+  /// A request arrived (pending count +1).
+  public func arrived() { metrics?.arrived() }
+
+  /// A request was answered or failed (pending count -1).
+  public func left() { metrics?.left() }
 
   /// The current totals.
   public var snapshot: ModelStatistics { stats.withLock { $0 } }
@@ -24,6 +37,7 @@ public final class StatisticsRecorder: Sendable {
   public func recordRequest(
     rows: UInt64, totalNanos: UInt64, queueNanos: UInt64, timings: ComputeTimings, nowMillis: UInt64
   ) {
+    metrics?.succeeded(rows: Int(rows), totalNanos: totalNanos, queueNanos: queueNanos, timings: timings)
     stats.withLock { s in
       s.inferenceCount &+= rows
       s.lastInferenceMillis = nowMillis
@@ -40,6 +54,7 @@ public final class StatisticsRecorder: Sendable {
   ///   - batchSize: Rows executed together.
   ///   - timings: Compute phases.
   public func recordExecution(batchSize: UInt64, timings: ComputeTimings) {
+    metrics?.executed()
     stats.withLock { s in
       s.executionCount &+= 1
       let index: Int
@@ -59,6 +74,7 @@ public final class StatisticsRecorder: Sendable {
   /// Records a failed request.
   /// - Parameter totalNanos: Time from arrival to failure.
   public func recordFailure(totalNanos: UInt64) {
+    metrics?.failed()
     stats.withLock { $0.fail.add(totalNanos) }
   }
 }

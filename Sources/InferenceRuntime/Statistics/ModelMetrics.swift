@@ -1,0 +1,62 @@
+public import CoreMetrics
+internal import Synchronization
+
+/// One model version's metrics under Triton's names and labels (`model`, `version`), emitted through the
+/// swift-metrics API; the server exports them in Prometheus format on `/metrics`. Handles are created
+/// once per model version, off the hot path.
+///
+/// | metric | kind | unit |
+/// |---|---|---|
+/// | `nv_inference_request_success` / `nv_inference_request_failure` | counter | requests |
+/// | `nv_inference_count` / `nv_inference_exec_count` | counter | inferences (rows) / executions |
+/// | `nv_inference_pending_request_count` | gauge | requests received and not yet answered |
+/// | `nv_inference_request_duration_us` | counter | µs, successful requests end to end in the server |
+/// | `nv_inference_queue_duration_us` | counter | µs |
+/// | `nv_inference_compute_input_duration_us`, `…_infer_…`, `…_output_…` | counter | µs |
+final class ModelMetrics: Sendable {
+  private let success: CoreMetrics.Counter
+  private let failure: CoreMetrics.Counter
+  private let inferences: CoreMetrics.Counter
+  private let executions: CoreMetrics.Counter
+  private let pendingGauge: CoreMetrics.Gauge
+  private let requestMicros: CoreMetrics.Counter
+  private let queueMicros: CoreMetrics.Counter
+  private let inputMicros: CoreMetrics.Counter
+  private let inferMicros: CoreMetrics.Counter
+  private let outputMicros: CoreMetrics.Counter
+  private let pending = Atomic<Int>(0)
+
+  init(model: String, version: String, factory: any MetricsFactory) {
+    let labels = [("model", model), ("version", version)]
+    func counter(_ name: String) -> CoreMetrics.Counter { Counter(label: name, dimensions: labels, factory: factory) }
+    success = counter("nv_inference_request_success")
+    failure = counter("nv_inference_request_failure")
+    inferences = counter("nv_inference_count")
+    executions = counter("nv_inference_exec_count")
+    pendingGauge = Gauge(label: "nv_inference_pending_request_count", dimensions: labels, factory: factory)
+    requestMicros = counter("nv_inference_request_duration_us")
+    queueMicros = counter("nv_inference_queue_duration_us")
+    inputMicros = counter("nv_inference_compute_input_duration_us")
+    inferMicros = counter("nv_inference_compute_infer_duration_us")
+    outputMicros = counter("nv_inference_compute_output_duration_us")
+    pendingGauge.record(0)
+  }
+
+  func arrived() { pendingGauge.record(pending.add(1, ordering: .relaxed).newValue) }
+
+  func left() { pendingGauge.record(pending.subtract(1, ordering: .relaxed).newValue) }
+
+  func succeeded(rows: Int, totalNanos: UInt64, queueNanos: UInt64, timings: ComputeTimings) {
+    success.increment()
+    inferences.increment(by: rows)
+    requestMicros.increment(by: Int(clamping: totalNanos / 1_000))
+    queueMicros.increment(by: Int(clamping: queueNanos / 1_000))
+    inputMicros.increment(by: Int(clamping: timings.inputNanos / 1_000))
+    inferMicros.increment(by: Int(clamping: timings.inferNanos / 1_000))
+    outputMicros.increment(by: Int(clamping: timings.outputNanos / 1_000))
+  }
+
+  func failed() { failure.increment() }
+
+  func executed() { executions.increment() }
+}

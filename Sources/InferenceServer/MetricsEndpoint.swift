@@ -1,0 +1,109 @@
+internal import Foundation
+internal import Hummingbird
+internal import Logging
+internal import NIOCore
+internal import Prometheus
+internal import Synchronization
+
+/// `GET /metrics` in Prometheus text format on the metrics port, served by Hummingbird: the per-model
+/// `nv_*` metrics the runtime records, plus process and memory gauges refreshed at each scrape.
+final class MetricsEndpoint: Sendable {
+  let registry: PrometheusCollectorRegistry
+  private let application: Application<RouterResponder<BasicRequestContext>>
+  private let port = BoundPort()
+
+  init(registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger) {
+    self.registry = registry
+    let gauges = ProcessGauges(registry: registry)
+    let router = Router()
+    router.get("metrics") { _, _ -> Response in
+      gauges.update()
+      return Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+    let box = self.port
+    self.application = Application(
+      router: router,
+      configuration: .init(address: .hostname(host, port: port), serverName: "offload-metrics"),
+      onServerRunning: { channel in
+        let bound = channel.localAddress?.port ?? port
+        box.set(bound)
+      },
+      logger: logger)
+  }
+
+  /// Serves until cancelled or graceful shutdown.
+  func run() async throws { try await application.run() }
+
+  /// The bound port (waits until the listener is up).
+  func boundPort() async -> Int { await port.value() }
+}
+
+/// The listener's port, set once when the server is up; readers wait for it.
+final class BoundPort: Sendable {
+  private let state = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+  func set(_ port: Int) {
+    let waiters = state.withLock { state in
+      state.port = port
+      defer { state.waiters = [] }
+      return state.waiters
+    }
+    for waiter in waiters { waiter.resume(returning: port) }
+  }
+
+  func value() async -> Int {
+    await withCheckedContinuation { continuation in
+      let known = state.withLock { state -> Int? in
+        if let port = state.port { return port }
+        state.waiters.append(continuation)
+        return nil
+      }
+      if let known { continuation.resume(returning: known) }
+    }
+  }
+}
+
+/// Process CPU and memory gauges, read from /proc at scrape time.
+struct ProcessGauges: Sendable {
+  let residentBytes: Prometheus.Gauge
+  let cpuSeconds: Prometheus.Gauge
+  let memoryTotal: Prometheus.Gauge
+  let memoryUsed: Prometheus.Gauge
+
+  init(registry: PrometheusCollectorRegistry) {
+    func gauge(_ name: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
+      registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: unit, helpText: help))
+    }
+    residentBytes = gauge("process_resident_memory", "bytes", "Resident memory of the server process")
+    cpuSeconds = gauge("process_cpu_seconds", "total", "User + system CPU time of the server process")
+    memoryTotal = gauge("nv_cpu_memory_total", "bytes", "Total system memory")
+    memoryUsed = gauge("nv_cpu_memory_used", "bytes", "Used system memory (total - available)")
+  }
+
+  func update() {
+    let page = Double(sysconf(Int32(_SC_PAGESIZE)))
+    if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+      let fields = statm.split(separator: " ")
+      if fields.count > 1, let pages = Double(fields[1]) { residentBytes.set(pages * page) }
+    }
+    if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+        cpuSeconds.set((user + system) / Double(sysconf(Int32(_SC_CLK_TCK))))
+      }
+    }
+    if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+      var values: [String: Double] = [:]
+      for line in meminfo.split(separator: "\n") {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+        if parts.count >= 2, let kib = Double(parts[1]) { values[String(parts[0].dropLast())] = kib * 1024 }
+      }
+      if let total = values["MemTotal"] {
+        memoryTotal.set(total)
+        memoryUsed.set(total - (values["MemAvailable"] ?? 0))
+      }
+    }
+  }
+}
