@@ -343,14 +343,14 @@ def ghost_mlp_config(name: str = "ghost_mlp", batching: bool = False) -> str:
     )
 
 
-def heavy_mlp_config() -> str:
+def heavy_mlp_config(name: str = "heavy_mlp", instances: int = 1) -> str:
     return (
-        'name: "heavy_mlp"\n'
+        f'name: "{name}"\n'
         'platform: "onnxruntime_onnx"\n'
         "max_batch_size: 4096\n"
         + tensor_block("input", [("x", "TYPE_FP32", [HEAVY_IN])])
         + tensor_block("output", [("y", "TYPE_FP32", [HEAVY_OUT])])
-        + "instance_group [\n  {\n    count: 1\n    kind: KIND_CPU\n  }\n]\n"
+        + f"instance_group [\n  {{\n    count: {instances}\n    kind: KIND_CPU\n  }}\n]\n"
     )
 
 
@@ -371,7 +371,9 @@ def build_repository() -> dict[str, tuple[bytes, str | None]]:
     repo["ghost_mlp"] = (ghost, ghost_mlp_config())
     repo["ghost_mlp_batched"] = (ghost, ghost_mlp_config("ghost_mlp_batched", batching=True))
     repo["ghost_mlp_autocfg"] = (ghost, None)
-    repo["heavy_mlp"] = (model_bytes(make_heavy_mlp()), heavy_mlp_config())
+    heavy = model_bytes(make_heavy_mlp())
+    repo["heavy_mlp"] = (heavy, heavy_mlp_config())
+    repo["heavy_mlp_2x"] = (heavy, heavy_mlp_config("heavy_mlp_2x", instances=2))
     return repo
 
 
@@ -422,6 +424,7 @@ All graphs use ONNX opset {OPSET}, IR version {IR_VERSION}, and a symbolic leadi
 | `add_sub` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = INPUT0 + INPUT1, `OUTPUT1` = INPUT0 − INPUT1, FP32 [batch, 16] | `backend: "onnxruntime"`, `max_batch_size: 8`, complete |
 | `add_sub_partial` | same model as `add_sub` | same | only `backend` and `max_batch_size: 8`; inputs/outputs must be completed from the model |
 | `ghost_mlp` | `features` FP32 [batch, 17] | `ghost_prob` FP32 [batch, 1] | complete, `max_batch_size: 4096`, `platform` and `backend`, CPU instance group |
+| `heavy_mlp_2x` | same model as `heavy_mlp` | same | as `heavy_mlp` with `instance_group {{ count: 2 }}` |
 | `ghost_mlp_batched` | same model as `ghost_mlp` | same | as `ghost_mlp` plus `dynamic_batching {{ max_queue_delay_microseconds: 100 }}` |
 | `ghost_mlp_autocfg` | same model as `ghost_mlp` | same | **no `config.pbtxt`**: the whole configuration comes from the model |
 | `heavy_mlp` | `x` FP32 [batch, 256] | `y` FP32 [batch, 16] | complete, `max_batch_size: 4096` |

@@ -101,6 +101,7 @@ enum FoundationBench {
         }
         try await BatchingBench.run(
           kserve: kserve, seconds: seconds, concurrency: 32, serverPID: Int32(value("--server-pid", "")))
+        try await InstancesBench.run(kserve: kserve, seconds: seconds)
       }
       let heavy = makeRequest(model: "heavy_mlp", input: "x", width: 256, batch: 1024)
       try await ThreadSettingsBench.run(

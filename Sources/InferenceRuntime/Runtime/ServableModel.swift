@@ -1,4 +1,4 @@
-public import CoreMetrics
+internal import CoreMetrics
 internal import KServeProtocol
 public import TritonModelConfig
 
