@@ -8,7 +8,9 @@ import KServeProtocol
 /// both instances busy.
 enum InstancesBench {
   static func run(kserve: BatchingBench.Client, seconds: Double) async throws {
-    print("\n| heavy_mlp, batch 1024, 4 in flight | instances | inferences/s | p50 µs | p99 µs | throughput vs 1 instance |")
+    print(
+      "\n| heavy_mlp, batch 1024, 4 in flight | instances | inferences/s | p50 µs | p99 µs | throughput vs 1 instance |"
+    )
     print("|---|---|---|---|---|---|")
     var baseline: Double?
     for (model, count) in [("heavy_mlp", 1), ("heavy_mlp_2x", 2)] {

@@ -38,7 +38,7 @@ final class GateBackend: InferenceBackend, Sendable {
   }
 }
 
-@Suite(.serialized) struct GracefulShutdownTests {
+@Suite(.serialized, .timeLimit(.minutes(1))) struct GracefulShutdownTests {
   /// Graceful shutdown turns readiness off and lets the request in flight finish with its answer.
   @Test func inFlightRequestCompletesDuringShutdown() async throws {
     let repository = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
@@ -78,10 +78,16 @@ final class GateBackend: InferenceBackend, Sendable {
         request.inputs = [input]
         request.rawInputContents = [Data([0, 0, 128, 63])]
         let inFlight = Task { try await kserve.modelInfer(request) }
-        while backend.entered.load(ordering: .sequentiallyConsistent) == 0 { await Task.yield() }
+        while backend.entered.load(ordering: .sequentiallyConsistent) == 0 {
+          try Task.checkCancellation()
+          await Task.yield()
+        }
         #expect(server.runtime.isReady)
         await group.triggerGracefulShutdown()
-        while server.runtime.isReady { await Task.yield() }
+        while server.runtime.isReady {
+          try Task.checkCancellation()
+          await Task.yield()
+        }
         backend.gate.signal()
         let response = try await inFlight.value
         #expect(response.id == "in-flight")

@@ -2,7 +2,7 @@ import InferenceRuntime
 import KServeProtocol
 import Testing
 
-@Suite struct InstanceSchedulerTests {
+@Suite(.timeLimit(.minutes(1))) struct InstanceSchedulerTests {
   /// A second request waits while the only instance is busy and runs once it is released; no sleeps:
   /// the holder blocks on a stream the test controls.
   @Test func waiterRunsAfterRelease() async throws {
@@ -19,7 +19,10 @@ import Testing
     var iterator = events.makeAsyncIterator()
     #expect(await iterator.next() == "busy 0")
     let waiter = Task { try await scheduler.withInstance { instance in _ = record.yield("waiter \(instance)") } }
-    while scheduler.queueDepth == 0 { await Task.yield() }
+    while scheduler.queueDepth == 0 {
+      try Task.checkCancellation()
+      await Task.yield()
+    }
     open.yield()
     try await busy.value
     try await waiter.value
@@ -29,7 +32,7 @@ import Testing
 
   @Test func fullQueueFailsWithUnavailable() async throws {
     let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 1, modelDescription: "model 't' version 1")
-    let occupied = await Self.occupy(scheduler)
+    let occupied = try await Self.occupy(scheduler)
     await #expect {
       try await scheduler.withInstance { _ in }
     } throws: { error in
@@ -42,7 +45,7 @@ import Testing
 
   @Test func cancelledWaiterGivesUpAndOthersProceed() async throws {
     let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 4, modelDescription: "model 't' version 1")
-    let occupied = await Self.occupy(scheduler)
+    let occupied = try await Self.occupy(scheduler)
     occupied.waiter.cancel()
     await #expect(throws: CancellationError.self) { try await occupied.waiter.value }
     #expect(scheduler.queueDepth == 0)
@@ -52,7 +55,7 @@ import Testing
 
   @Test func closeRejectsWaiters() async throws {
     let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 4, modelDescription: "model 't' version 1")
-    let occupied = await Self.occupy(scheduler)
+    let occupied = try await Self.occupy(scheduler)
     scheduler.close()
     await #expect {
       try await occupied.waiter.value
@@ -72,12 +75,18 @@ import Testing
     }
   }
 
-  static func occupy(_ scheduler: InstanceScheduler) async -> Occupied {
+  static func occupy(_ scheduler: InstanceScheduler) async throws -> Occupied {
     let (gate, open) = AsyncStream.makeStream(of: Void.self)
     let busy = Task { try await scheduler.withInstanceAsync { _ in for await _ in gate { break } } }
-    while !scheduler.isBusy { await Task.yield() }
+    while !scheduler.isBusy {
+      try Task.checkCancellation()
+      await Task.yield()
+    }
     let waiter = Task { try await scheduler.withInstance { _ in } }
-    while scheduler.queueDepth == 0 { await Task.yield() }
+    while scheduler.queueDepth == 0 {
+      try Task.checkCancellation()
+      await Task.yield()
+    }
     return Occupied(busy: busy, waiter: waiter, open: open)
   }
 }
