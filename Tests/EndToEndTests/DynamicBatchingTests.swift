@@ -4,7 +4,7 @@ import KServeGRPC
 import Testing
 
 /// Dynamic batching over the real socket: concurrent requests are merged into one execution and every
-/// request gets exactly the rows it sent, as computed without batching.
+/// request gets exactly its own rows, equal (to float rounding) to the result without batching.
 @Suite(.serialized) struct DynamicBatchingTests {
   /// ghost_mlp twice: `batched` (preferred batch 8, a long delay, so exactly 8 concurrent single-row
   /// requests form one batch) and `single` (no dynamic batching) as the reference.
@@ -46,7 +46,11 @@ import Testing
         let row = Int(response.id.dropFirst(4))!
         let reference = try await kserve.modelInfer(Self.request(model: "single", row: row))
         #expect(response.outputs.first?.shape == [1, 1])
-        #expect(response.rawOutputContents == reference.rawOutputContents, "row \(row)")
+        // A batch of 8 may take other CPU kernels than a batch of 1: equal to float rounding.
+        let batchedValue = Requests.decodeFloats(response.rawOutputContents[0])
+        let singleValue = Requests.decodeFloats(reference.rawOutputContents[0])
+        #expect(batchedValue.count == 1 && singleValue.count == 1)
+        #expect(abs(batchedValue[0] - singleValue[0]) <= 1e-6, "row \(row)")
       }
       var statsRequest = Inference_ModelStatisticsRequest()
       statsRequest.name = "batched"
