@@ -23,7 +23,10 @@ extension ModelRuntime {
         let answer = try await batcher.submit(
           inputs: validated.inputs, outputs: validated.outputs, rows: validated.batchSize,
           priority: Int(clamping: request.parameters["priority"]?.int64Value ?? 0),
-          timeoutNanos: request.parameters["timeout"]?.int64Value.map { UInt64(max($0, 0)) &* 1_000 })
+          timeoutNanos: request.parameters["timeout"]?.int64Value.map { micros in
+            let (nanos, overflow) = UInt64(clamping: micros).multipliedReportingOverflow(by: 1_000)
+            return overflow ? .max : nanos
+          })
         record(model, rows: validated.batchSize, arrival: arrival, queueNanos: answer.queueNanos, answer.timings)
         (outputs, queueNanos, timings, executedRows) = (
           answer.outputs, answer.queueNanos, answer.timings, answer.batchRows
