@@ -88,12 +88,7 @@ struct ProcessGauges: Sendable {
       let fields = statm.split(separator: " ")
       if fields.count > 1, let pages = Double(fields[1]) { residentBytes.set(pages * page) }
     }
-    if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") {
-      let fields = stat[stat.index(after: close)...].split(separator: " ")
-      if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
-        cpuSeconds.set((user + system) / Double(sysconf(Int32(_SC_CLK_TCK))))
-      }
-    }
+    if let seconds = ProcessCPUTime.seconds() { cpuSeconds.set(seconds) }
     if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
       var values: [String: Double] = [:]
       for line in meminfo.split(separator: "\n") {

@@ -2,6 +2,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import InferenceRuntime
+import InferenceServer
 import KServeGRPC
 import KServeProtocol
 
@@ -48,12 +49,7 @@ enum BatchingBench {
   /// CPU time in µs of the server process (from /proc) or of this process.
   static func cpuMicros(_ pid: Int32?) -> Double {
     guard let pid else { return ThreadSettingsBench.cpuMicros() }
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-      let close = text.lastIndex(of: ")")
-    else { return 0 }
-    let fields = text[text.index(after: close)...].split(separator: " ")
-    // After the command name: state is field 3, utime 14 and stime 15 (1-based in proc(5)).
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK))) * 1e6
+    return (ProcessCPUTime.seconds(pid: pid) ?? 0) * 1e6
   }
+
 }
