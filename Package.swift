@@ -22,6 +22,7 @@ let package = Package(
     .library(name: "InferenceRuntime", targets: ["InferenceRuntime"]),
     .library(name: "InferenceBackendONNX", targets: ["InferenceBackendONNX"]),
     .library(name: "InferenceServer", targets: ["InferenceServer"]),
+    .library(name: "OffloadClient", targets: ["OffloadClient"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -125,11 +126,33 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
-    // The one executable: `offload serve`.
+    // Client library: connections, server pool, retries, local fallback, client-side batching.
+    .target(
+      name: "OffloadClient",
+      dependencies: [
+        "KServeProtocol",
+        "KServeGRPC",
+        "TritonModelConfig",
+        "InferenceRuntime",
+        "InferenceBackendONNX",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // The one executable: `offload serve`, `infer`, `health`, `metadata`.
     .executableTarget(
       name: "OffloadCLI",
       dependencies: [
         "InferenceServer",
+        "OffloadClient",
+        "KServeProtocol",
+        "KServeGRPC",
         "InferenceRuntime",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

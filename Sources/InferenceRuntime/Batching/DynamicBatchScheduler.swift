@@ -151,9 +151,11 @@ public final class DynamicBatchScheduler: Sendable {
     return state.withLock { $0.machine.finished(instance: instance, requests: ids, now: now()) }
   }
 
-  /// Requests in one batch may ask for different output subsets: keep each request's own, in its order.
+  /// Requests in one batch may ask for different output subsets: keep each request's own, in its order
+  /// (a request that names none gets every output).
   private static func select(_ outputs: [InferenceTensor], _ wanted: [OutputSpec]) -> [InferenceTensor] {
-    wanted.compactMap { spec in outputs.first { $0.name == spec.name } }
+    if wanted.isEmpty { return outputs }
+    return wanted.compactMap { spec in outputs.first { $0.name == spec.name } }
   }
 
   /// Stores a result and/or marks it released; resumes the waiter when both are true.

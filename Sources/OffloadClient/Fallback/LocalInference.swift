@@ -1,0 +1,115 @@
+public import Foundation
+internal import InferenceBackendONNX
+internal import InferenceRuntime
+public import KServeProtocol
+public import Logging
+internal import Synchronization
+
+/// The in-process path: the same runtime and ONNX Runtime backend as `offload serve`, over the same model
+/// repository, started in the client's process. Used for local-only mode and as the fallback when no
+/// server has the model.
+public final class LocalInference: Sendable {
+  /// What runs the requests.
+  public enum Source: Sendable {
+    /// Offload's runtime over these repositories (ONNX Runtime from `onnxRuntimeLibrary`, or found the
+    /// way `offload serve` finds it).
+    case repositories([URL], onnxRuntimeLibrary: String? = nil)
+    /// Anything that runs inference (e.g. a runtime the application already has).
+    case custom(any Inferencing)
+  }
+
+  /// When the repositories are loaded.
+  public enum Start: String, Sendable {
+    /// When the client starts (first fallback request pays nothing).
+    case eager
+    /// On the first request that needs it (no cost while servers answer).
+    case onDemand = "on-demand"
+  }
+
+  private actor Starter {
+    var started: (any Inferencing)?
+    func start(_ make: @Sendable () async throws -> any Inferencing) async throws -> any Inferencing {
+      if let started { return started }
+      let made = try await make()
+      started = made
+      return made
+    }
+  }
+
+  private let source: Source
+  /// When it starts.
+  public let start: Start
+  private let logger: Logger
+  private let ready: Mutex<(any Inferencing)?>
+  private let starter = Starter()
+  private let runtimes = AsyncStream.makeStream(of: ModelRuntime.self)
+  private let startNanos = Mutex<UInt64?>(nil)
+
+  /// Creates the local path; nothing is loaded until ``run()`` (eager) or the first request.
+  public init(_ source: Source, start: Start = .onDemand, logger: Logger = Logger(label: "offload.client.local")) {
+    self.source = source
+    self.start = start
+    self.logger = logger
+    if case .custom(let inferencing) = source {
+      self.ready = Mutex(inferencing)
+    } else {
+      self.ready = Mutex(nil)
+    }
+  }
+
+  /// How long loading took, once it has.
+  public var startDuration: Duration? { startNanos.withLock { $0 }.map { .nanoseconds(Int64($0)) } }
+
+  /// Loads eagerly when so configured, then serves the runtime's batching timers until ``shutdown()``.
+  public func run() async {
+    if start == .eager {
+      do { _ = try await inferencing() } catch {
+        logger.error("local inference failed to start; requests that need it will fail", metadata: ["error": "\(error)"])
+      }
+    }
+    for await runtime in runtimes.stream {
+      await runtime.run()
+    }
+  }
+
+  /// Retires the local models.
+  public func shutdown() async {
+    runtimes.continuation.finish()
+    if let runtime = ready.withLock({ $0 }) as? ModelRuntime { await runtime.shutdown() }
+  }
+
+  /// Runs a request in-process, starting the runtime first if needed.
+  public func infer(_ request: InferenceRequest) async throws -> InferenceResponse {
+    try await inferencing().infer(request)
+  }
+
+  private func inferencing() async throws -> any Inferencing {
+    if let ready = ready.withLock({ $0 }) { return ready }
+    guard case .repositories(let repositories, let library) = source else {
+      throw InferenceError(.internal, "local inference has no source")
+    }
+    let logger = self.logger
+    let runtimes = self.runtimes.continuation
+    let made = try await starter.start {
+      let began = ContinuousClock.now
+      let path: String
+      do { path = try ONNXRuntimeLocator.resolve(explicit: library) } catch {
+        throw InferenceError(.unavailable, "local inference cannot start: \(error)")
+      }
+      let runtime = ModelRuntime(
+        configuration: RuntimeConfiguration(repositories: repositories),
+        backends: BackendRegistry([ONNXRuntimeBackend(libraryPath: path, logger: logger)]), logger: logger)
+      try await runtime.loadAll()
+      runtimes.yield(runtime)
+      let took = ContinuousClock.now - began
+      self.startNanos.withLock { $0 = took.clampedNanoseconds }
+      let ready = runtime.repositoryIndex(readyOnly: true).map(\.name)
+      logger.notice(
+        "local inference ready",
+        metadata: ["start_ms": "\(Double(took.clampedNanoseconds) / 1e6)", "models": "\(ready.sorted())"])
+      return runtime
+    }
+    ready.withLock { $0 = made }
+    return made
+  }
+}
