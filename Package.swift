@@ -17,6 +17,7 @@ let package = Package(
   products: [
     .executable(name: "offload", targets: ["OffloadCLI"]),
     .executable(name: "offload-foundation-bench", targets: ["OffloadFoundationBench"]),
+    .executable(name: "offload-client-bench", targets: ["OffloadClientBench"]),
     .library(name: "KServeProtocol", targets: ["KServeProtocol"]),
     .library(name: "KServeGRPC", targets: ["KServeGRPC"]),
     .library(name: "InferenceRuntime", targets: ["InferenceRuntime"]),
@@ -176,6 +177,18 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
+    // Benchmark (not a test): the client library's CPU per request, pool throughput, coalescing.
+    .executableTarget(
+      name: "OffloadClientBench",
+      dependencies: [
+        "OffloadClient", "InferenceServer", "KServeGRPC", "KServeProtocol",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
     .testTarget(
       name: "KServeProtocolTests",
       dependencies: ["KServeProtocol"],
@@ -195,9 +208,14 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(
+      name: "OffloadClientTests",
+      dependencies: ["OffloadClient", "KServeProtocol"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "InferenceServer", "InferenceRuntime", "KServeGRPC", "KServeProtocol", "TritonModelConfig",
+        "InferenceServer", "OffloadClient", "InferenceRuntime", "KServeGRPC", "KServeProtocol", "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),

@@ -52,6 +52,8 @@ public final class OffloadServer: Service, Sendable {
       config: .defaults { transport in
         let grpc = configuration.grpc
         transport.rpc.maxRequestPayloadSize = grpc.maxTransportMessageBytes
+        // Accept gzip/deflate-compressed requests (clients choose; responses follow their grpc-accept-encoding).
+        transport.compression.enabledAlgorithms = .all
         transport.http2.targetWindowSize = grpc.targetWindowSize
         transport.http2.maxFrameSize = grpc.maxFrameSize
         transport.connection.flushCoalescing = grpc.flushCoalescingDelay.map {

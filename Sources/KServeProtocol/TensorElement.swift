@@ -30,7 +30,7 @@ extension Int64: TensorElement { public static var dataType: DataType { .int64 }
 extension Float: TensorElement { public static var dataType: DataType { .fp32 } }
 extension Double: TensorElement { public static var dataType: DataType { .fp64 } }
 #if !(os(macOS) && arch(x86_64))
-  extension Float16: TensorElement { public static var dataType: DataType { .fp16 } }
+extension Float16: TensorElement { public static var dataType: DataType { .fp16 } }
 #endif
 
 private let hostIsLittleEndian = 1.littleEndian == 1

@@ -90,7 +90,9 @@ public final class OffloadClient: Inferencing, Service, Sendable {
   }
 
   /// Runs the client around `body` and shuts it down afterwards.
-  public func withRunning<R: Sendable>(_ body: () async throws -> R) async throws -> R {
+  public func withRunning<R: Sendable>(
+    isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> R
+  ) async throws -> R {
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await self.run() }
       do {
@@ -154,7 +156,8 @@ public final class OffloadClient: Inferencing, Service, Sendable {
       }
       do {
         var response = try await connection.infer(outgoing, timeout: remaining)
-        pool.succeeded(endpoint, queueNanos: response.parameters["offload_queue_ns"]?.int64Value.map { UInt64(max($0, 0)) })
+        pool.succeeded(
+          endpoint, queueNanos: response.parameters["offload_queue_ns"]?.int64Value.map { UInt64(max($0, 0)) })
         metrics.attempt(server: endpoint.description, success: true)
         metrics.request(path: "remote", success: true)
         response.parameters[Self.servedByParameter] = .string(endpoint.description)
@@ -245,7 +248,7 @@ public final class OffloadClient: Inferencing, Service, Sendable {
         + "raise the timeout or add servers")
   }
 
-  private func noServer(for model: String, pool: ServerPool) -> InferenceError {
+  func noServer(for model: String, pool: ServerPool) -> InferenceError {
     let states = pool.members().map { member -> String in
       switch member.health {
       case .unknown: return "\(member.endpoint) (not checked yet)"

@@ -83,7 +83,8 @@ public final class CoalescingClient: Inferencing, Service, Sendable {
       "\(request.modelName)\u{0}\(request.modelVersion)\u{0}\(inputs.map(\.name).joined(separator: ","))"
       + "\u{0}\(outputs.map(\.name).joined(separator: ","))"
     let scheduler = self.scheduler(for: key, request: request)
-    let answer = try await scheduler.submit(inputs: inputs, outputs: outputs, rows: rows, priority: 0, timeoutNanos: nil)
+    let answer = try await scheduler.submit(
+      inputs: inputs, outputs: outputs, rows: rows, priority: 0, timeoutNanos: nil)
     return InferenceResponse(
       modelName: request.modelName, modelVersion: request.modelVersion, id: request.id, outputs: answer.outputs,
       parameters: ["offload_client_batch_size": .int64(Int64(answer.batchRows))])

@@ -72,7 +72,7 @@ public final class InferenceConnection: Sendable {
   /// Opens a connection, runs `body` with it, and closes it.
   public static func withConnection<R: Sendable>(
     to endpoint: ServerEndpoint, options: ConnectionOptions = .defaults,
-    _ body: (InferenceConnection) async throws -> R
+    isolation: isolated (any Actor)? = #isolation, _ body: (InferenceConnection) async throws -> R
   ) async throws -> R {
     let connection = try InferenceConnection(to: endpoint, options: options)
     return try await withThrowingTaskGroup(of: Void.self) { group in
@@ -133,7 +133,9 @@ public final class InferenceConnection: Sendable {
   }
 
   /// `ModelMetadata`.
-  public func modelMetadata(_ name: String, version: String = "", timeout: Duration? = nil) async throws
+  public func modelMetadata(
+    _ name: String, version: String = "", timeout: Duration? = nil
+  ) async throws
     -> Inference_ModelMetadataResponse
   {
     var request = Inference_ModelMetadataRequest()
@@ -143,7 +145,9 @@ public final class InferenceConnection: Sendable {
   }
 
   /// `ModelConfig`.
-  public func modelConfig(_ name: String, version: String = "", timeout: Duration? = nil) async throws
+  public func modelConfig(
+    _ name: String, version: String = "", timeout: Duration? = nil
+  ) async throws
     -> Inference_ModelConfig
   {
     var request = Inference_ModelConfigRequest()
@@ -153,7 +157,9 @@ public final class InferenceConnection: Sendable {
   }
 
   /// `ModelStatistics` (empty name: every model).
-  public func modelStatistics(_ name: String = "", version: String = "", timeout: Duration? = nil) async throws
+  public func modelStatistics(
+    _ name: String = "", version: String = "", timeout: Duration? = nil
+  ) async throws
     -> [Inference_ModelStatistics]
   {
     var request = Inference_ModelStatisticsRequest()
@@ -165,7 +171,9 @@ public final class InferenceConnection: Sendable {
   // MARK: Repository
 
   /// `RepositoryIndex`.
-  public func repositoryIndex(readyOnly: Bool = false, timeout: Duration? = nil) async throws
+  public func repositoryIndex(
+    readyOnly: Bool = false, timeout: Duration? = nil
+  ) async throws
     -> [Inference_RepositoryIndexResponse.ModelIndex]
   {
     var request = Inference_RepositoryIndexRequest()
@@ -200,7 +208,9 @@ public final class InferenceConnection: Sendable {
   // MARK: Shared memory, trace and log settings
 
   /// `SystemSharedMemoryStatus` (empty name: every region).
-  public func systemSharedMemoryStatus(_ name: String = "", timeout: Duration? = nil) async throws
+  public func systemSharedMemoryStatus(
+    _ name: String = "", timeout: Duration? = nil
+  ) async throws
     -> Inference_SystemSharedMemoryStatusResponse
   {
     var request = Inference_SystemSharedMemoryStatusRequest()
@@ -228,7 +238,9 @@ public final class InferenceConnection: Sendable {
   }
 
   /// `CudaSharedMemoryStatus` (empty name: every region).
-  public func cudaSharedMemoryStatus(_ name: String = "", timeout: Duration? = nil) async throws
+  public func cudaSharedMemoryStatus(
+    _ name: String = "", timeout: Duration? = nil
+  ) async throws
     -> Inference_CudaSharedMemoryStatusResponse
   {
     var request = Inference_CudaSharedMemoryStatusRequest()
@@ -251,14 +263,18 @@ public final class InferenceConnection: Sendable {
   }
 
   /// `TraceSetting`: reads (empty request) or updates trace settings.
-  public func traceSetting(_ request: Inference_TraceSettingRequest = .init(), timeout: Duration? = nil)
+  public func traceSetting(
+    _ request: Inference_TraceSettingRequest = .init(), timeout: Duration? = nil
+  )
     async throws -> Inference_TraceSettingResponse
   {
     try await mapped({ try await service.traceSetting(request, options: $0) }, timeout: timeout)
   }
 
   /// `LogSettings`: reads (empty request) or updates log settings.
-  public func logSettings(_ request: Inference_LogSettingsRequest = .init(), timeout: Duration? = nil)
+  public func logSettings(
+    _ request: Inference_LogSettingsRequest = .init(), timeout: Duration? = nil
+  )
     async throws -> Inference_LogSettingsResponse
   {
     try await mapped({ try await service.logSettings(request, options: $0) }, timeout: timeout)

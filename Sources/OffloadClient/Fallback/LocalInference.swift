@@ -26,13 +26,12 @@ public final class LocalInference: Sendable {
     case onDemand = "on-demand"
   }
 
+  /// Starts the runtime once, however many requests ask at the same time.
   private actor Starter {
-    var started: (any Inferencing)?
-    func start(_ make: @Sendable () async throws -> any Inferencing) async throws -> any Inferencing {
-      if let started { return started }
-      let made = try await make()
-      started = made
-      return made
+    var task: Task<any Inferencing, any Error>?
+    func start(_ make: @escaping @Sendable () async throws -> any Inferencing) async throws -> any Inferencing {
+      if task == nil { task = Task { try await make() } }
+      return try await task!.value
     }
   }
 
@@ -64,7 +63,8 @@ public final class LocalInference: Sendable {
   public func run() async {
     if start == .eager {
       do { _ = try await inferencing() } catch {
-        logger.error("local inference failed to start; requests that need it will fail", metadata: ["error": "\(error)"])
+        logger.error(
+          "local inference failed to start; requests that need it will fail", metadata: ["error": "\(error)"])
       }
     }
     for await runtime in runtimes.stream {
@@ -82,6 +82,8 @@ public final class LocalInference: Sendable {
   public func infer(_ request: InferenceRequest) async throws -> InferenceResponse {
     try await inferencing().infer(request)
   }
+
+  func inferencingForMetadata() async throws -> any Inferencing { try await inferencing() }
 
   private func inferencing() async throws -> any Inferencing {
     if let ready = ready.withLock({ $0 }) { return ready }

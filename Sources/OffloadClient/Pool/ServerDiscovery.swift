@@ -3,9 +3,9 @@ public import KServeProtocol
 internal import NIOPosix
 
 #if canImport(Glibc)
-  internal import Glibc
+internal import Glibc
 #elseif canImport(Darwin)
-  internal import Darwin
+internal import Darwin
 #endif
 
 /// Where the pool finds its servers: fixed addresses, DNS names that resolve to several addresses
@@ -111,9 +111,9 @@ public struct ServerDiscovery: Sendable, Equatable, CustomStringConvertible {
     var hints = addrinfo()
     hints.ai_family = AF_UNSPEC
     #if canImport(Glibc)
-      hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
     #else
-      hints.ai_socktype = SOCK_STREAM
+    hints.ai_socktype = SOCK_STREAM
     #endif
     var result: UnsafeMutablePointer<addrinfo>?
     let status = getaddrinfo(name, nil, &hints, &result)

@@ -50,4 +50,3 @@ public struct ServerEndpoint: Hashable, Sendable, CustomStringConvertible, Compa
 
   public static func < (a: Self, b: Self) -> Bool { (a.host, a.port) < (b.host, b.port) }
 }
-

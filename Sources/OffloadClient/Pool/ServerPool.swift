@@ -161,7 +161,8 @@ public final class ServerPool: Sendable {
           for connection in await refreshMembership() {
             group.addTask {
               do { try await connection.run() } catch {
-                self.logger.debug("connection ended", metadata: ["server": "\(connection.endpoint)", "error": "\(error)"])
+                self.logger.debug(
+                  "connection ended", metadata: ["server": "\(connection.endpoint)", "error": "\(error)"])
               }
             }
           }

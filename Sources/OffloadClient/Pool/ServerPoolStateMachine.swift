@@ -104,8 +104,9 @@ public struct ServerPoolStateMachine: Sendable {
   /// Replaces the membership (fixed list or a fresh DNS answer). Known servers keep their state.
   /// - Returns: Endpoints added and removed.
   @discardableResult
-  public mutating func setEndpoints(_ endpoints: [ServerEndpoint]) -> (added: [ServerEndpoint], removed: [ServerEndpoint])
-  {
+  public mutating func setEndpoints(
+    _ endpoints: [ServerEndpoint]
+  ) -> (added: [ServerEndpoint], removed: [ServerEndpoint]) {
     let wanted = Set(endpoints)
     let removed = members.map(\.endpoint).filter { !wanted.contains($0) }
     let added = wanted.subtracting(members.map(\.endpoint)).sorted()

@@ -1,0 +1,230 @@
+internal import ArgumentParser
+internal import Foundation
+internal import KServeProtocol
+internal import OffloadClient
+
+/// `offload infer`: one inference through the client library (pool, retries, fallback), with inputs
+/// from raw little-endian files or generated, and the outputs printed.
+struct InferCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "infer",
+    abstract: "Send one inference request (inputs from files or random data) and print the outputs.",
+    discussion: """
+      Input files hold the raw tensor in row-major, little-endian order (numpy: array.astype('<f4').tofile(path)); \
+      BYTES inputs hold one string per line. Inputs without a file get --data (random or zero).
+      """)
+
+  @OptionGroup var client: ClientOptions
+
+  @Option(name: [.customShort("m"), .customLong("model")], help: "Model name.")
+  var model: String
+
+  @Option(name: [.customShort("x"), .customLong("model-version")], help: "Model version (default: the server's).")
+  var version: String = ""
+
+  @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Rows for inputs whose first dimension is variable.")
+  var batchSize: Int = 1
+
+  @Option(name: .customLong("input"), help: "NAME=FILE: an input's raw data (repeatable).")
+  var inputFiles: [String] = []
+
+  @Option(name: .customLong("shape"), help: "NAME=D1,D2,...: full shape of an input with variable dimensions (repeatable).")
+  var shapes: [String] = []
+
+  @Option(help: "Data for inputs without a file: random or zero.")
+  var data: String = "random"
+
+  @Option(name: .customLong("seed"), help: "Seed of the random input data.")
+  var seed: UInt64 = 1
+
+  @Option(name: .customLong("print-limit"), help: "Values printed per output (0: all).")
+  var printLimit: Int = 16
+
+  @Flag(name: .customLong("json"), help: "Print the response as JSON.")
+  var json = false
+
+  func validate() throws {
+    guard ["random", "zero"].contains(data) else { throw ValidationError("--data must be random or zero") }
+    guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+  }
+
+  func run() async throws {
+    let client = try client.makeClient()
+    let files = try Self.pairs(inputFiles, option: "--input")
+    let shapeOverrides = try Self.pairs(shapes, option: "--shape").mapValues { text -> [Int64] in
+      let dims = text.split(separator: ",").compactMap { Int64($0) }
+      guard !dims.isEmpty, dims.allSatisfy({ $0 >= 0 }) else {
+        throw ValidationError("--shape \(text): give non-negative dimensions like 1,17")
+      }
+      return dims
+    }
+    let response = try await client.withRunning {
+      let signature = try await client.signature(of: model, version: version)
+      for name in Set(files.keys).union(shapeOverrides.keys) where !signature.inputs.contains(where: { $0.name == name }) {
+        throw ValidationError(
+          "model '\(model)' has no input '\(name)'; its inputs: \(signature.inputs.map(\.description).joined(separator: "; "))")
+      }
+      var generator = SeededGenerator(seed: seed)
+      let inputs = try signature.inputs.map { description in
+        try Self.makeInput(
+          description, shape: shapeOverrides[description.name], file: files[description.name], batchSize: batchSize,
+          zero: data == "zero", random: &generator)
+      }
+      return try await client.infer(InferenceRequest(modelName: model, modelVersion: version, inputs: inputs))
+    }
+    print(json ? try Self.json(response) : Self.text(response, limit: printLimit))
+  }
+
+  static func pairs(_ values: [String], option: String) throws -> [String: String] {
+    var result: [String: String] = [:]
+    for value in values {
+      guard let eq = value.firstIndex(of: "="), eq != value.startIndex else {
+        throw ValidationError("\(option) \(value): write NAME=VALUE")
+      }
+      result[String(value[..<eq])] = String(value[value.index(after: eq)...])
+    }
+    return result
+  }
+
+  static func makeInput(
+    _ description: TensorDescription, shape override: [Int64]?, file: String?, batchSize: Int, zero: Bool,
+    random: inout SeededGenerator
+  ) throws -> InferenceTensor {
+    var shape = override ?? description.shape
+    if override == nil {
+      for (i, dim) in shape.enumerated() where dim < 0 {
+        guard i == 0 else {
+          throw ValidationError(
+            "input '\(description.name)' has variable dimension \(i) in \(TensorShape.describe(description.shape)); "
+              + "give --shape \(description.name)=...")
+        }
+        shape[i] = Int64(batchSize)
+      }
+    }
+    let count = TensorShape.elementCount(shape) ?? 0
+    if let file {
+      let contents: Data
+      do { contents = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+        throw ValidationError("cannot read --input \(description.name)=\(file): \(error.localizedDescription)")
+      }
+      if description.datatype == .bytes {
+        let lines = String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        return try InferenceTensor(name: description.name, strings: lines.prefix(count), shape: shape)
+      }
+      let expected = count * (description.datatype.elementSize ?? 1)
+      guard contents.count == expected else {
+        throw ValidationError(
+          "--input \(description.name)=\(file) holds \(contents.count) bytes; shape \(TensorShape.describe(shape)) of "
+            + "\(description.datatype.rawValue) needs \(expected)")
+      }
+      return InferenceTensor(name: description.name, datatype: description.datatype, shape: shape, data: contents)
+    }
+    if description.datatype == .bytes {
+      return try InferenceTensor(
+        name: description.name, strings: (0..<count).map { _ in zero ? "" : "s\(random.next() % 1000)" }, shape: shape)
+    }
+    let size = description.datatype.elementSize ?? 1
+    var bytes = Data(count: count * size)
+    if !zero {
+      bytes.withUnsafeMutableBytes { raw in
+        switch description.datatype {
+        case .fp32:
+          for i in 0..<count { raw.storeBytes(of: Float.random(in: 0..<1, using: &random), toByteOffset: i * 4, as: Float.self) }
+        case .fp64:
+          for i in 0..<count { raw.storeBytes(of: Double.random(in: 0..<1, using: &random), toByteOffset: i * 8, as: Double.self) }
+        case .fp16, .bf16:
+          // Random mantissa bits with a fixed exponent: values in [1, 2) for FP16, [1, 2) for BF16.
+          for i in 0..<count {
+            let bits: UInt16 = description.datatype == .fp16 ? 0x3C00 | UInt16(random.next() & 0x3FF) : 0x3F80 | UInt16(random.next() & 0x7F)
+            raw.storeBytes(of: bits, toByteOffset: i * 2, as: UInt16.self)
+          }
+        case .bool:
+          for i in 0..<count { raw[i] = UInt8(random.next() & 1) }
+        default:
+          // Small non-negative integers: valid indices and counts for most models.
+          for i in 0..<count {
+            var value = random.next() % 100
+            withUnsafeBytes(of: &value) { for b in 0..<size { raw[i * size + b] = $0[b] } }
+          }
+        }
+      }
+    }
+    return InferenceTensor(name: description.name, datatype: description.datatype, shape: shape, data: bytes)
+  }
+
+  static func text(_ response: InferenceResponse, limit: Int) -> String {
+    var lines = ["model \(response.modelName) version \(response.modelVersion)"]
+    for (key, value) in response.parameters.sorted(by: { $0.key < $1.key }) { lines.append("  \(key) = \(plain(value))") }
+    for output in response.outputs {
+      lines.append("\(output.name) \(output.datatype.rawValue) \(TensorShape.describe(output.shape))")
+      let values = render(output)
+      let shown = limit > 0 ? Array(values.prefix(limit)) : values
+      lines.append("  [" + shown.joined(separator: ", ") + (shown.count < values.count ? ", … (\(values.count) values)" : "") + "]")
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  static func plain(_ value: InferenceParameter) -> String {
+    switch value {
+    case .bool(let v): "\(v)"
+    case .int64(let v): "\(v)"
+    case .uint64(let v): "\(v)"
+    case .double(let v): "\(v)"
+    case .string(let v): v
+    }
+  }
+
+  static func render(_ tensor: InferenceTensor) -> [String] {
+    func format<T: TensorElement>(_: T.Type) -> [String] { ((try? tensor.values(as: T.self)) ?? []).map { "\($0)" } }
+    switch tensor.datatype {
+    case .fp32: return format(Float.self)
+    case .fp64: return format(Double.self)
+    case .fp16: return format(Float16.self)
+    case .int8: return format(Int8.self)
+    case .int16: return format(Int16.self)
+    case .int32: return format(Int32.self)
+    case .int64: return format(Int64.self)
+    case .uint8: return format(UInt8.self)
+    case .uint16: return format(UInt16.self)
+    case .uint32: return format(UInt32.self)
+    case .uint64: return format(UInt64.self)
+    case .bool: return format(Bool.self)
+    case .bytes: return ((try? tensor.strings()) ?? []).map { "\"\($0)\"" }
+    case .bf16:
+      return tensor.data.withUnsafeBytes { raw in
+        stride(from: 0, to: raw.count - 1, by: 2).map { i in
+          "\(Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: i, as: UInt16.self)) << 16))"
+        }
+      }
+    }
+  }
+
+  static func json(_ response: InferenceResponse) throws -> String {
+    var outputs: [[String: Any]] = []
+    for output in response.outputs {
+      let values: [Any] = render(output).map { Double($0) ?? $0 }
+      outputs.append(["name": output.name, "datatype": output.datatype.rawValue, "shape": output.shape, "data": values])
+    }
+    var parameters: [String: String] = [:]
+    for (key, value) in response.parameters { parameters[key] = plain(value) }
+    let object: [String: Any] = [
+      "model_name": response.modelName, "model_version": response.modelVersion, "outputs": outputs,
+      "parameters": parameters,
+    ]
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+    return String(decoding: data, as: UTF8.self)
+  }
+}
+
+/// SplitMix64: small, fast, reproducible random numbers for generated inputs.
+struct SeededGenerator: RandomNumberGenerator {
+  private var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
