@@ -24,6 +24,7 @@ let package = Package(
     .library(name: "InferenceBackendONNX", targets: ["InferenceBackendONNX"]),
     .library(name: "InferenceServer", targets: ["InferenceServer"]),
     .library(name: "OffloadClient", targets: ["OffloadClient"]),
+    .library(name: "OffloadBench", targets: ["OffloadBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -38,6 +39,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // Wire model as plain Sendable value types. Imports nothing but the standard library and Foundation.
@@ -146,12 +148,25 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
-    // The one executable: `offload serve`, `infer`, `health`, `metadata`.
+    // `offload bench`: load generation, stability rule, HDR latencies, reports (JSON/CSV), direct baseline.
+    .target(
+      name: "OffloadBench",
+      dependencies: [
+        "OffloadClient", "KServeProtocol", "KServeGRPC", "TritonModelConfig", "InferenceRuntime",
+        "InferenceBackendONNX", "InferenceServer",
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // The one executable: `offload serve`, `infer`, `health`, `metadata`, `bench`.
     .executableTarget(
       name: "OffloadCLI",
       dependencies: [
         "InferenceServer",
         "OffloadClient",
+        "OffloadBench",
         "KServeProtocol",
         "KServeGRPC",
         "InferenceRuntime",
@@ -208,6 +223,11 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(
+      name: "OffloadBenchTests",
+      dependencies: ["OffloadBench", "OffloadClient", "KServeProtocol"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
       name: "OffloadClientTests",
       dependencies: ["OffloadClient", "KServeProtocol"],
       swiftSettings: strictSettings
@@ -215,7 +235,8 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "InferenceServer", "OffloadClient", "InferenceRuntime", "KServeGRPC", "KServeProtocol", "TritonModelConfig",
+        "InferenceServer", "OffloadClient", "OffloadBench", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
+        "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),

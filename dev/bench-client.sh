@@ -35,7 +35,10 @@ done
 {
   echo "# client benchmark $(date -u +%FT%TZ) on $(nproc) cores, $(uname -r)"
   echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  .build/release/offload-client-bench --seconds "${SECONDS_PER_POINT}" \
-    --ports "$(IFS=,; echo "${ports[*]}")" --server-pids "$(IFS=,; echo "${pids[*]}")"
+  for executor in "" --swift-pool; do
+    .build/release/offload-client-bench --seconds "${SECONDS_PER_POINT}" ${executor} \
+      --ports "$(IFS=,; echo "${ports[*]}")" --server-pids "$(IFS=,; echo "${pids[*]}")"
+    echo
+  done
 } | tee "${out}"
 echo "[bench] written to ${out}"

@@ -127,9 +127,10 @@ ensure_venv() {
         -r "${REQUIREMENTS}"
     # Sanity check: the key modules import.
     run_logged "${VENV}/bin/python" -c '
-import numpy, onnx, onnxruntime, tritonclient.grpc, pytest
+import numpy, onnx, onnxruntime, tritonclient.grpc, pytest, matplotlib
 print("numpy", numpy.__version__, "| onnx", onnx.__version__,
-      "| onnxruntime", onnxruntime.__version__, "| pytest", pytest.__version__)
+      "| onnxruntime", onnxruntime.__version__, "| pytest", pytest.__version__,
+      "| matplotlib", matplotlib.__version__)
 ' || die "installed packages do not import"
     printf '%s\n' "${want}" > "${STAMP}"
     log "venv ready (${VENV})"

@@ -67,7 +67,8 @@ struct ClientOptions: ParsableArguments {
     }
     var options = ConnectionOptions(compression: compression)
     if ssl || sslCA != nil || sslCertificate != nil {
-      options.tls = .init(trustedCertificateAuthorities: sslCA, clientCertificateChain: sslCertificate, clientPrivateKey: sslKey)
+      options.tls = .init(
+        trustedCertificateAuthorities: sslCA, clientCertificateChain: sslCertificate, clientPrivateKey: sslKey)
     }
     return options
   }

@@ -26,7 +26,9 @@ struct HealthCommand: AsyncParsableCommand {
           let live = try await c.serverLive(timeout: timeout)
           let ready = try await c.serverReady(timeout: timeout)
           let index = try await c.repositoryIndex(timeout: timeout)
-          let readyModels = index.filter { $0.state == "READY" }.map { $0.version.isEmpty ? $0.name : "\($0.name)/\($0.version)" }
+          let readyModels = index.filter { $0.state == "READY" }.map {
+            $0.version.isEmpty ? $0.name : "\($0.name)/\($0.version)"
+          }
           var ok = live && ready
           var text = "\(endpoint): live=\(live) ready=\(ready) models_ready=\(readyModels.count)/\(index.count)"
           for model in models {

@@ -1,6 +1,7 @@
 internal import ArgumentParser
 internal import Foundation
 internal import KServeProtocol
+internal import OffloadBench
 internal import OffloadClient
 
 /// `offload infer`: one inference through the client library (pool, retries, fallback), with inputs
@@ -22,13 +23,15 @@ struct InferCommand: AsyncParsableCommand {
   @Option(name: [.customShort("x"), .customLong("model-version")], help: "Model version (default: the server's).")
   var version: String = ""
 
-  @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Rows for inputs whose first dimension is variable.")
+  @Option(
+    name: [.customShort("b"), .customLong("batch-size")], help: "Rows for inputs whose first dimension is variable.")
   var batchSize: Int = 1
 
   @Option(name: .customLong("input"), help: "NAME=FILE: an input's raw data (repeatable).")
   var inputFiles: [String] = []
 
-  @Option(name: .customLong("shape"), help: "NAME=D1,D2,...: full shape of an input with variable dimensions (repeatable).")
+  @Option(
+    name: .customLong("shape"), help: "NAME=D1,D2,...: full shape of an input with variable dimensions (repeatable).")
   var shapes: [String] = []
 
   @Option(help: "Data for inputs without a file: random or zero.")
@@ -60,13 +63,15 @@ struct InferCommand: AsyncParsableCommand {
     }
     let response = try await client.withRunning {
       let signature = try await client.signature(of: model, version: version)
-      for name in Set(files.keys).union(shapeOverrides.keys) where !signature.inputs.contains(where: { $0.name == name }) {
+      for name in Set(files.keys).union(shapeOverrides.keys)
+      where !signature.inputs.contains(where: { $0.name == name }) {
         throw ValidationError(
-          "model '\(model)' has no input '\(name)'; its inputs: \(signature.inputs.map(\.description).joined(separator: "; "))")
+          "model '\(model)' has no input '\(name)'; its inputs: \(signature.inputs.map(\.description).joined(separator: "; "))"
+        )
       }
       var generator = SeededGenerator(seed: seed)
       let inputs = try signature.inputs.map { description in
-        try Self.makeInput(
+        try InputFactory.make(
           description, shape: shapeOverrides[description.name], file: files[description.name], batchSize: batchSize,
           zero: data == "zero", random: &generator)
       }
@@ -86,80 +91,18 @@ struct InferCommand: AsyncParsableCommand {
     return result
   }
 
-  static func makeInput(
-    _ description: TensorDescription, shape override: [Int64]?, file: String?, batchSize: Int, zero: Bool,
-    random: inout SeededGenerator
-  ) throws -> InferenceTensor {
-    var shape = override ?? description.shape
-    if override == nil {
-      for (i, dim) in shape.enumerated() where dim < 0 {
-        guard i == 0 else {
-          throw ValidationError(
-            "input '\(description.name)' has variable dimension \(i) in \(TensorShape.describe(description.shape)); "
-              + "give --shape \(description.name)=...")
-        }
-        shape[i] = Int64(batchSize)
-      }
-    }
-    let count = TensorShape.elementCount(shape) ?? 0
-    if let file {
-      let contents: Data
-      do { contents = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-        throw ValidationError("cannot read --input \(description.name)=\(file): \(error.localizedDescription)")
-      }
-      if description.datatype == .bytes {
-        let lines = String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-        return try InferenceTensor(name: description.name, strings: lines.prefix(count), shape: shape)
-      }
-      let expected = count * (description.datatype.elementSize ?? 1)
-      guard contents.count == expected else {
-        throw ValidationError(
-          "--input \(description.name)=\(file) holds \(contents.count) bytes; shape \(TensorShape.describe(shape)) of "
-            + "\(description.datatype.rawValue) needs \(expected)")
-      }
-      return InferenceTensor(name: description.name, datatype: description.datatype, shape: shape, data: contents)
-    }
-    if description.datatype == .bytes {
-      return try InferenceTensor(
-        name: description.name, strings: (0..<count).map { _ in zero ? "" : "s\(random.next() % 1000)" }, shape: shape)
-    }
-    let size = description.datatype.elementSize ?? 1
-    var bytes = Data(count: count * size)
-    if !zero {
-      bytes.withUnsafeMutableBytes { raw in
-        switch description.datatype {
-        case .fp32:
-          for i in 0..<count { raw.storeBytes(of: Float.random(in: 0..<1, using: &random), toByteOffset: i * 4, as: Float.self) }
-        case .fp64:
-          for i in 0..<count { raw.storeBytes(of: Double.random(in: 0..<1, using: &random), toByteOffset: i * 8, as: Double.self) }
-        case .fp16, .bf16:
-          // Random mantissa bits with a fixed exponent: values in [1, 2) for FP16, [1, 2) for BF16.
-          for i in 0..<count {
-            let bits: UInt16 = description.datatype == .fp16 ? 0x3C00 | UInt16(random.next() & 0x3FF) : 0x3F80 | UInt16(random.next() & 0x7F)
-            raw.storeBytes(of: bits, toByteOffset: i * 2, as: UInt16.self)
-          }
-        case .bool:
-          for i in 0..<count { raw[i] = UInt8(random.next() & 1) }
-        default:
-          // Small non-negative integers: valid indices and counts for most models.
-          for i in 0..<count {
-            var value = random.next() % 100
-            withUnsafeBytes(of: &value) { for b in 0..<size { raw[i * size + b] = $0[b] } }
-          }
-        }
-      }
-    }
-    return InferenceTensor(name: description.name, datatype: description.datatype, shape: shape, data: bytes)
-  }
-
   static func text(_ response: InferenceResponse, limit: Int) -> String {
     var lines = ["model \(response.modelName) version \(response.modelVersion)"]
-    for (key, value) in response.parameters.sorted(by: { $0.key < $1.key }) { lines.append("  \(key) = \(plain(value))") }
+    for (key, value) in response.parameters.sorted(by: { $0.key < $1.key }) {
+      lines.append("  \(key) = \(plain(value))")
+    }
     for output in response.outputs {
       lines.append("\(output.name) \(output.datatype.rawValue) \(TensorShape.describe(output.shape))")
       let values = render(output)
       let shown = limit > 0 ? Array(values.prefix(limit)) : values
-      lines.append("  [" + shown.joined(separator: ", ") + (shown.count < values.count ? ", … (\(values.count) values)" : "") + "]")
+      lines.append(
+        "  [" + shown.joined(separator: ", ") + (shown.count < values.count ? ", … (\(values.count) values)" : "") + "]"
+      )
     }
     return lines.joined(separator: "\n")
   }
@@ -213,18 +156,5 @@ struct InferCommand: AsyncParsableCommand {
     ]
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
     return String(decoding: data, as: UTF8.self)
-  }
-}
-
-/// SplitMix64: small, fast, reproducible random numbers for generated inputs.
-struct SeededGenerator: RandomNumberGenerator {
-  private var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

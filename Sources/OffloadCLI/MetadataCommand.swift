@@ -28,8 +28,13 @@ struct MetadataCommand: AsyncParsableCommand {
     let text = try await InferenceConnection.withConnection(to: endpoint, options: try client.connectionOptions()) {
       c -> String in
       guard let model else { return try await c.serverMetadata(timeout: client.timeout).jsonString(options: options) }
-      var text = try await c.modelMetadata(model, version: version, timeout: client.timeout).jsonString(options: options)
-      if config { text += "\n" + (try await c.modelConfig(model, version: version, timeout: client.timeout).jsonString(options: options)) }
+      var text = try await c.modelMetadata(model, version: version, timeout: client.timeout).jsonString(
+        options: options)
+      if config {
+        text +=
+          "\n"
+          + (try await c.modelConfig(model, version: version, timeout: client.timeout).jsonString(options: options))
+      }
       return text
     }
     print(text)

@@ -1,6 +1,6 @@
 internal import InferenceRuntime
-public import KServeProtocol
 internal import KServeGRPC
+public import KServeProtocol
 
 /// A model input or output as its metadata describes it (shape with -1 for variable dimensions).
 public struct TensorDescription: Sendable, Equatable, CustomStringConvertible {
@@ -59,7 +59,9 @@ extension LocalInference {
 
 extension OffloadClient {
   /// The signature of a model, from a healthy server that holds it, or from the local path.
-  public func signature(of model: String, version: String = "", timeout: Duration? = .seconds(5)) async throws
+  public func signature(
+    of model: String, version: String = "", timeout: Duration? = .seconds(5)
+  ) async throws
     -> ModelSignature
   {
     if let pool, configuration.mode != .localOnly {

@@ -17,6 +17,7 @@ import Synchronization
 /// 3. 32 tasks sending batch-1 requests: plain ``OffloadClient`` vs ``CoalescingClient``.
 ///
 /// Usage: offload-client-bench --ports P1,P2,P3 [--server-pids A,B,C] [--seconds S] [--model M --input I --width W]
+///        [--swift-pool]
 @main
 enum ClientBench {
   static func main() async throws {
@@ -32,15 +33,22 @@ enum ClientBench {
     let input = value("--input", "features")
     let width = Int(value("--width", "17")) ?? 17
     let endpoints = ports.map { ServerEndpoint(host: "127.0.0.1", port: $0) }
+    // As in the server: run Swift tasks on SwiftNIO's event loops unless asked not to, which saves the
+    // thread hand-offs between the cooperative pool and the transport's loops.
+    let swiftPool = arguments.contains("--swift-pool")
+    if !swiftPool { ConcurrencyExecutor.useEventLoopsAsGlobalExecutor() }
     var logger = Logger(label: "client-bench")
     logger.logLevel = .error
 
     let request = InferenceRequest(
       modelName: model,
-      inputs: [try InferenceTensor(name: input, values: (0..<width).map { Float($0 % 7) / 7 }, shape: [1, Int64(width)])])
+      inputs: [
+        try InferenceTensor(name: input, values: (0..<width).map { Float($0 % 7) / 7 }, shape: [1, Int64(width)])
+      ])
     print(
       "# client benchmark: model \(model) batch 1; \(endpoints.count) server(s) \(endpoints.map(\.description)); "
-        + "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(seconds) s per point")
+        + "\(ProcessInfo.processInfo.activeProcessorCount) cores; \(seconds) s per point; client executor: "
+        + (swiftPool ? "Swift global pool" : "NIO event loops"))
     print(Point.header)
 
     // 1. Client CPU per request, 1 in flight.
@@ -52,7 +60,8 @@ enum ClientBench {
       let kserve = Inference_GRPCInferenceService.Client(wrapping: grpc)
       let message = request.proto
       print(
-        try await Point.measure("generated grpc-swift client (baseline)", seconds: seconds, concurrency: 1, pids: pids) {
+        try await Point.measure("generated grpc-swift client (baseline)", seconds: seconds, concurrency: 1, pids: pids)
+        {
           _ = try await kserve.modelInfer(message)
         })
     }
@@ -73,13 +82,15 @@ enum ClientBench {
 
       // 2. Throughput at 16 in flight: one connection vs the pool.
       print(
-        try await Point.measure("OffloadClient, pool of 1, 16 in flight", seconds: seconds, concurrency: 16, pids: pids) {
+        try await Point.measure("OffloadClient, pool of 1, 16 in flight", seconds: seconds, concurrency: 16, pids: pids)
+        {
           _ = try await single.infer(request)
         })
     }
     for policy in [LoadBalancingPolicy.powerOfTwoChoices, .roundRobin] where endpoints.count > 1 {
       let pool = try OffloadClient(
-        configuration: .init(servers: .servers(endpoints), mode: .remoteOnly, pool: .init(machine: .init(policy: policy))),
+        configuration: .init(
+          servers: .servers(endpoints), mode: .remoteOnly, pool: .init(machine: .init(policy: policy))),
         logger: logger)
       try await pool.withRunning {
         _ = try await pool.infer(request)
@@ -102,7 +113,8 @@ enum ClientBench {
         _ = try await plain.infer(request)
       }
       let executed = try await executions(endpoints[0], model) - executionsBefore
-      print(point.with(note: String(format: "%.1f req/exec", Double(point.calls) / Double(max(executed.executions, 1)))))
+      print(
+        point.with(note: String(format: "%.1f req/exec", Double(point.calls) / Double(max(executed.executions, 1)))))
       let coalescing = CoalescingClient(
         upstream: plain, configuration: .init(maxBatchSize: 32, maxDelay: .microseconds(200), maxConcurrentBatches: 2))
       try await withThrowingTaskGroup(of: Void.self) { group in
@@ -114,7 +126,8 @@ enum ClientBench {
           _ = try await coalescing.infer(request)
         }
         let after = try await executions(endpoints[0], model) - before
-        print(merged.with(note: String(format: "%.1f req/exec", Double(merged.calls) / Double(max(after.executions, 1)))))
+        print(
+          merged.with(note: String(format: "%.1f req/exec", Double(merged.calls) / Double(max(after.executions, 1)))))
         await coalescing.shutdown()
         group.cancelAll()
       }
@@ -164,7 +177,8 @@ struct Point: CustomStringConvertible {
 
   var description: String {
     let perCall = { (s: Double) in String(format: "%.1f", s * 1e6 / Double(max(calls, 1))) }
-    return "| \(name) | \(String(format: "%.0f", Double(calls) / wallSeconds)) | \(String(format: "%.0f", percentile(50))) | "
+    return
+      "| \(name) | \(String(format: "%.0f", Double(calls) / wallSeconds)) | \(String(format: "%.0f", percentile(50))) | "
       + "\(String(format: "%.0f", percentile(99))) | \(perCall(clientCPUSeconds)) | "
       + "\(serverCPUSeconds.map(perCall) ?? "n/a") | \(note) |"
   }
@@ -192,7 +206,8 @@ struct Point: CustomStringConvertible {
             let began = ContinuousClock.now
             try await call()
             let took = ContinuousClock.now - began
-            samples.append(UInt64(took.components.seconds) * 1_000_000_000 + UInt64(took.components.attoseconds / 1_000_000_000))
+            samples.append(
+              UInt64(took.components.seconds) * 1_000_000_000 + UInt64(took.components.attoseconds / 1_000_000_000))
           }
           return samples
         }

@@ -3,12 +3,12 @@ import InferenceRuntime
 import InferenceServer
 import KServeGRPC
 import KServeProtocol
-import TritonModelConfig
 import Logging
 import OffloadClient
 import ServiceLifecycle
 import Synchronization
 import Testing
+import TritonModelConfig
 
 /// The client library against an in-process server: deadlines, errors, client-side batching, and every
 /// RPC of the connection.
@@ -67,7 +67,8 @@ import Testing
       let client = try Self.client(port: port)
       try await client.withRunning {
         let request = InferenceRequest(
-          modelName: "ghost_mpl", inputs: [try InferenceTensor(name: "features", values: [Float](repeating: 0, count: 17), shape: [1, 17])])
+          modelName: "ghost_mpl",
+          inputs: [try InferenceTensor(name: "features", values: [Float](repeating: 0, count: 17), shape: [1, 17])])
         let error = await #expect(throws: InferenceError.self) { try await client.infer(request) }
         #expect(error?.code == .unavailable)
         #expect(error?.message.contains("127.0.0.1:\(port)") == true)
@@ -81,14 +82,16 @@ import Testing
       let client = try Self.client(port: port)
       try await client.withRunning {
         let request = InferenceRequest(
-          modelName: "ghost_mlp", inputs: [try InferenceTensor(name: "features", values: [Float(1), 2], shape: [1, 2])])
+          modelName: "ghost_mlp",
+          inputs: [try InferenceTensor(name: "features", values: [Float(1), 2], shape: [1, 2])])
         let error = await #expect(throws: InferenceError.self) { try await client.infer(request) }
         #expect(error?.code == .invalidArgument)
         let stats = try server.runtime.statistics(name: "ghost_mlp", version: "")
         #expect(stats.first?.fail.count == 1, "one attempt only")
         // The server keeps serving.
         let good = InferenceRequest(
-          modelName: "ghost_mlp", inputs: [try InferenceTensor(name: "features", values: [Float](repeating: 0.5, count: 17), shape: [1, 17])])
+          modelName: "ghost_mlp",
+          inputs: [try InferenceTensor(name: "features", values: [Float](repeating: 0.5, count: 17), shape: [1, 17])])
         let response = try await client.infer(good)
         #expect(try response.outputs[0].values(as: Float.self).count == 1)
       }
@@ -119,7 +122,10 @@ import Testing
             for n in 0..<32 {
               group.addTask {
                 let response = try await batching.infer(try request(n))
-                return (n, try response.outputs[0].values(as: Float.self), response.parameters["offload_client_batch_size"]?.int64Value ?? 0)
+                return (
+                  n, try response.outputs[0].values(as: Float.self),
+                  response.parameters["offload_client_batch_size"]?.int64Value ?? 0
+                )
               }
             }
             return try await group.reduce(into: [(Int, [Float], Int64)]()) { $0.append($1) }
@@ -165,7 +171,8 @@ import Testing
         try await c.streamInfer(
           try (0..<3).map { n in
             InferenceRequest(
-              modelName: "identity_fp32", inputs: [try InferenceTensor(name: "INPUT0", values: [Float(n)], shape: [1, 1])])
+              modelName: "identity_fp32",
+              inputs: [try InferenceTensor(name: "INPUT0", values: [Float(n)], shape: [1, 1])])
           }
         ) { result in
           if case .success(let response) = result, let v = try? response.outputs[0].values(as: Float.self) {
@@ -186,7 +193,8 @@ import Testing
           let values = (0..<64).map { Float($0) }
           let response = try await c.infer(
             InferenceRequest(
-              modelName: "identity_fp32", inputs: [try InferenceTensor(name: "INPUT0", values: values, shape: [1, 64])]))
+              modelName: "identity_fp32", inputs: [try InferenceTensor(name: "INPUT0", values: values, shape: [1, 64])])
+          )
           #expect(try response.outputs[0].values(as: Float.self) == values)
         }
       }

@@ -95,7 +95,8 @@ import Testing
       configuration: .init(
         servers: .servers(endpoints), mode: .remoteWithFallback, pool: Self.fastPool,
         retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(2)), timeout: .seconds(30)),
-      local: LocalInference(.repositories([TestServer.exampleModels]), logger: Self.quietLogger), logger: Self.quietLogger)
+      local: LocalInference(.repositories([TestServer.exampleModels]), logger: Self.quietLogger),
+      logger: Self.quietLogger)
     try await client.withRunning {
       let before = try await Self.stream(client, range: 0..<30)
       #expect(before.values.allSatisfy { $0 != "local" }, "servers answer while they are up")

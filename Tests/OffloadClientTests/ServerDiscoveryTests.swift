@@ -4,11 +4,11 @@ import OffloadClient
 import Testing
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Musl)
-  import Musl
+import Musl
 #elseif canImport(Darwin)
-  import Darwin
+import Darwin
 #endif
 
 @Suite struct ServerEndpointParsingTests {
@@ -143,7 +143,9 @@ import Testing
     defer { try? FileManager.default.removeItem(at: url) }
     let discovery = try ServerDiscovery.fromFile(url.path)
     #expect(
-      discovery.entries == [Self.address("node1", 8001), Self.address("node2", 8001), .dns(name: "pool.svc", port: 8001)]
+      discovery.entries == [
+        Self.address("node1", 8001), Self.address("node2", 8001), .dns(name: "pool.svc", port: 8001),
+      ]
     )
   }
 

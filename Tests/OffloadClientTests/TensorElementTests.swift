@@ -49,9 +49,9 @@ import Testing
   }
 
   #if !(os(macOS) && arch(x86_64))
-    @Test func float16RoundTrip() throws {
-      try Self.roundTrip([1.5, -2, 0, 65504, .infinity] as [Float16], shape: [5], datatype: .fp16)
-    }
+  @Test func float16RoundTrip() throws {
+    try Self.roundTrip([1.5, -2, 0, 65504, .infinity] as [Float16], shape: [5], datatype: .fp16)
+  }
   #endif
 
   @Test func scalarAndEmptyShapes() throws {
