@@ -105,6 +105,7 @@ struct BenchCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    client.installExecutor()
     let load: BenchConfiguration.Load
     do {
       if let requestRateRange {

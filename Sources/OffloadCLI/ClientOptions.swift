@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import Foundation
+internal import InferenceServer
 internal import Logging
 internal import OffloadClient
 
@@ -50,6 +51,17 @@ struct ClientOptions: ParsableArguments {
 
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "warning"
+
+  @Flag(
+    name: .customLong("swift-global-executor"),
+    help: "Run the client's tasks on Swift's global pool instead of SwiftNIO's event loops (the default, less CPU).")
+  var swiftGlobalExecutor = false
+
+  /// Puts the client's tasks on the transport's event loops (as `offload serve` does) unless asked not to:
+  /// each request then avoids two thread hand-offs. Call first in `run()`.
+  func installExecutor() {
+    if !swiftGlobalExecutor { ConcurrencyExecutor.useEventLoopsAsGlobalExecutor() }
+  }
 
   var timeout: Duration? { timeoutMillis > 0 ? .milliseconds(timeoutMillis) : nil }
 

@@ -52,6 +52,7 @@ struct InferCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    client.installExecutor()
     let client = try client.makeClient()
     let files = try Self.pairs(inputFiles, option: "--input")
     let shapeOverrides = try Self.pairs(shapes, option: "--shape").mapValues { text -> [Int64] in

@@ -52,6 +52,9 @@ public final class InferenceConnection: Sendable {
           config.compression.enabledAlgorithms = .all
           config.http2.targetWindowSize = 16 << 20
           config.http2.maxFrameSize = 1 << 20
+          config.connection.flushCoalescing = options.flushCoalescingDelay.map {
+            .init(maxFlushDelay: $0, maxBytes: 64 << 10)
+          }
           config.backoff.initial = .milliseconds(50)
           config.backoff.max = .seconds(2)
           if let name = options.tls?.serverHostname { config.http2.authority = name }
