@@ -71,10 +71,13 @@ struct BenchCommand: AsyncParsableCommand {
   @Option(name: .customLong("server-pid"), help: "PID of a local server process, to report its CPU per request.")
   var serverPID: Int32?
 
-  @Option(name: .customLong("baseline"), help: "direct: also run the model in-process on ONNX Runtime (needs --model-repository).")
+  @Option(
+    name: .customLong("baseline"),
+    help: "direct: also run the model in-process on ONNX Runtime (needs --model-repository).")
   var baseline: String?
 
-  @Option(name: [.customShort("f"), .customLong("output-dir")], help: "Directory for report.json and report.csv (and plots).")
+  @Option(
+    name: [.customShort("f"), .customLong("output-dir")], help: "Directory for report.json and report.csv (and plots).")
   var outputDirectory: String?
 
   @Flag(help: "Draw plots (PNG and SVG, matplotlib) into --output-dir with dev/plot-bench.py.")
@@ -117,8 +120,10 @@ struct BenchCommand: AsyncParsableCommand {
     } catch let error as InferenceError {
       throw ValidationError(error.message)
     }
-    let shapeOverrides = try InferCommand.pairs(shapes.map { $0.replacingOccurrences(of: ":", with: "=") }, option: "--shape")
-      .mapValues { text in text.split(separator: ",").compactMap { Int64($0) } }
+    let shapeOverrides = try InferCommand.pairs(
+      shapes.map { $0.replacingOccurrences(of: ":", with: "=") }, option: "--shape"
+    )
+    .mapValues { text in text.split(separator: ",").compactMap { Int64($0) } }
     let startedAt = ISO8601DateFormatter().string(from: Date())
     let offload = try client.makeClient()
     let configuration = BenchConfiguration(
@@ -131,7 +136,8 @@ struct BenchCommand: AsyncParsableCommand {
       let signature = try await offload.signature(of: model, version: version)
       var generator = SeededGenerator(seed: 1)
       let inputs = try signature.inputs.map { description in
-        let file = ["random", "zero"].contains(inputData)
+        let file =
+          ["random", "zero"].contains(inputData)
           ? nil : URL(fileURLWithPath: inputData).appendingPathComponent(description.name).path
         return try InputFactory.make(
           description, shape: shapeOverrides[description.name], file: file, batchSize: batchSize,
@@ -158,7 +164,8 @@ struct BenchCommand: AsyncParsableCommand {
         baselineResult = try await DirectBaseline.measure(
           repository: URL(fileURLWithPath: client.modelRepositories[0]), model: model, request: request,
           duration: .milliseconds(windowMillis),
-          onnxRuntimeLibrary: client.onnxRuntimeLibrary ?? ProcessInfo.processInfo.environment["OFFLOAD_ONNXRUNTIME_LIBRARY"])
+          onnxRuntimeLibrary: client.onnxRuntimeLibrary
+            ?? ProcessInfo.processInfo.environment["OFFLOAD_ONNXRUNTIME_LIBRARY"])
       }
       return BenchReport(
         startedAt: startedAt, model: model, modelVersion: version, url: discovery.description, protocol: protocolName,
@@ -172,7 +179,10 @@ struct BenchCommand: AsyncParsableCommand {
     }
     print(report.summaryTable())
     if let base = report.baseline {
-      print(String(format: "direct ONNX Runtime baseline: %.0f infer/s (%.1f µs per call)", base.inferencesPerSecond, base.latencyUs))
+      print(
+        String(
+          format: "direct ONNX Runtime baseline: %.0f infer/s (%.1f µs per call)", base.inferencesPerSecond,
+          base.latencyUs))
     }
     if let outputDirectory {
       let directory = URL(fileURLWithPath: outputDirectory)
@@ -188,7 +198,8 @@ struct BenchCommand: AsyncParsableCommand {
   static func plot(_ directory: URL) throws {
     let environment = ProcessInfo.processInfo.environment
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    let script = environment["OFFLOAD_PLOT_SCRIPT"].map { URL(fileURLWithPath: $0) }
+    let script =
+      environment["OFFLOAD_PLOT_SCRIPT"].map { URL(fileURLWithPath: $0) }
       ?? cwd.appendingPathComponent("dev/plot-bench.py")
     guard FileManager.default.fileExists(atPath: script.path) else {
       throw ValidationError(
@@ -201,12 +212,15 @@ struct BenchCommand: AsyncParsableCommand {
       process.arguments = [script.path, directory.appendingPathComponent("report.json").path, directory.path]
     } else {
       process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = ["python3", script.path, directory.appendingPathComponent("report.json").path, directory.path]
+      process.arguments = [
+        "python3", script.path, directory.appendingPathComponent("report.json").path, directory.path,
+      ]
     }
     try process.run()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-      throw ValidationError("plotting failed (exit \(process.terminationStatus)); is matplotlib installed (dev/python-env.sh)?")
+      throw ValidationError(
+        "plotting failed (exit \(process.terminationStatus)); is matplotlib installed (dev/python-env.sh)?")
     }
   }
 }

@@ -21,19 +21,35 @@ struct TestGenerator: RandomNumberGenerator {
   @Test func needsEnoughWindows() {
     let rule = StabilityRule(percentage: 10, windows: 3, maxTrials: 10)
     #expect(!rule.isStable([S(throughput: 100, latencyMicros: 10), S(throughput: 100, latencyMicros: 10)]))
-    #expect(rule.isStable([S(throughput: 100, latencyMicros: 10), S(throughput: 100, latencyMicros: 10), S(throughput: 100, latencyMicros: 10)]))
+    #expect(
+      rule.isStable([
+        S(throughput: 100, latencyMicros: 10), S(throughput: 100, latencyMicros: 10),
+        S(throughput: 100, latencyMicros: 10),
+      ]))
   }
 
   @Test func throughputSpreadBeyondThePercentageIsUnstable() {
     let rule = StabilityRule(percentage: 10, windows: 3, maxTrials: 10)
     // Mean 100: 89 is 11 % off.
-    #expect(!rule.isStable([S(throughput: 89, latencyMicros: 10), S(throughput: 105, latencyMicros: 10), S(throughput: 106, latencyMicros: 10)]))
-    #expect(rule.isStable([S(throughput: 92, latencyMicros: 10), S(throughput: 104, latencyMicros: 10), S(throughput: 104, latencyMicros: 10)]))
+    #expect(
+      !rule.isStable([
+        S(throughput: 89, latencyMicros: 10), S(throughput: 105, latencyMicros: 10),
+        S(throughput: 106, latencyMicros: 10),
+      ]))
+    #expect(
+      rule.isStable([
+        S(throughput: 92, latencyMicros: 10), S(throughput: 104, latencyMicros: 10),
+        S(throughput: 104, latencyMicros: 10),
+      ]))
   }
 
   @Test func latencySpreadAlsoCounts() {
     let rule = StabilityRule(percentage: 5, windows: 3, maxTrials: 10)
-    #expect(!rule.isStable([S(throughput: 100, latencyMicros: 100), S(throughput: 100, latencyMicros: 100), S(throughput: 100, latencyMicros: 120)]))
+    #expect(
+      !rule.isStable([
+        S(throughput: 100, latencyMicros: 100), S(throughput: 100, latencyMicros: 100),
+        S(throughput: 100, latencyMicros: 120),
+      ]))
   }
 
   @Test func onlyTheLastWindowsMatter() {
@@ -111,7 +127,8 @@ struct TestGenerator: RandomNumberGenerator {
 
   @Test func constantArrivalsAreEvenlySpaced() {
     var random = TestGenerator(state: 1)
-    let times = ArrivalSchedule(rate: 1000, distribution: .constant).arrivals(durationNanos: 10_000_000, random: &random)
+    let times = ArrivalSchedule(rate: 1000, distribution: .constant).arrivals(
+      durationNanos: 10_000_000, random: &random)
     #expect(times.count == 9)  // at 1, 2, …, 9 ms (10 ms is the window's end)
     #expect(zip(times, times.dropFirst()).allSatisfy { $1 - $0 == 1_000_000 })
   }

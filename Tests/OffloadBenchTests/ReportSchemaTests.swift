@@ -20,7 +20,8 @@ import Testing
   ]
 
   static func sample() throws -> BenchReport {
-    let latency = LatencySummary(count: 10, p50: 100, p90: 150, p95: 160, p99: 200, max: 250, mean: 110, errors: ["UNAVAILABLE": 1])
+    let latency = LatencySummary(
+      count: 10, p50: 100, p90: 150, p95: 160, p99: 200, max: 250, mean: 110, errors: ["UNAVAILABLE": 1])
     let json = """
       {"concurrency": 2, "request_rate": null, "windows": 3, "stable": true, "requests": 10,
        "inferences_per_second": 500, "requests_per_second": 500,

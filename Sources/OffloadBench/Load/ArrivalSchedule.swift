@@ -46,7 +46,7 @@ public struct ArrivalSchedule: Sendable, Equatable {
 }
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #elseif canImport(Darwin)
-  import Darwin
+import Darwin
 #endif

@@ -16,7 +16,8 @@ public enum InputFactory {
     if override == nil {
       for (i, dim) in shape.enumerated() where dim < 0 {
         guard i == 0 else {
-          throw InferenceError(.invalidArgument, 
+          throw InferenceError(
+            .invalidArgument,
             "input '\(description.name)' has variable dimension \(i) in \(TensorShape.describe(description.shape)); "
               + "give --shape \(description.name)=...")
         }
@@ -27,7 +28,8 @@ public enum InputFactory {
     if let file {
       let contents: Data
       do { contents = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-        throw InferenceError(.invalidArgument, "cannot read --input \(description.name)=\(file): \(error.localizedDescription)")
+        throw InferenceError(
+          .invalidArgument, "cannot read --input \(description.name)=\(file): \(error.localizedDescription)")
       }
       if description.datatype == .bytes {
         let lines = String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
@@ -35,7 +37,8 @@ public enum InputFactory {
       }
       let expected = count * (description.datatype.elementSize ?? 1)
       guard contents.count == expected else {
-        throw InferenceError(.invalidArgument, 
+        throw InferenceError(
+          .invalidArgument,
           "--input \(description.name)=\(file) holds \(contents.count) bytes; shape \(TensorShape.describe(shape)) of "
             + "\(description.datatype.rawValue) needs \(expected)")
       }
@@ -51,13 +54,19 @@ public enum InputFactory {
       bytes.withUnsafeMutableBytes { raw in
         switch description.datatype {
         case .fp32:
-          for i in 0..<count { raw.storeBytes(of: Float.random(in: 0..<1, using: &random), toByteOffset: i * 4, as: Float.self) }
+          for i in 0..<count {
+            raw.storeBytes(of: Float.random(in: 0..<1, using: &random), toByteOffset: i * 4, as: Float.self)
+          }
         case .fp64:
-          for i in 0..<count { raw.storeBytes(of: Double.random(in: 0..<1, using: &random), toByteOffset: i * 8, as: Double.self) }
+          for i in 0..<count {
+            raw.storeBytes(of: Double.random(in: 0..<1, using: &random), toByteOffset: i * 8, as: Double.self)
+          }
         case .fp16, .bf16:
           // Random mantissa bits with a fixed exponent: values in [1, 2) for FP16, [1, 2) for BF16.
           for i in 0..<count {
-            let bits: UInt16 = description.datatype == .fp16 ? 0x3C00 | UInt16(random.next() & 0x3FF) : 0x3F80 | UInt16(random.next() & 0x7F)
+            let bits: UInt16 =
+              description.datatype == .fp16
+              ? 0x3C00 | UInt16(random.next() & 0x3FF) : 0x3F80 | UInt16(random.next() & 0x7F)
             raw.storeBytes(of: bits, toByteOffset: i * 2, as: UInt16.self)
           }
         case .bool:

@@ -213,7 +213,8 @@ extension BenchReport {
     for p in points {
       let load = p.concurrency.map(String.init) ?? f(p.requestRate)
       let errors = p.errors.values.reduce(0, +)
-      let compute = p.server.map { "\(f($0.computeInputUs, 1))/\(f($0.computeInferUs, 1))/\(f($0.computeOutputUs, 1))" } ?? "–"
+      let compute =
+        p.server.map { "\(f($0.computeInputUs, 1))/\(f($0.computeInferUs, 1))/\(f($0.computeOutputUs, 1))" } ?? "–"
       lines.append(
         "| \(load) | \(f(p.inferencesPerSecond)) | \(f(p.requestsPerSecond)) | \(f(p.latencyUs.p50)) | \(f(p.latencyUs.p90)) | "
           + "\(f(p.latencyUs.p95)) | \(f(p.latencyUs.p99)) | \(f(p.latencyUs.max)) | \(errors) | \(f(p.server?.queueUs, 1)) | "

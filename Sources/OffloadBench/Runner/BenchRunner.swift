@@ -108,7 +108,9 @@ public struct BenchRunner: Sendable {
     var serverCPU: Double?
   }
 
-  private func measure(concurrency: Int?, rate: Double?, distribution: ArrivalSchedule.Distribution?) async throws
+  private func measure(
+    concurrency: Int?, rate: Double?, distribution: ArrivalSchedule.Distribution?
+  ) async throws
     -> BenchPoint
   {
     let label = concurrency.map { "concurrency \($0)" } ?? "request rate \(rate ?? 0)/s"
@@ -123,7 +125,8 @@ public struct BenchRunner: Sendable {
       windows.append(window)
       let throughput = Double(window.summary.count * rows) / window.seconds
       samples.append(
-        .init(throughput: throughput, latencyMicros: window.summary.latency(percentile: configuration.stabilityPercentile)))
+        .init(
+          throughput: throughput, latencyMicros: window.summary.latency(percentile: configuration.stabilityPercentile)))
       decision = configuration.stability.decision(after: samples)
       progress(
         String(
