@@ -40,6 +40,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
   ],
   targets: [
     // Wire model as plain Sendable value types. Imports nothing but the standard library and Foundation.
@@ -108,6 +109,22 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
+    // KServe v2 HTTP/REST (JSON and binary tensors) over the runtime, as a Hummingbird router. No transport setup.
+    .target(
+      name: "InferenceServerHTTP",
+      dependencies: [
+        "InferenceRuntime",
+        "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
     // Composition root: configuration, runtime + front ends + transports as a ServiceGroup.
     .target(
       name: "InferenceServer",
@@ -115,6 +132,7 @@ let package = Package(
         "InferenceRuntime",
         "InferenceBackendONNX",
         "InferenceServerGRPC",
+        "InferenceServerHTTP",
         "KServeProtocol",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -22,7 +22,7 @@ trap cleanup EXIT
 for i in 0 1 2; do
   port=$((BASE_PORT + i))
   .build/release/offload serve --model-repository examples/models --host 127.0.0.1 --grpc-port "${port}" \
-    --metrics-port 0 --onnxruntime-library "${ORT_LIB}" --log-level warning 2>/dev/null &
+    --metrics-port 0 --http-port 0 --onnxruntime-library "${ORT_LIB}" --log-level warning 2>/dev/null &
   pids+=($!)
   ports+=("${port}")
 done

@@ -29,7 +29,7 @@ gcc -O2 -o .build/tcp_pingpong dev/bench/tcp_pingpong.c
   echo "## client and server in two processes"
 } | tee "${out}"
 
-.build/release/offload serve --model-repository examples/models --host 127.0.0.1 --grpc-port "${PORT}" \
+.build/release/offload serve --model-repository examples/models --host 127.0.0.1 --grpc-port "${PORT}" --http-port 0 \
   --onnxruntime-library "${ORT_LIB}" --log-level warning 2>/dev/null &
 server=$!
 trap 'kill ${server} 2>/dev/null || true' EXIT

@@ -20,7 +20,7 @@ echo "[bench] building release offload"
 swift build -c release --product offload >/dev/null
 offload=.build/release/offload
 
-"${offload}" serve --model-repository models --host 127.0.0.1 --grpc-port "${PORT}" --metrics-port 0 \
+"${offload}" serve --model-repository models --host 127.0.0.1 --grpc-port "${PORT}" --metrics-port 0 --http-port 0 \
   --onnxruntime-library "${ORT_LIB}" --log-level warning 2>/dev/null &
 server=$!
 trap 'kill ${server} 2>/dev/null || true' EXIT

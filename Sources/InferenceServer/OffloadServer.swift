@@ -4,6 +4,7 @@ internal import GRPCNIOTransportHTTP2
 internal import InferenceBackendONNX
 public import InferenceRuntime
 internal import InferenceServerGRPC
+internal import InferenceServerHTTP
 internal import KServeProtocol
 public import Logging
 internal import Prometheus
@@ -26,6 +27,7 @@ public final class OffloadServer: Service, Sendable {
   private let transport: HTTP2ServerTransport.Posix
   private let logger: Logger
   private let metrics: MetricsEndpoint?
+  private let http: HTTPEndpoint?
 
   /// Creates the server; nothing is loaded or bound until ``run()``.
   /// - Parameters:
@@ -46,6 +48,15 @@ public final class OffloadServer: Service, Sendable {
     self.runtime = ModelRuntime(
       configuration: configuration.runtime, backends: BackendRegistry([onnx] + additionalBackends), logger: logger,
       metricsFactory: configuration.metricsEnabled ? PrometheusMetricsFactory(registry: registry) : nil)
+    self.http =
+      configuration.httpEnabled
+      ? HTTPEndpoint(
+        router: HTTPFrontEnd.router(
+          runtime: runtime,
+          configuration: HTTPFrontEndConfiguration(
+            serverVersion: Self.version, extensions: Self.extensions, maxBodyBytes: configuration.httpMaxBodyBytes),
+          logger: logger),
+        host: configuration.grpc.host, port: configuration.httpPort, logger: logger) : nil
     self.transport = HTTP2ServerTransport.Posix(
       address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
       transportSecurity: .plaintext,
@@ -83,6 +94,12 @@ public final class OffloadServer: Service, Sendable {
     return port
   }
 
+  /// The bound HTTP/REST port (useful with port 0), or `nil` when HTTP is disabled.
+  public func httpPort() async -> Int? {
+    guard let http else { return nil }
+    return await http.boundPort()
+  }
+
   /// The bound metrics port (useful with port 0), or `nil` when metrics are disabled.
   public func metricsPort() async -> Int? {
     guard let metrics else { return nil }
@@ -95,6 +112,7 @@ public final class OffloadServer: Service, Sendable {
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask { await self.runtime.run() }
       if let metrics { group.addTask { try await metrics.run() } }
+      if let http { group.addTask { try await http.run() } }
       defer { group.cancelAll() }
       try await withGracefulShutdownHandler {
         try await server.serve()

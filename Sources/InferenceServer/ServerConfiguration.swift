@@ -36,8 +36,14 @@ public struct ServerConfiguration: Sendable {
   public var grpc = GRPC()
   /// ONNX Runtime.
   public var onnxRuntime = ONNXRuntime()
-  /// HTTP port (reserved: the HTTP/REST front end is not implemented yet).
+  /// HTTP/REST port (KServe v2 with Triton's binary tensor extension, bound on the gRPC host); 0 picks a
+  /// free port.
   public var httpPort: Int = 8000
+  /// Whether the HTTP/REST front end runs (Triton's `--allow-http`).
+  public var httpEnabled = true
+  /// Largest HTTP request body (JSON tensors are several times larger than their raw bytes); larger ones
+  /// get 413.
+  public var httpMaxBodyBytes: Int = 512 << 20
   /// Prometheus metrics port (`GET /metrics`, bound on the gRPC host); 0 picks a free port.
   public var metricsPort: Int = 8002
   /// Whether the metrics endpoint runs and models record metrics (Triton's `--allow-metrics`).

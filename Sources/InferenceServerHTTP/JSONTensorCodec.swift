@@ -24,7 +24,7 @@ enum JSONTensorCodec {
         .invalidArgument, "input '\(name)': element \(i) (\(flat[i])) is not a valid \(datatype.rawValue) (\(what))")
     }
     func number(_ i: Int) throws -> Double {
-      if let n = flat[i] as? NSNumber, !(flat[i] is Bool) || datatype == .bool { return n.doubleValue }
+      if let n = flat[i] as? NSNumber, !isBool(n) { return n.doubleValue }
       throw bad(i, "expected a number")
     }
     func integer<T: FixedWidthInteger>(_: T.Type) throws -> Data {
@@ -42,8 +42,8 @@ enum JSONTensorCodec {
     case .bool:
       var data = Data(capacity: expected)
       for i in 0..<expected {
-        if let b = flat[i] as? Bool {
-          data.append(b ? 1 : 0)
+        if let n = flat[i] as? NSNumber, isBool(n) {
+          data.append(n.boolValue ? 1 : 0)
         } else if let n = flat[i] as? NSNumber, n.doubleValue == 0 || n.doubleValue == 1 {
           data.append(n.doubleValue == 1 ? 1 : 0)
         } else {
@@ -137,6 +137,9 @@ enum JSONTensorCodec {
       }
     }
   }
+
+  /// Whether a number parsed from JSON was `true`/`false` (Foundation boxes both as NSNumber).
+  static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
 
   static func flatten(_ value: Any, into flat: inout [Any]) {
     if let array = value as? [Any] {

@@ -21,8 +21,15 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("grpc-port"), help: "gRPC port (0: pick a free port).")
   var grpcPort: Int = 8001
 
-  @Option(name: .customLong("http-port"), help: "HTTP/REST port (reserved; the HTTP front end is not implemented yet).")
+  @Option(
+    name: .customLong("http-port"), help: "HTTP/REST port (KServe v2, JSON and binary tensors; 0: pick a free port).")
   var httpPort: Int = 8000
+
+  @Option(name: .customLong("allow-http"), help: "Serve HTTP/REST (true/false).")
+  var allowHTTP: Bool = true
+
+  @Option(name: .customLong("http-max-body-size"), help: "Largest HTTP request body in bytes (413 beyond).")
+  var httpMaxBodySize: Int = 512 << 20
 
   @Option(name: .customLong("metrics-port"), help: "Prometheus metrics port (GET /metrics; 0: pick a free port).")
   var metricsPort: Int = 8002
@@ -63,8 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
         "unknown --log-level '\(logLevel)'; use trace, debug, info, notice, warning, error or critical")
     }
     guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
-    guard (0...65535).contains(grpcPort), (0...65535).contains(metricsPort) else {
-      throw ValidationError("--grpc-port and --metrics-port must be in 0...65535")
+    guard (0...65535).contains(grpcPort), (0...65535).contains(metricsPort), (0...65535).contains(httpPort) else {
+      throw ValidationError("--grpc-port, --http-port and --metrics-port must be in 0...65535")
     }
     guard maxRequestSize > 0, maxQueueSize > 0, inlineExecutionLimitMicros >= 0 else {
       throw ValidationError(
@@ -92,6 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
       config.grpc.port = grpcPort
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
       config.httpPort = httpPort
+      config.httpEnabled = allowHTTP
+      config.httpMaxBodyBytes = httpMaxBodySize
       config.metricsPort = metricsPort
       config.metricsEnabled = allowMetrics
       config.runtime.maxRequestBytes = maxRequestSize
@@ -121,8 +130,12 @@ struct ServeCommand: AsyncParsableCommand {
           let port = try await server.grpcPort()
           let ready = server.runtime.repositoryIndex(readyOnly: true).count
           let metrics = await server.metricsPort().map { "\(host):\($0)/metrics" } ?? "off"
+          let http = await server.httpPort().map { "\(host):\($0)" } ?? "off"
           logger.info(
-            "serving", metadata: ["grpc": "\(host):\(port)", "metrics": "\(metrics)", "models_ready": "\(ready)"])
+            "serving",
+            metadata: [
+              "grpc": "\(host):\(port)", "http": "\(http)", "metrics": "\(metrics)", "models_ready": "\(ready)",
+            ])
         }
         try await tasks.waitForAll()
       }

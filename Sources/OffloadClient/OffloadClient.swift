@@ -123,6 +123,13 @@ public final class OffloadClient: Inferencing, Service, Sendable {
       return try await runLocally(request, deadline: deadline, reason: nil)
     }
     await pool.waitForDiscovery(timeout: Self.cap(configuration.discoveryTimeout, by: deadline))
+    if let deadline, ContinuousClock.now >= deadline {
+      metrics.request(path: "remote", success: false)
+      throw InferenceError(
+        .deadlineExceeded,
+        "deadline of \(timeout.map { "\($0)" } ?? "the call") passed while the pool was still checking its servers; "
+          + "raise the timeout or start the client earlier")
+    }
     var outgoing = request
     if configuration.requestQueueTimes, configuration.pool.machine.policy == .powerOfTwoChoices,
       outgoing.parameters[TimingParameters.request] == nil

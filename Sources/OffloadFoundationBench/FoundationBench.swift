@@ -33,6 +33,7 @@ enum FoundationBench {
       $0.grpc.host = "127.0.0.1"
       $0.grpc.port = 0
       $0.metricsPort = 0
+      $0.httpPort = 0
     }
     let server = OffloadServer(configuration: configuration, logger: logger)
     try await server.loadModels()

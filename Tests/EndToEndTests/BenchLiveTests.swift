@@ -17,7 +17,8 @@ import Testing
     try await TestServer.with { _, _, port, _ in
       let endpoint = ServerEndpoint(host: "127.0.0.1", port: port)
       let client = try OffloadClient(
-        configuration: .init(servers: .servers([endpoint])), logger: ClientPoolTests.quietLogger)
+        configuration: .init(servers: .servers([endpoint]), discoveryTimeout: .seconds(30)),
+        logger: ClientPoolTests.quietLogger)
       let configuration = BenchConfiguration(
         model: "ghost_mlp", load: .concurrency(try SweepRange<Int>(parsing: "1:3:2")), window: .milliseconds(150),
         warmUp: .milliseconds(50), stability: StabilityRule(percentage: 50, windows: 2, maxTrials: 4))
@@ -50,7 +51,8 @@ import Testing
   @Test func openLoopOffersTheRequestedRate() async throws {
     try await TestServer.with { _, _, port, _ in
       let client = try OffloadClient(
-        configuration: .init(servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)])),
+        configuration: .init(
+          servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)]), discoveryTimeout: .seconds(30)),
         logger: ClientPoolTests.quietLogger)
       let configuration = BenchConfiguration(
         model: "ghost_mlp", load: .requestRate(try SweepRange<Double>(parsing: "200"), .poisson),

@@ -17,7 +17,7 @@ import TritonModelConfig
     try OffloadClient(
       configuration: .init(
         servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)]), mode: mode,
-        retry: RetryPolicy(maxAttempts: 2)),
+        retry: RetryPolicy(maxAttempts: 2), discoveryTimeout: .seconds(30)),
       local: mode == .remoteOnly
         ? nil : LocalInference(.repositories([TestServer.exampleModels]), logger: ClientPoolTests.quietLogger),
       logger: ClientPoolTests.quietLogger)
@@ -37,6 +37,7 @@ import TritonModelConfig
         $0.grpc.host = "127.0.0.1"
         $0.grpc.port = 0
         $0.metricsPort = 0
+        $0.httpPort = 0
       },
       additionalBackends: [backend], logger: ClientPoolTests.quietLogger)
     try await server.loadModels()
@@ -46,6 +47,10 @@ import TritonModelConfig
       defer { backend.gate.signal() }
       let client = try Self.client(port: try await server.grpcPort())
       try await client.withRunning {
+        // Let the first health check finish (it can be slow on a loaded machine), so the deadline below
+        // is spent on the server's work only.
+        await client.pool?.waitForDiscovery(timeout: .seconds(30))
+        #expect(client.pool?.servers(for: "gate").count == 1)
         let request = InferenceRequest(
           modelName: "gate", inputs: [try InferenceTensor(name: "INPUT0", values: [Float(1)], shape: [1, 1])])
         let error = await #expect(throws: InferenceError.self) {

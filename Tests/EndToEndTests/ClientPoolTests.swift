@@ -69,7 +69,8 @@ import Testing
     let client = try OffloadClient(
       configuration: .init(
         servers: .servers(servers.map(\.endpoint)), mode: .remoteOnly, pool: Self.fastPool,
-        retry: RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(2)), timeout: .seconds(30)),
+        retry: RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(2)), timeout: .seconds(30),
+        discoveryTimeout: .seconds(30)),
       logger: Self.quietLogger)
     let served = try await client.withRunning {
       try await Self.stream(client, range: 0..<400) { n in
@@ -94,7 +95,8 @@ import Testing
     let client = try OffloadClient(
       configuration: .init(
         servers: .servers(endpoints), mode: .remoteWithFallback, pool: Self.fastPool,
-        retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(2)), timeout: .seconds(30)),
+        retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(2)), timeout: .seconds(30),
+        discoveryTimeout: .seconds(30)),
       local: LocalInference(.repositories([TestServer.exampleModels]), logger: Self.quietLogger),
       logger: Self.quietLogger)
     try await client.withRunning {

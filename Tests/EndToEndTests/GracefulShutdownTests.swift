@@ -57,6 +57,7 @@ final class GateBackend: InferenceBackend, Sendable {
         $0.grpc.host = "127.0.0.1"
         $0.grpc.port = 0
         $0.metricsPort = 0
+        $0.httpPort = 0
       },
       additionalBackends: [backend], logger: logger)
     try await server.loadModels()

@@ -11,7 +11,7 @@ import Testing
     process.executableURL = Self.binary
     process.arguments = [
       "serve", "--model-repository", TestServer.exampleModels.path, "--host", "127.0.0.1", "--grpc-port", "0",
-      "--metrics-port", "0",
+      "--metrics-port", "0", "--http-port", "0",
     ]
     let pipe = Pipe()
     process.standardError = pipe

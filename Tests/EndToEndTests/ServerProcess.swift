@@ -26,7 +26,7 @@ final class ServerProcess: Sendable {
     let process = Process()
     process.executableURL = binary
     process.arguments =
-      ["serve", "--host", "127.0.0.1", "--grpc-port", "\(port)", "--metrics-port", "0"]
+      ["serve", "--host", "127.0.0.1", "--grpc-port", "\(port)", "--metrics-port", "0", "--http-port", "0"]
       + repositories.flatMap { ["--model-repository", $0.path] }
     let pipe = Pipe()
     process.standardOutput = pipe

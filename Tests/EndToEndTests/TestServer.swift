@@ -29,6 +29,7 @@ enum TestServer {
       config.grpc.host = "127.0.0.1"
       config.grpc.port = 0
       config.metricsPort = 0
+      config.httpPort = 0
       configure(&config)
     }
     let server = OffloadServer(configuration: configuration, logger: logger)

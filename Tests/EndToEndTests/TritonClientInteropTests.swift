@@ -14,10 +14,12 @@ import Testing
     let repositories = [TestServer.exampleModels, TestServer.root.appendingPathComponent("models")]
     let (status, output) = try await TestServer.with(repositories: repositories) { _, _, port, server in
       let metrics = try #require(await server.metricsPort())
+      let http = try #require(await server.httpPort())
       return try await Self.run(
         [Self.python.path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "Tests/Interop"],
         environment: [
           "OFFLOAD_GRPC_URL": "127.0.0.1:\(port)", "OFFLOAD_METRICS_URL": "http://127.0.0.1:\(metrics)/metrics",
+          "OFFLOAD_HTTP_URL": "127.0.0.1:\(http)",
         ])
     }
     let tail = output.split(separator: "\n").suffix(40).joined(separator: "\n")

@@ -1,0 +1,180 @@
+internal import Foundation
+internal import KServeProtocol
+
+/// The body of `POST …/infer` and of its answer: KServe v2 JSON, with Triton's binary tensor data
+/// extension (a JSON header of `Inference-Header-Content-Length` bytes, then the raw tensors).
+enum HTTPInferCodec {
+  /// A decoded request and how its outputs are to be returned.
+  struct Decoded {
+    var request: InferenceRequest
+    /// Output name → binary; `defaultBinary` for outputs not listed.
+    var binaryOutputs: [String: Bool]
+    var defaultBinary: Bool
+  }
+
+  /// Parses a request body.
+  /// - Parameters:
+  ///   - body: The whole body.
+  ///   - headerLength: `Inference-Header-Content-Length`, when present.
+  ///   - model: Model name from the path.
+  ///   - version: Version from the path ("" when absent).
+  /// - Throws: ``InferenceError`` (invalid argument) saying what is wrong and how to fix it.
+  static func decode(body: Data, headerLength: Int?, model: String, version: String) throws -> Decoded {
+    let jsonPart: Data
+    var binary: Data
+    if let headerLength {
+      guard headerLength >= 0, headerLength <= body.count else {
+        throw InferenceError(
+          .invalidArgument,
+          "Inference-Header-Content-Length is \(headerLength) but the body has only \(body.count) byte(s); "
+            + "it must be the length of the JSON part")
+      }
+      jsonPart = body.prefix(headerLength)
+      binary = body.dropFirst(headerLength)
+    } else {
+      jsonPart = body
+      binary = Data()
+    }
+    let object: [String: Any]
+    do {
+      guard let parsed = try JSONSerialization.jsonObject(with: jsonPart) as? [String: Any] else {
+        throw InferenceError(.invalidArgument, "the request body must be a JSON object with an 'inputs' array")
+      }
+      object = parsed
+    } catch let error as InferenceError {
+      throw error
+    } catch {
+      throw InferenceError(
+        .invalidArgument,
+        "the request body is not valid JSON (\(error.localizedDescription)); send a KServe v2 inference request "
+          + "object, e.g. {\"inputs\": [{\"name\": …, \"shape\": […], \"datatype\": \"FP32\", \"data\": […]}]}")
+    }
+    guard let inputs = object["inputs"] as? [[String: Any]] else {
+      throw InferenceError(.invalidArgument, "the request has no 'inputs' array of tensor objects")
+    }
+    var tensors: [InferenceTensor] = []
+    for (index, input) in inputs.enumerated() {
+      guard let name = input["name"] as? String else {
+        throw InferenceError(.invalidArgument, "inputs[\(index)] has no 'name'")
+      }
+      guard let typeName = input["datatype"] as? String, let datatype = DataType(rawValue: typeName) else {
+        throw InferenceError(
+          .invalidArgument,
+          "input '\(name)': 'datatype' must be one of \(DataType.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      guard let shapeValues = input["shape"] as? [Any],
+        let shape = Optional(shapeValues.compactMap { ($0 as? NSNumber).map { Int64(truncating: $0) } }),
+        shape.count == shapeValues.count
+      else {
+        throw InferenceError(.invalidArgument, "input '\(name)': 'shape' must be an array of integers")
+      }
+      let parameters = parameters(input["parameters"])
+      var data: Data
+      if let size = parameters["binary_data_size"]?.int64Value {
+        guard size >= 0, size <= binary.count else {
+          throw InferenceError(
+            .invalidArgument,
+            "input '\(name)': binary_data_size \(size) goes past the end of the body (\(binary.count) byte(s) left); "
+              + "check Inference-Header-Content-Length and the sizes")
+        }
+        data = Data(binary.prefix(Int(size)))
+        binary = binary.dropFirst(Int(size))
+      } else if let json = input["data"] {
+        data = try JSONTensorCodec.decode(json, datatype: datatype, shape: shape, name: name)
+      } else {
+        throw InferenceError(
+          .invalidArgument, "input '\(name)' has neither 'data' nor a 'binary_data_size' parameter")
+      }
+      var tensorParameters = parameters
+      tensorParameters["binary_data_size"] = nil
+      tensors.append(
+        InferenceTensor(name: name, datatype: datatype, shape: shape, data: data, parameters: tensorParameters))
+    }
+    guard binary.isEmpty else {
+      throw InferenceError(
+        .invalidArgument,
+        "\(binary.count) byte(s) of binary data follow the inputs unused; binary_data_size must cover them exactly")
+    }
+    var requestParameters = parameters(object["parameters"])
+    let defaultBinary = requestParameters["binary_data_output"].map { $0 == .bool(true) } ?? false
+    requestParameters["binary_data_output"] = nil
+    var outputs: [RequestedOutput] = []
+    var binaryOutputs: [String: Bool] = [:]
+    for (index, output) in ((object["outputs"] as? [[String: Any]]) ?? []).enumerated() {
+      guard let name = output["name"] as? String else {
+        throw InferenceError(.invalidArgument, "outputs[\(index)] has no 'name'")
+      }
+      var p = parameters(output["parameters"])
+      if let binary = p["binary_data"] { binaryOutputs[name] = binary == .bool(true) }
+      p["binary_data"] = nil
+      outputs.append(RequestedOutput(name: name, parameters: p))
+    }
+    let id = object["id"] as? String ?? ""
+    return Decoded(
+      request: InferenceRequest(
+        modelName: model, modelVersion: version, id: id, inputs: tensors, outputs: outputs,
+        parameters: requestParameters),
+      binaryOutputs: binaryOutputs, defaultBinary: defaultBinary)
+  }
+
+  static func parameters(_ value: Any?) -> [String: InferenceParameter] {
+    guard let dictionary = value as? [String: Any] else { return [:] }
+    var result: [String: InferenceParameter] = [:]
+    for (key, raw) in dictionary {
+      if let n = raw as? NSNumber {
+        let d = n.doubleValue
+        if JSONTensorCodec.isBool(n) {
+          result[key] = .bool(n.boolValue)
+        } else if d.rounded() == d, let i = Int64(exactly: d) {
+          result[key] = .int64(i)
+        } else {
+          result[key] = .double(d)
+        }
+      } else if let s = raw as? String {
+        result[key] = .string(s)
+      }
+    }
+    return result
+  }
+
+  /// Encodes a response; binary outputs follow the JSON header.
+  /// - Returns: The body and the JSON header length when any output is binary.
+  static func encode(_ response: InferenceResponse, binaryOutputs: [String: Bool], defaultBinary: Bool) throws
+    -> (body: Data, headerLength: Int?)
+  {
+    var outputs: [[String: Any]] = []
+    var tail = Data()
+    for output in response.outputs {
+      var object: [String: Any] = [
+        "name": output.name, "datatype": output.datatype.rawValue, "shape": output.shape.map { NSNumber(value: $0) },
+      ]
+      if binaryOutputs[output.name] ?? defaultBinary {
+        object["parameters"] = ["binary_data_size": output.data.count]
+        tail.append(output.data)
+      } else {
+        object["data"] = try JSONTensorCodec.encode(output)
+      }
+      outputs.append(object)
+    }
+    var root: [String: Any] = [
+      "model_name": response.modelName, "model_version": response.modelVersion, "outputs": outputs,
+    ]
+    if !response.id.isEmpty { root["id"] = response.id }
+    if !response.parameters.isEmpty { root["parameters"] = jsonParameters(response.parameters) }
+    let header = try JSONSerialization.data(withJSONObject: root)
+    if tail.isEmpty { return (header, nil) }
+    return (header + tail, header.count)
+  }
+
+  static func jsonParameters(_ parameters: [String: InferenceParameter]) -> [String: Any] {
+    parameters.mapValues { value -> Any in
+      switch value {
+      case .bool(let v): v
+      case .int64(let v): NSNumber(value: v)
+      case .uint64(let v): NSNumber(value: v)
+      case .double(let v): v
+      case .string(let v): v
+      }
+    }
+  }
+}
