@@ -1,6 +1,6 @@
 internal import Foundation
-public import Hummingbird
 internal import HTTPTypes
+public import Hummingbird
 public import InferenceRuntime
 internal import KServeProtocol
 public import Logging
@@ -183,6 +183,8 @@ public enum HTTPFrontEnd {
       return try await body()
     } catch let error as InferenceError {
       return errorResponse(error)
+    } catch {
+      return errorResponse(InferenceError(.internal, "the server failed to answer: \(error)"))
     }
   }
 
@@ -191,6 +193,8 @@ public enum HTTPFrontEnd {
       return try body()
     } catch let error as InferenceError {
       return errorResponse(error)
+    } catch {
+      return errorResponse(InferenceError(.internal, "the server failed to answer: \(error)"))
     }
   }
 

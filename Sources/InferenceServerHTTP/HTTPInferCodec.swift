@@ -35,9 +35,9 @@ enum HTTPInferCodec {
       jsonPart = body
       binary = Data()
     }
-    let object: [String: Any]
+    let object: [String: JSONValue]
     do {
-      guard let parsed = try JSONSerialization.jsonObject(with: jsonPart) as? [String: Any] else {
+      guard let parsed = try JSONValue.parse(jsonPart).objectValue else {
         throw InferenceError(.invalidArgument, "the request body must be a JSON object with an 'inputs' array")
       }
       object = parsed
@@ -46,25 +46,25 @@ enum HTTPInferCodec {
     } catch {
       throw InferenceError(
         .invalidArgument,
-        "the request body is not valid JSON (\(error.localizedDescription)); send a KServe v2 inference request "
+        "the request body is not valid JSON (\(Self.describe(error))); send a KServe v2 inference request "
           + "object, e.g. {\"inputs\": [{\"name\": …, \"shape\": […], \"datatype\": \"FP32\", \"data\": […]}]}")
     }
-    guard let inputs = object["inputs"] as? [[String: Any]] else {
+    guard let inputs = object["inputs"]?.arrayValue else {
       throw InferenceError(.invalidArgument, "the request has no 'inputs' array of tensor objects")
     }
     var tensors: [InferenceTensor] = []
-    for (index, input) in inputs.enumerated() {
-      guard let name = input["name"] as? String else {
+    for (index, inputValue) in inputs.enumerated() {
+      guard let input = inputValue.objectValue, let name = input["name"]?.stringValue else {
         throw InferenceError(.invalidArgument, "inputs[\(index)] has no 'name'")
       }
-      guard let typeName = input["datatype"] as? String, let datatype = DataType(rawValue: typeName) else {
+      guard let typeName = input["datatype"]?.stringValue, let datatype = DataType(rawValue: typeName) else {
         throw InferenceError(
           .invalidArgument,
-          "input '\(name)': 'datatype' must be one of \(DataType.allCases.map(\.rawValue).joined(separator: ", "))")
+          "input '\(name)': 'datatype' \(input["datatype"]?.description ?? "is missing"); it must be one of "
+            + DataType.allCases.map(\.rawValue).joined(separator: ", "))
       }
-      guard let shapeValues = input["shape"] as? [Any],
-        let shape = Optional(shapeValues.compactMap { ($0 as? NSNumber).map { Int64(truncating: $0) } }),
-        shape.count == shapeValues.count
+      guard let shapeValues = input["shape"]?.arrayValue,
+        case let shape = shapeValues.compactMap(\.int64Value), shape.count == shapeValues.count
       else {
         throw InferenceError(.invalidArgument, "input '\(name)': 'shape' must be an array of integers")
       }
@@ -100,8 +100,8 @@ enum HTTPInferCodec {
     requestParameters["binary_data_output"] = nil
     var outputs: [RequestedOutput] = []
     var binaryOutputs: [String: Bool] = [:]
-    for (index, output) in ((object["outputs"] as? [[String: Any]]) ?? []).enumerated() {
-      guard let name = output["name"] as? String else {
+    for (index, outputValue) in (object["outputs"]?.arrayValue ?? []).enumerated() {
+      guard let output = outputValue.objectValue, let name = output["name"]?.stringValue else {
         throw InferenceError(.invalidArgument, "outputs[\(index)] has no 'name'")
       }
       var p = parameters(output["parameters"])
@@ -109,7 +109,7 @@ enum HTTPInferCodec {
       p["binary_data"] = nil
       outputs.append(RequestedOutput(name: name, parameters: p))
     }
-    let id = object["id"] as? String ?? ""
+    let id = object["id"]?.stringValue ?? ""
     return Decoded(
       request: InferenceRequest(
         modelName: model, modelVersion: version, id: id, inputs: tensors, outputs: outputs,
@@ -117,64 +117,65 @@ enum HTTPInferCodec {
       binaryOutputs: binaryOutputs, defaultBinary: defaultBinary)
   }
 
-  static func parameters(_ value: Any?) -> [String: InferenceParameter] {
-    guard let dictionary = value as? [String: Any] else { return [:] }
-    var result: [String: InferenceParameter] = [:]
-    for (key, raw) in dictionary {
-      if let n = raw as? NSNumber {
-        let d = n.doubleValue
-        if JSONTensorCodec.isBool(n) {
-          result[key] = .bool(n.boolValue)
-        } else if d.rounded() == d, let i = Int64(exactly: d) {
-          result[key] = .int64(i)
-        } else {
-          result[key] = .double(d)
-        }
-      } else if let s = raw as? String {
-        result[key] = .string(s)
-      }
+  static func parameters(_ value: JSONValue?) -> [String: InferenceParameter] {
+    guard let dictionary = value?.objectValue else { return [:] }
+    return dictionary.compactMapValues(\.parameter)
+  }
+
+  static func describe(_ error: any Error) -> String {
+    if case DecodingError.dataCorrupted(let context) = error {
+      return context.underlyingError.map { "\($0)" } ?? context.debugDescription
     }
-    return result
+    return "\(error)"
   }
 
   /// Encodes a response; binary outputs follow the JSON header.
   /// - Returns: The body and the JSON header length when any output is binary.
-  static func encode(_ response: InferenceResponse, binaryOutputs: [String: Bool], defaultBinary: Bool) throws
+  static func encode(
+    _ response: InferenceResponse, binaryOutputs: [String: Bool], defaultBinary: Bool
+  ) throws
     -> (body: Data, headerLength: Int?)
   {
-    var outputs: [[String: Any]] = []
+    var outputs: [String] = []
     var tail = Data()
     for output in response.outputs {
-      var object: [String: Any] = [
-        "name": output.name, "datatype": output.datatype.rawValue, "shape": output.shape.map { NSNumber(value: $0) },
+      var fields = [
+        "\"name\":\(JSONTensorCodec.jsonString(output.name))",
+        "\"datatype\":\"\(output.datatype.rawValue)\"",
+        "\"shape\":[\(output.shape.map(String.init).joined(separator: ","))]",
       ]
       if binaryOutputs[output.name] ?? defaultBinary {
-        object["parameters"] = ["binary_data_size": output.data.count]
+        fields.append("\"parameters\":{\"binary_data_size\":\(output.data.count)}")
         tail.append(output.data)
       } else {
-        object["data"] = try JSONTensorCodec.encode(output)
+        fields.append("\"data\":" + (try JSONTensorCodec.encode(output)))
       }
-      outputs.append(object)
+      outputs.append("{" + fields.joined(separator: ",") + "}")
     }
-    var root: [String: Any] = [
-      "model_name": response.modelName, "model_version": response.modelVersion, "outputs": outputs,
+    var root = [
+      "\"model_name\":\(JSONTensorCodec.jsonString(response.modelName))",
+      "\"model_version\":\(JSONTensorCodec.jsonString(response.modelVersion))",
     ]
-    if !response.id.isEmpty { root["id"] = response.id }
-    if !response.parameters.isEmpty { root["parameters"] = jsonParameters(response.parameters) }
-    let header = try JSONSerialization.data(withJSONObject: root)
+    if !response.id.isEmpty { root.append("\"id\":\(JSONTensorCodec.jsonString(response.id))") }
+    if !response.parameters.isEmpty {
+      let items = response.parameters.sorted { $0.key < $1.key }.map { key, value in
+        "\(JSONTensorCodec.jsonString(key)):\(jsonParameter(value))"
+      }
+      root.append("\"parameters\":{\(items.joined(separator: ","))}")
+    }
+    root.append("\"outputs\":[\(outputs.joined(separator: ","))]")
+    let header = Data(("{" + root.joined(separator: ",") + "}").utf8)
     if tail.isEmpty { return (header, nil) }
     return (header + tail, header.count)
   }
 
-  static func jsonParameters(_ parameters: [String: InferenceParameter]) -> [String: Any] {
-    parameters.mapValues { value -> Any in
-      switch value {
-      case .bool(let v): v
-      case .int64(let v): NSNumber(value: v)
-      case .uint64(let v): NSNumber(value: v)
-      case .double(let v): v
-      case .string(let v): v
-      }
+  static func jsonParameter(_ value: InferenceParameter) -> String {
+    switch value {
+    case .bool(let v): "\(v)"
+    case .int64(let v): "\(v)"
+    case .uint64(let v): "\(v)"
+    case .double(let v): v.isFinite ? "\(v)" : (v.isNaN ? "NaN" : v > 0 ? "Infinity" : "-Infinity")
+    case .string(let v): JSONTensorCodec.jsonString(v)
     }
   }
 }

@@ -7,8 +7,8 @@ internal import KServeProtocol
 enum JSONTensorCodec {
   /// Encodes JSON `data` of a tensor into raw bytes.
   /// - Throws: ``InferenceError`` (invalid argument) naming the tensor, the element and the fix.
-  static func decode(_ json: Any, datatype: DataType, shape: [Int64], name: String) throws -> Data {
-    var flat: [Any] = []
+  static func decode(_ json: JSONValue, datatype: DataType, shape: [Int64], name: String) throws -> Data {
+    var flat: [JSONValue] = []
     flatten(json, into: &flat)
     guard let expected = TensorShape.elementCount(shape) else {
       throw InferenceError(.invalidArgument, "input '\(name)': shape \(TensorShape.describe(shape)) is not valid")
@@ -21,19 +21,28 @@ enum JSONTensorCodec {
     }
     func bad(_ i: Int, _ what: String) -> InferenceError {
       InferenceError(
-        .invalidArgument, "input '\(name)': element \(i) (\(flat[i])) is not a valid \(datatype.rawValue) (\(what))")
+        .invalidArgument,
+        "input '\(name)': element \(i) (\(flat[i].description)) is not a valid \(datatype.rawValue) (\(what))")
     }
     func number(_ i: Int) throws -> Double {
-      if let n = flat[i] as? NSNumber, !isBool(n) { return n.doubleValue }
-      throw bad(i, "expected a number")
+      switch flat[i] {
+      case .int(let v): return Double(v)
+      case .uint(let v): return Double(v)
+      case .double(let v): return v
+      default: throw bad(i, "expected a number")
+      }
     }
     func integer<T: FixedWidthInteger>(_: T.Type) throws -> Data {
       var data = Data(capacity: expected * MemoryLayout<T>.size)
       for i in 0..<expected {
-        let value = try number(i)
-        guard value.rounded() == value, let exact = T(exactly: value) else {
-          throw bad(i, "expected an integer in \(T.min)...\(T.max)")
+        let exact: T?
+        switch flat[i] {
+        case .int(let v): exact = T(exactly: v)
+        case .uint(let v): exact = T(exactly: v)
+        case .double(let v): exact = v.rounded() == v ? T(exactly: v) : nil
+        default: exact = nil
         }
+        guard let exact else { throw bad(i, "expected an integer in \(T.min)...\(T.max)") }
         withUnsafeBytes(of: exact.littleEndian) { data.append(contentsOf: $0) }
       }
       return data
@@ -42,12 +51,10 @@ enum JSONTensorCodec {
     case .bool:
       var data = Data(capacity: expected)
       for i in 0..<expected {
-        if let n = flat[i] as? NSNumber, isBool(n) {
-          data.append(n.boolValue ? 1 : 0)
-        } else if let n = flat[i] as? NSNumber, n.doubleValue == 0 || n.doubleValue == 1 {
-          data.append(n.doubleValue == 1 ? 1 : 0)
-        } else {
-          throw bad(i, "expected true or false")
+        switch flat[i] {
+        case .bool(let b): data.append(b ? 1 : 0)
+        case .int(let v) where v == 0 || v == 1: data.append(UInt8(v))
+        default: throw bad(i, "expected true or false")
         }
       }
       return data
@@ -79,70 +86,96 @@ enum JSONTensorCodec {
       var elements: [[UInt8]] = []
       elements.reserveCapacity(expected)
       for i in 0..<expected {
-        guard let s = flat[i] as? String else { throw bad(i, "expected a string") }
-        elements.append(Array(s.utf8))
+        switch flat[i] {
+        case .string(let s): elements.append(Array(s.utf8))
+        // The decoder turns the strings "NaN"/"Infinity"/"-Infinity" into numbers; give them back.
+        case .double(let d) where !d.isFinite:
+          elements.append(Array((d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity").utf8))
+        default: throw bad(i, "expected a string")
+        }
       }
       return BytesTensorCodec.encode(elements)
     }
   }
 
-  /// The elements of a tensor as JSON values (flat, row major).
-  static func encode(_ tensor: InferenceTensor) throws -> [Any] {
+  /// The elements of a tensor as a JSON array text (flat, row major). FP32 and FP64 are written in their
+  /// shortest round-trip form, FP16 and BF16 as the exact double of their value, `-0.0` keeps its sign, and non-finite values are `NaN`, `Infinity` and
+  /// `-Infinity` as Triton writes them.
+  static func encode(_ tensor: InferenceTensor) throws -> String {
     let data = tensor.data
-    func read<T: FixedWidthInteger>(_: T.Type) -> [Any] {
+    func ints<T: FixedWidthInteger>(_: T.Type) -> [String] {
       data.withUnsafeBytes { raw in
         stride(from: 0, to: raw.count - MemoryLayout<T>.size + 1, by: MemoryLayout<T>.size).map {
-          NSNumber(value: Int64(truncatingIfNeeded: T(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: T.self))))
+          "\(T(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: T.self)))"
         }
       }
     }
+    func float<F: BinaryFloatingPoint & LosslessStringConvertible>(_ value: F) -> String {
+      if value.isNaN { return "NaN" }
+      if value.isInfinite { return value > 0 ? "Infinity" : "-Infinity" }
+      return value.description
+    }
+    let elements: [String]
     switch tensor.datatype {
-    case .bool: return data.map { $0 != 0 }
-    case .uint8: return read(UInt8.self)
-    case .uint16: return read(UInt16.self)
-    case .uint32: return read(UInt32.self)
-    case .uint64:
-      return data.withUnsafeBytes { raw in
-        stride(from: 0, to: raw.count - 7, by: 8).map {
-          NSNumber(value: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: UInt64.self)))
-        }
-      }
-    case .int8: return read(Int8.self)
-    case .int16: return read(Int16.self)
-    case .int32: return read(Int32.self)
-    case .int64: return read(Int64.self)
+    case .bool: elements = data.map { $0 != 0 ? "true" : "false" }
+    case .uint8: elements = ints(UInt8.self)
+    case .uint16: elements = ints(UInt16.self)
+    case .uint32: elements = ints(UInt32.self)
+    case .uint64: elements = ints(UInt64.self)
+    case .int8: elements = ints(Int8.self)
+    case .int16: elements = ints(Int16.self)
+    case .int32: elements = ints(Int32.self)
+    case .int64: elements = ints(Int64.self)
     case .fp32:
-      return data.withUnsafeBytes { raw in
-        stride(from: 0, to: raw.count - 3, by: 4).map { Double(raw.loadUnaligned(fromByteOffset: $0, as: Float.self)) }
+      elements = data.withUnsafeBytes { raw in
+        stride(from: 0, to: raw.count - 3, by: 4).map { float(raw.loadUnaligned(fromByteOffset: $0, as: Float.self)) }
       }
     case .fp64:
-      return data.withUnsafeBytes { raw in
-        stride(from: 0, to: raw.count - 7, by: 8).map { raw.loadUnaligned(fromByteOffset: $0, as: Double.self) }
+      elements = data.withUnsafeBytes { raw in
+        stride(from: 0, to: raw.count - 7, by: 8).map { float(raw.loadUnaligned(fromByteOffset: $0, as: Double.self)) }
       }
     case .fp16:
-      return data.withUnsafeBytes { raw in
+      elements = data.withUnsafeBytes { raw in
         stride(from: 0, to: raw.count - 1, by: 2).map {
-          Double(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: $0, as: UInt16.self)))
+          float(Double(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: $0, as: UInt16.self))))
         }
       }
     case .bf16:
-      return data.withUnsafeBytes { raw in
+      elements = data.withUnsafeBytes { raw in
         stride(from: 0, to: raw.count - 1, by: 2).map {
-          Double(Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: $0, as: UInt16.self)) << 16))
+          float(Double(Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: $0, as: UInt16.self)) << 16)))
         }
       }
     case .bytes:
-      return try BytesTensorCodec.decode(data, expectedCount: tensor.elementCount ?? 0, tensorName: tensor.name).map {
-        String(decoding: $0, as: UTF8.self)
-      }
+      elements = try BytesTensorCodec.decode(data, expectedCount: tensor.elementCount ?? 0, tensorName: tensor.name)
+        .map { jsonString(String(decoding: $0, as: UTF8.self)) }
     }
+    return "[" + elements.joined(separator: ",") + "]"
   }
 
-  /// Whether a number parsed from JSON was `true`/`false` (Foundation boxes both as NSNumber).
-  static func isBool(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
+  /// A JSON string literal.
+  static func jsonString(_ value: String) -> String {
+    var out = "\""
+    for scalar in value.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 {
+          out += String(format: "\\u%04x", scalar.value)
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
 
-  static func flatten(_ value: Any, into flat: inout [Any]) {
-    if let array = value as? [Any] {
+  static func flatten(_ value: JSONValue, into flat: inout [JSONValue]) {
+    if case .array(let array) = value {
       for element in array { flatten(element, into: &flat) }
     } else {
       flat.append(value)

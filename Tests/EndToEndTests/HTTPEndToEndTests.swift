@@ -3,7 +3,7 @@ import InferenceServer
 import Testing
 
 #if canImport(FoundationNetworking)
-  import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// The HTTP/REST front end in-process: limits and the switch; the protocol itself is covered by the

@@ -140,14 +140,7 @@ ERROR_CASES = [c for c in CASES if c.error]
 
 # (protocol, case id) -> reason: server bugs; each mark is strict, so fixing the bug makes the test XPASS
 # (fail) until the entry is removed.
-KNOWN_BUGS = {
-    ("http_json", "identity_int64"): "server bug: INT64 JSON data goes through Double; INT64 max is rejected "
-    "with 400 and values beyond 2^53 are rounded",
-    ("http_json", "identity_uint64"): "server bug: UINT64 JSON data goes through Double; UINT64 max is rejected "
-    "with 400 and values beyond 2^53 are rounded",
-    ("http_json", "identity_fp64"): "server bug: FP64 JSON data is not parsed correctly rounded "
-    "(some shortest-repr decimals, e.g. 0.013351953530096113, arrive one ulp off)",
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def table_params():

@@ -348,28 +348,9 @@ def test_identity_round_trip_binary(http_client, suffix, wire, cfg_type, np_dtyp
     assert_same_tensor(suffix, result.as_numpy("OUTPUT0"), x)
 
 
-INT64_JSON_BUG = (
-    "server bug: 64-bit integers in JSON tensor data go through Double (JSONTensorCodec.number), so values "
-    "beyond 2^53 are rejected (INT64 max, UINT64 max: 400 'is not a valid INT64') or silently rounded "
-    "(2^53+1 comes back as 2^53)"
-)
-
-
-FP64_JSON_BUG = (
-    "server bug: FP64 numbers in JSON tensor data are not parsed correctly rounded: the shortest decimal "
-    "0.013351953530096113 (exactly the float64 0x3F8B5844DDFEEC84 that Python/rapidjson print) comes back "
-    "one ulp off as 0.013351953530096114 (Foundation JSONSerialization on Linux); the JSON output side is exact"
-)
-
-
 def json_round_trip_params():
     for t in IDENTITY_TYPES:
-        marks = []
-        if t[0] in ("int64", "uint64"):
-            marks.append(pytest.mark.xfail(reason=INT64_JSON_BUG, strict=True))
-        if t[0] == "fp64":
-            marks.append(pytest.mark.xfail(reason=FP64_JSON_BUG, strict=True))
-        yield pytest.param(*t, id=t[0], marks=marks)
+        yield pytest.param(*t, id=t[0])
 
 
 @pytest.mark.parametrize("suffix,wire,cfg_type,np_dtype", list(json_round_trip_params()))
@@ -402,7 +383,7 @@ def test_bf16_json_input_raw(http_url):
 
 
 def test_int64_json_small_values(http_client):
-    """Within ±2^53 the JSON path must already be exact (the full range is the xfail above)."""
+    """Values within ±2^53 (exact as doubles too) round-trip through JSON."""
     x = np.array([[-(2**53), 2**53, -1, 0, 1, 123456789012345]], dtype=np.int64)
     result = http_client.infer(
         "identity_int64",
@@ -412,12 +393,6 @@ def test_int64_json_small_values(http_client):
     np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), x)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: a float output holding NaN/Inf requested as JSON gets HTTP 500 with an empty body "
-    "(JSONSerialization refuses non-finite numbers and the error escapes `guarded`); Triton writes "
-    "NaN/Infinity/-Infinity (rapidjson kWriteNanAndInfFlag), which tritonclient parses",
-)
 def test_json_output_non_finite(http_client):
     x = np.array([[np.nan, np.inf, -np.inf, 1.0]], dtype=np.float32)
     result = http_client.infer(
@@ -444,12 +419,6 @@ def test_json_output_non_finite_error_is_clean(http_url, http_client):
     assert_still_serving(http_client)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: JSON tensor data NaN/Infinity/-Infinity (what tritonclient sends for non-finite "
-    "floats with binary_data=False) is rejected with 400 'not valid JSON'; Triton parses them "
-    "(rapidjson kParseNanAndInfFlag)",
-)
 def test_json_input_non_finite(http_client):
     x = np.array([[np.nan, np.inf, -np.inf, 1.0]], dtype=np.float32)
     result = http_client.infer(
@@ -460,11 +429,6 @@ def test_json_input_non_finite(http_client):
     assert result.as_numpy("OUTPUT0").tobytes() == x.tobytes()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: -0.0 in a JSON output is written as `-0`, which JSON parsers (rapidjson in "
-    "tritonclient, Python json) read as the integer 0, losing the sign; Triton writes -0.0",
-)
 def test_json_output_negative_zero(http_client):
     x = np.array([[-0.0, 0.0]], dtype=np.float32)
     result = http_client.infer(

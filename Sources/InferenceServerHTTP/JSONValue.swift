@@ -1,0 +1,153 @@
+internal import Foundation
+internal import KServeProtocol
+
+/// A parsed JSON value that keeps numbers exact: integers as 64-bit integers, other numbers as the
+/// correctly rounded `Double` of their text (Foundation's `JSONDecoder` parses numbers exactly;
+/// `JSONSerialization` on Linux does not). `NaN`, `Infinity` and `-Infinity` tokens, which Triton and
+/// tritonclient use for non-finite floats, are accepted.
+enum JSONValue: Decodable, Equatable {
+  case null
+  case bool(Bool)
+  case int(Int64)
+  case uint(UInt64)
+  case double(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([String: JSONValue])
+
+  init(from decoder: any Decoder) throws {
+    if var array = try? decoder.unkeyedContainer() {
+      var values: [JSONValue] = []
+      if let count = array.count { values.reserveCapacity(count) }
+      while !array.isAtEnd { values.append(try array.decode(JSONValue.self)) }
+      self = .array(values)
+      return
+    }
+    if let object = try? decoder.container(keyedBy: AnyKey.self) {
+      var values: [String: JSONValue] = [:]
+      for key in object.allKeys { values[key.stringValue] = try object.decode(JSONValue.self, forKey: key) }
+      self = .object(values)
+      return
+    }
+    let single = try decoder.singleValueContainer()
+    if single.decodeNil() {
+      self = .null
+    } else if let b = try? single.decode(Bool.self) {
+      self = .bool(b)
+    } else if let i = try? single.decode(Int64.self) {
+      self = .int(i)
+    } else if let u = try? single.decode(UInt64.self) {
+      self = .uint(u)
+    } else if let d = try? single.decode(Double.self) {
+      self = .double(d)
+    } else {
+      self = .string(try single.decode(String.self))
+    }
+  }
+
+  struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+  }
+
+  /// Parses JSON text (with bare `NaN` / `Infinity` / `-Infinity` tokens allowed).
+  static func parse(_ data: Data) throws -> JSONValue {
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+    return try decoder.decode(JSONValue.self, from: quotingNonFiniteTokens(data))
+  }
+
+  /// Rewrites bare `NaN`, `Infinity` and `-Infinity` outside strings as the strings `"NaN"` etc.
+  static func quotingNonFiniteTokens(_ data: Data) -> Data {
+    let bytes = [UInt8](data)
+    // Fast path: no 'N' or 'I' outside strings is the common case; scan once.
+    var output: [UInt8] = []
+    var changed = false
+    var inString = false
+    var escaped = false
+    var i = 0
+    let nan = Array("NaN".utf8)
+    let infinity = Array("Infinity".utf8)
+    while i < bytes.count {
+      let c = bytes[i]
+      if inString {
+        if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") {
+          inString = false
+        }
+      } else if c == UInt8(ascii: "\"") {
+        inString = true
+      } else if c == UInt8(ascii: "N") || c == UInt8(ascii: "I")
+        || (c == UInt8(ascii: "-") && i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "I"))
+      {
+        let start = c == UInt8(ascii: "-") ? i + 1 : i
+        let token = bytes[start] == UInt8(ascii: "N") ? nan : infinity
+        if bytes.count >= start + token.count, Array(bytes[start..<start + token.count]) == token {
+          if !changed {
+            output = Array(bytes[..<i])
+            changed = true
+          }
+          output.append(UInt8(ascii: "\""))
+          output.append(contentsOf: bytes[i..<start + token.count])
+          output.append(UInt8(ascii: "\""))
+          i = start + token.count
+          continue
+        }
+      }
+      if changed { output.append(c) }
+      i += 1
+    }
+    return changed ? Data(output) : data
+  }
+
+  var objectValue: [String: JSONValue]? {
+    if case .object(let o) = self { return o }
+    return nil
+  }
+
+  var arrayValue: [JSONValue]? {
+    if case .array(let a) = self { return a }
+    return nil
+  }
+
+  var stringValue: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
+
+  var int64Value: Int64? {
+    switch self {
+    case .int(let i): i
+    case .uint(let u): Int64(exactly: u)
+    case .double(let d): d.rounded() == d ? Int64(exactly: d) : nil
+    default: nil
+    }
+  }
+
+  /// The value as an inference parameter (objects and arrays have none).
+  var parameter: InferenceParameter? {
+    switch self {
+    case .bool(let b): .bool(b)
+    case .int(let i): .int64(i)
+    case .uint(let u): .uint64(u)
+    case .double(let d): .double(d)
+    case .string(let s): .string(s)
+    default: nil
+    }
+  }
+
+  var description: String {
+    switch self {
+    case .null: "null"
+    case .bool(let b): "\(b)"
+    case .int(let i): "\(i)"
+    case .uint(let u): "\(u)"
+    case .double(let d): "\(d)"
+    case .string(let s): "\"\(s)\""
+    case .array: "[…]"
+    case .object: "{…}"
+    }
+  }
+}
