@@ -74,7 +74,11 @@ enum JSONValue: Decodable, Equatable {
     while i < bytes.count {
       let c = bytes[i]
       if inString {
-        if escaped { escaped = false } else if c == UInt8(ascii: "\\") { escaped = true } else if c == UInt8(ascii: "\"") {
+        if escaped {
+          escaped = false
+        } else if c == UInt8(ascii: "\\") {
+          escaped = true
+        } else if c == UInt8(ascii: "\"") {
           inString = false
         }
       } else if c == UInt8(ascii: "\"") {

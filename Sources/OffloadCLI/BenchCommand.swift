@@ -26,9 +26,6 @@ struct BenchCommand: AsyncParsableCommand {
   @Option(name: [.customShort("x"), .customLong("model-version")], help: "Model version (default: the server's).")
   var version: String = ""
 
-  @Option(name: [.customShort("i"), .customLong("protocol")], help: "grpc (http once the server offers it).")
-  var protocolName: String = "grpc"
-
   @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Rows per request.")
   var batchSize: Int = 1
 
@@ -84,9 +81,6 @@ struct BenchCommand: AsyncParsableCommand {
   var plot = false
 
   func validate() throws {
-    guard protocolName == "grpc" else {
-      throw ValidationError("-i \(protocolName): only grpc is available; the HTTP front end is not implemented yet")
-    }
     guard sharedMemory == "none" else {
       throw ValidationError(
         "--shared-memory \(sharedMemory): the server does not offer system shared memory yet; use none")
@@ -148,10 +142,13 @@ struct BenchCommand: AsyncParsableCommand {
       let (endpoints, _) = await discovery.resolve()
       let points: [BenchPoint]
       if client.mode != "local", let first = endpoints.first, endpoints.count == 1 {
-        points = try await InferenceConnection.withConnection(to: first, options: try client.connectionOptions()) {
-          statistics in
-          try await BenchRunner(configuration: configuration, target: offload, statistics: statistics, request: request)
-            .run()
+        let statistics = try makeTransport(to: first, options: try client.connectionOptions())
+        points = try await withThrowingTaskGroup(of: Void.self) { group in
+          group.addTask { try await statistics.run() }
+          defer { statistics.close() }
+          return try await BenchRunner(
+            configuration: configuration, target: offload, statistics: statistics, request: request
+          ).run()
         }
       } else {
         // Several servers: statistics of one server would not describe the load; report client figures only.
@@ -168,7 +165,8 @@ struct BenchCommand: AsyncParsableCommand {
             ?? ProcessInfo.processInfo.environment["OFFLOAD_ONNXRUNTIME_LIBRARY"])
       }
       return BenchReport(
-        startedAt: startedAt, model: model, modelVersion: version, url: discovery.description, protocol: protocolName,
+        startedAt: startedAt, model: model, modelVersion: version, url: discovery.description,
+        protocol: client.protocolName,
         batchSize: batchSize, loadMode: requestRateRange == nil ? "concurrency" : "request_rate",
         distribution: requestRateRange == nil ? nil : distribution, windowMs: windowMillis,
         stabilityPercentage: stabilityPercentage, stabilityWindows: stabilityWindows, maxTrials: maxTrials,

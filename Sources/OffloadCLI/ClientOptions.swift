@@ -11,6 +11,9 @@ struct ClientOptions: ParsableArguments {
     help: "Server host:port, or dns:NAME:PORT for every address of a name (repeat, or comma-separate, for a pool).")
   var urls: [String] = []
 
+  @Option(name: [.customShort("i"), .customLong("protocol")], help: "grpc or http (binary tensors).")
+  var protocolName: String = "grpc"
+
   @Option(name: .customLong("servers-file"), help: "File listing servers (host:port or dns:NAME:PORT; # comments).")
   var serversFile: String?
 
@@ -70,14 +73,17 @@ struct ClientOptions: ParsableArguments {
     if !urls.isEmpty { return try ServerDiscovery(parsing: urls.joined(separator: ",")) }
     if let serversFile { return try ServerDiscovery.fromFile(serversFile) }
     if let environment = try ServerDiscovery.fromEnvironment() { return environment }
-    return .servers([ServerEndpoint(host: "localhost", port: 8001)])
+    return .servers([ServerEndpoint(host: "localhost", port: protocolName == "http" ? 8000 : 8001)])
   }
 
   func connectionOptions() throws -> ConnectionOptions {
     guard let compression = ConnectionOptions.Compression(rawValue: compression) else {
       throw ValidationError("--compression must be none, gzip or deflate")
     }
-    var options = ConnectionOptions(compression: compression)
+    guard let transportProtocol = TransportProtocol(rawValue: protocolName) else {
+      throw ValidationError("-i/--protocol must be grpc or http")
+    }
+    var options = ConnectionOptions(transportProtocol: transportProtocol, compression: compression)
     if ssl || sslCA != nil || sslCertificate != nil {
       options.tls = .init(
         trustedCertificateAuthorities: sslCA, clientCertificateChain: sslCertificate, clientPrivateKey: sslKey)

@@ -3,7 +3,7 @@ internal import Foundation
 internal import KServeGRPC
 internal import OffloadClient
 
-/// `offload health`: liveness, readiness and ready models of each server.
+/// `offload health`: liveness, readiness and ready models of each server (gRPC or HTTP).
 struct HealthCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "health", abstract: "Check servers: live, ready, and which models are ready (exit 1 if any is not).")
@@ -21,27 +21,32 @@ struct HealthCommand: AsyncParsableCommand {
     let options = try client.connectionOptions()
     let timeout = client.timeout ?? .seconds(5)
     for endpoint in endpoints {
+      let transport = try makeTransport(to: endpoint, options: options)
       do {
-        let line = try await InferenceConnection.withConnection(to: endpoint, options: options) { c -> (String, Bool) in
-          let live = try await c.serverLive(timeout: timeout)
-          let ready = try await c.serverReady(timeout: timeout)
-          let index = try await c.repositoryIndex(timeout: timeout)
-          let readyModels = index.filter { $0.state == "READY" }.map {
-            $0.version.isEmpty ? $0.name : "\($0.name)/\($0.version)"
-          }
+        let (line, ok) = try await withThrowingTaskGroup(of: Void.self) { group -> (String, Bool) in
+          group.addTask { try await transport.run() }
+          defer { transport.close() }
+          let live = try await transport.serverLive(timeout: timeout)
+          let ready = try await transport.serverReady(timeout: timeout)
+          let readyModels = try await transport.readyModels(timeout: timeout)
           var ok = live && ready
-          var text = "\(endpoint): live=\(live) ready=\(ready) models_ready=\(readyModels.count)/\(index.count)"
+          var text =
+            "\(endpoint) (\(options.transportProtocol.rawValue)): live=\(live) ready=\(ready) "
+            + "models_ready=\(readyModels.count)"
           for model in models {
-            let modelReady = try await c.modelReady(model, timeout: timeout)
+            let modelReady = try await transport.modelReady(model, version: "", timeout: timeout)
             ok = ok && modelReady
             text += " \(model)=\(modelReady ? "READY" : "NOT READY")"
           }
-          let failed = index.filter { $0.state != "READY" }
-          for entry in failed { text += "\n  \(entry.name) \(entry.version): \(entry.state) \(entry.reason)" }
+          if let grpc = transport as? InferenceConnection {
+            for entry in try await grpc.repositoryIndex(timeout: timeout) where entry.state != "READY" {
+              text += "\n  \(entry.name) \(entry.version): \(entry.state) \(entry.reason)"
+            }
+          }
           return (text, ok)
         }
-        print(line.0)
-        healthy = healthy && line.1
+        print(line)
+        healthy = healthy && ok
       } catch {
         print("\(endpoint): unreachable (\(error))")
         healthy = false

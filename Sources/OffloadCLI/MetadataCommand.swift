@@ -20,6 +20,13 @@ struct MetadataCommand: AsyncParsableCommand {
   @Flag(help: "Also print the model's completed configuration.")
   var config = false
 
+  func validate() throws {
+    guard client.protocolName == "grpc" else {
+      throw ValidationError(
+        "offload metadata prints the gRPC messages: use -i grpc (HTTP servers: curl /v2/models/NAME)")
+    }
+  }
+
   func run() async throws {
     let discovery = try client.discovery()
     let (endpoints, _) = await discovery.resolve()

@@ -68,7 +68,7 @@ extension OffloadClient {
       await pool.waitForDiscovery(timeout: configuration.discoveryTimeout)
       if let connection = pool.acquire(model: model, excluding: []) {
         defer { pool.succeeded(connection.endpoint, queueNanos: nil) }
-        return try ModelSignature(try await connection.modelMetadata(model, version: version, timeout: timeout))
+        return try await connection.signature(of: model, version: version, timeout: timeout)
       }
     }
     if let local, configuration.mode != .remoteOnly { return try await local.signature(of: model, version: version) }

@@ -205,4 +205,51 @@ import TritonModelConfig
       }
     }
   }
+
+  @Test func httpTransportServesThePoolWithBinaryTensors() async throws {
+    try await TestServer.with { _, _, _, server in
+      let port = try #require(await server.httpPort())
+      let client = try OffloadClient(
+        configuration: .init(
+          servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)]),
+          connection: ConnectionOptions(transportProtocol: .http), discoveryTimeout: .seconds(30)),
+        logger: ClientPoolTests.quietLogger)
+      try await client.withRunning {
+        let signature = try await client.signature(of: "add_sub")
+        #expect(signature.inputs.map(\.name) == ["INPUT0", "INPUT1"])
+        let a = (0..<32).map { Float($0) }
+        let b = a.map { $0 * 0.5 }
+        let response = try await client.infer(
+          InferenceRequest(
+            modelName: "add_sub", id: "h1",
+            inputs: [
+              try InferenceTensor(name: "INPUT0", values: a, shape: [2, 16]),
+              try InferenceTensor(name: "INPUT1", values: b, shape: [2, 16]),
+            ], outputs: [RequestedOutput(name: "OUTPUT1")]))
+        #expect(response.id == "h1")
+        #expect(response.outputs.map(\.name) == ["OUTPUT1"])
+        #expect(try response.outputs[0].values(as: Float.self) == zip(a, b).map { $0 - $1 })
+        #expect(response.parameters[OffloadClient.servedByParameter] == .string("127.0.0.1:\(port)"))
+        // BYTES travel in the binary layout too.
+        let strings = try await client.infer(
+          InferenceRequest(
+            modelName: "identity_bytes",
+            inputs: [try InferenceTensor(name: "INPUT0", strings: ["a", "ü", ""], shape: [1, 3])]))
+        #expect(try strings.outputs[0].strings() == ["a", "ü", ""])
+        // A bad request keeps its status over HTTP.
+        let error = await #expect(throws: InferenceError.self) {
+          try await client.infer(
+            InferenceRequest(
+              modelName: "add_sub", inputs: [try InferenceTensor(name: "INPUT0", values: [Float(1)], shape: [1, 1])]))
+        }
+        #expect(error?.code == .invalidArgument)
+        // Statistics over HTTP decode into the same messages as over gRPC.
+        let transport = try makeTransport(
+          to: ServerEndpoint(host: "127.0.0.1", port: port), options: ConnectionOptions(transportProtocol: .http))
+        let stats = try await transport.statistics("add_sub", version: "", timeout: .seconds(5))
+        #expect(stats.first?.inferenceStats.success.count == 1)
+        transport.close()
+      }
+    }
+  }
 }

@@ -62,7 +62,7 @@ public struct BenchRunner: Sendable {
 
   let configuration: BenchConfiguration
   let target: any Inferencing
-  let statistics: InferenceConnection?
+  let statistics: (any InferenceTransport)?
   let request: InferenceRequest
   let progress: Progress
 
@@ -74,7 +74,7 @@ public struct BenchRunner: Sendable {
   ///   - request: The request sent at every call.
   ///   - progress: Where live progress goes.
   public init(
-    configuration: BenchConfiguration, target: any Inferencing, statistics: InferenceConnection?,
+    configuration: BenchConfiguration, target: any Inferencing, statistics: (any InferenceTransport)?,
     request: InferenceRequest, progress: @escaping Progress = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
   ) {
     self.configuration = configuration
@@ -168,7 +168,7 @@ public struct BenchRunner: Sendable {
 
   private func serverStatistics() async throws -> Inference_ModelStatistics? {
     guard let statistics else { return nil }
-    return try? await statistics.modelStatistics(configuration.model, version: configuration.version).first
+    return try? await statistics.statistics(configuration.model, version: configuration.version, timeout: nil).first
   }
 
   static func breakdown(_ before: Inference_ModelStatistics?, _ after: Inference_ModelStatistics?) -> ServerBreakdown? {

@@ -37,7 +37,9 @@ public struct ConnectionOptions: Sendable, Equatable {
     }
   }
 
-  /// Request compression.
+  /// gRPC or HTTP/REST.
+  public var transportProtocol: TransportProtocol
+  /// Request compression (gRPC).
   public var compression: Compression
   /// TLS, or `nil` for plaintext.
   public var tls: TLS?
@@ -50,9 +52,10 @@ public struct ConnectionOptions: Sendable, Equatable {
 
   /// Creates options.
   public init(
-    compression: Compression = .none, tls: TLS? = nil, maxMessageBytes: Int = 512 << 20,
-    flushCoalescingDelay: Duration? = nil
+    transportProtocol: TransportProtocol = .grpc, compression: Compression = .none, tls: TLS? = nil,
+    maxMessageBytes: Int = 512 << 20, flushCoalescingDelay: Duration? = nil
   ) {
+    self.transportProtocol = transportProtocol
     self.compression = compression
     self.tls = tls
     self.maxMessageBytes = maxMessageBytes

@@ -34,7 +34,7 @@ public final class ServerPool: Sendable {
 
   private struct State {
     var machine: ServerPoolStateMachine
-    var connections: [ServerEndpoint: InferenceConnection] = [:]
+    var connections: [ServerEndpoint: any InferenceTransport] = [:]
     var random = SystemRandomNumberGenerator()
     var discoveryWaiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
     var nextWaiter: UInt64 = 0
@@ -75,7 +75,7 @@ public final class ServerPool: Sendable {
 
   /// Chooses a server for `model` and counts the request in flight there.
   /// - Returns: Its connection, or `nil` when no healthy server has the model.
-  public func acquire(model: String, excluding: Set<ServerEndpoint>) -> InferenceConnection? {
+  public func acquire(model: String, excluding: Set<ServerEndpoint>) -> (any InferenceTransport)? {
     state.withLock { state in
       guard let endpoint = state.machine.pick(model: model, excluding: excluding, random: &state.random) else {
         return nil
@@ -186,20 +186,20 @@ public final class ServerPool: Sendable {
   }
 
   /// Applies the current discovery result; returns connections to start.
-  private func refreshMembership() async -> [InferenceConnection] {
+  private func refreshMembership() async -> [any InferenceTransport] {
     let (endpoints, failures) = await discovery.resolve()
     for (name, reason) in failures {
       logger.warning("cannot resolve server name", metadata: ["name": "\(name)", "error": "\(reason)"])
     }
-    var created: [InferenceConnection] = []
+    var created: [any InferenceTransport] = []
     var broken: [(ServerEndpoint, String)] = []
     for endpoint in endpoints where state.withLock({ $0.connections[endpoint] == nil }) {
-      do { created.append(try InferenceConnection(to: endpoint, options: options)) } catch {
+      do { created.append(try makeTransport(to: endpoint, options: options)) } catch {
         broken.append((endpoint, "\(error)"))
       }
     }
     let usable = endpoints.filter { endpoint in !broken.contains { $0.0 == endpoint } }
-    let (added, removed) = state.withLock { state -> ([ServerEndpoint], [InferenceConnection]) in
+    let (added, removed) = state.withLock { state -> ([ServerEndpoint], [any InferenceTransport]) in
       for connection in created { state.connections[connection.endpoint] = connection }
       let change = state.machine.setEndpoints(usable)
       let gone = change.removed.compactMap { state.connections.removeValue(forKey: $0) }
@@ -219,15 +219,14 @@ public final class ServerPool: Sendable {
   }
 
   /// One health check: ServerReady, then the ready models from RepositoryIndex.
-  private func probe(_ connection: InferenceConnection) async {
+  private func probe(_ connection: any InferenceTransport) async {
     let endpoint = connection.endpoint
     let wasHealthy = state.withLock { $0.machine.member(endpoint)?.health == .healthy }
     do {
       guard try await connection.serverReady(timeout: configuration.probeTimeout) else {
         throw InferenceError(.unavailable, "\(endpoint): server is not ready")
       }
-      let index = try await connection.repositoryIndex(readyOnly: true, timeout: configuration.probeTimeout)
-      let models = Set(index.filter { $0.state.isEmpty || $0.state == "READY" }.map(\.name))
+      let models = try await connection.readyModels(timeout: configuration.probeTimeout)
       let now = now()
       state.withLock { $0.machine.probeSucceeded(endpoint, models: models, now: now) }
       if !wasHealthy {

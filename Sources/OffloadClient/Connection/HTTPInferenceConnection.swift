@@ -1,0 +1,302 @@
+internal import AsyncHTTPClient
+public import Foundation
+public import KServeGRPC
+public import KServeProtocol
+internal import NIOCore
+internal import NIOFoundationCompat
+internal import NIOHTTP1
+internal import NIOSSL
+internal import SwiftProtobuf
+internal import Synchronization
+
+/// A connection to one KServe v2 HTTP/REST server (Offload or Triton) using Triton's binary tensor data
+/// extension for inference: inputs and outputs travel as raw bytes after a JSON header, so no tensor is
+/// printed as JSON text. Built on AsyncHTTPClient (connection pooling, keep-alive, TLS).
+public final class HTTPInferenceConnection: Sendable {
+  /// The server.
+  public let endpoint: ServerEndpoint
+  /// Connection settings (TLS; compression is not used over HTTP yet).
+  public let options: ConnectionOptions
+  private let client: HTTPClient
+  private let base: String
+
+  /// Creates a connection; nothing is dialled until the first call.
+  /// - Throws: ``InferenceError`` when the TLS files are unusable.
+  public init(to endpoint: ServerEndpoint, options: ConnectionOptions = .defaults) throws {
+    self.endpoint = endpoint
+    self.options = options
+    var configuration = HTTPClient.Configuration()
+    configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+    if let tls = options.tls {
+      var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
+      do {
+        if let ca = tls.trustedCertificateAuthorities {
+          tlsConfiguration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+        }
+        if let chain = tls.clientCertificateChain, let key = tls.clientPrivateKey {
+          tlsConfiguration.certificateChain = try NIOSSLCertificate.fromPEMFile(chain).map { .certificate($0) }
+          tlsConfiguration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        }
+      } catch {
+        throw InferenceError(.invalidArgument, "cannot read the TLS files for \(endpoint): \(error)")
+      }
+      if !tls.verifyServer { tlsConfiguration.certificateVerification = .none }
+      configuration.tlsConfiguration = tlsConfiguration
+    }
+    self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    let scheme = options.tls == nil ? "http" : "https"
+    self.base = "\(scheme)://\(endpoint.description)"
+  }
+
+  /// Nothing to maintain between calls (AsyncHTTPClient pools connections); returns after ``close()``.
+  public func run() async throws {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      closed.register(continuation)
+    }
+  }
+
+  private let closed = CloseSignal()
+
+  /// Shuts the HTTP client down (requests still in flight fail) and ends ``run()``. Call it once the
+  /// connection is no longer needed.
+  public func close() {
+    guard closed.fire() else { return }
+    let client = self.client
+    Task { try? await client.shutdown() }
+  }
+
+  // MARK: Calls
+
+  private struct Reply {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+  }
+
+  private func call(
+    _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, headers: [(String, String)] = [],
+    timeout: Duration?
+  ) async throws -> Reply {
+    var request = HTTPClientRequest(url: base + path)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body { request.body = .bytes(body) }
+    let amount = TimeAmount.nanoseconds(
+      timeout.map { Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
+        ?? 3_600_000_000_000)
+    do {
+      let response = try await client.execute(request, timeout: amount)
+      let bytes = try await response.body.collect(upTo: options.maxMessageBytes)
+      return Reply(status: Int(response.status.code), headers: response.headers, body: bytes)
+    } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+      throw InferenceError(.deadlineExceeded, "\(endpoint): no answer within \(timeout.map { "\($0)" } ?? "the timeout")")
+    } catch let error as InferenceError {
+      throw error
+    } catch {
+      throw InferenceError(.unavailable, "\(endpoint): \(error)", cause: error)
+    }
+  }
+
+  private func check(_ reply: Reply) throws {
+    guard reply.status >= 300 else { return }
+    let message =
+      (try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any])?["error"] as? String
+      ?? String(buffer: reply.body)
+    let code: InferenceError.Code =
+      switch reply.status {
+      case 400: .invalidArgument
+      case 401, 403: .unauthenticated
+      case 404: .notFound
+      case 413: .resourceExhausted
+      case 429, 503: .unavailable
+      case 501: .unimplemented
+      case 504: .deadlineExceeded
+      default: .internal
+      }
+    throw InferenceError(code, "\(endpoint): \(message.isEmpty ? "HTTP \(reply.status)" : message)")
+  }
+
+  private func json(_ reply: Reply) throws -> [String: Any] {
+    try check(reply)
+    guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any] else {
+      throw InferenceError(.internal, "\(endpoint): the answer is not a JSON object")
+    }
+    return object
+  }
+
+  private static func modelPath(_ name: String, _ version: String) -> String {
+    let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name
+    return version.isEmpty ? "/v2/models/\(escaped)" : "/v2/models/\(escaped)/versions/\(version)"
+  }
+
+  /// `GET /v2/health/live`.
+  public func serverLive(timeout: Duration? = nil) async throws -> Bool {
+    try await call(.GET, "/v2/health/live", timeout: timeout).status == 200
+  }
+
+  /// `GET /v2/health/ready`.
+  public func serverReady(timeout: Duration? = nil) async throws -> Bool {
+    try await call(.GET, "/v2/health/ready", timeout: timeout).status == 200
+  }
+
+  /// `GET /v2/models/{m}[/versions/{v}]/ready`.
+  public func modelReady(_ name: String, version: String = "", timeout: Duration? = nil) async throws -> Bool {
+    try await call(.GET, Self.modelPath(name, version) + "/ready", timeout: timeout).status == 200
+  }
+
+  /// `POST /v2/repository/index` with `ready: true`.
+  public func readyModels(timeout: Duration? = nil) async throws -> Set<String> {
+    let reply = try await call(.POST, "/v2/repository/index", body: ByteBuffer(string: #"{"ready":true}"#), timeout: timeout)
+    try check(reply)
+    guard let entries = try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [[String: Any]] else {
+      throw InferenceError(.internal, "\(endpoint): the repository index is not a JSON array")
+    }
+    return Set(
+      entries.filter { ($0["state"] as? String).map { $0 == "READY" } ?? true }.compactMap { $0["name"] as? String })
+  }
+
+  /// `GET /v2/models/{m}[/versions/{v}]`.
+  public func signature(of model: String, version: String = "", timeout: Duration? = nil) async throws
+    -> ModelSignature
+  {
+    let object = try json(try await call(.GET, Self.modelPath(model, version), timeout: timeout))
+    func tensors(_ key: String) throws -> [TensorDescription] {
+      try ((object[key] as? [[String: Any]]) ?? []).map { t in
+        guard let name = t["name"] as? String, let type = (t["datatype"] as? String).flatMap(DataType.init(rawValue:)),
+          let shape = t["shape"] as? [NSNumber]
+        else { throw InferenceError(.internal, "\(endpoint): malformed tensor metadata for '\(model)'") }
+        return TensorDescription(name: name, datatype: type, shape: shape.map(\.int64Value))
+      }
+    }
+    return ModelSignature(inputs: try tensors("inputs"), outputs: try tensors("outputs"))
+  }
+
+  /// `GET /v2/models/{m}[/versions/{v}]/stats` (or `/v2/models/stats`), as the gRPC messages.
+  public func statistics(_ model: String = "", version: String = "", timeout: Duration? = nil) async throws
+    -> [Inference_ModelStatistics]
+  {
+    let path = model.isEmpty ? "/v2/models/stats" : Self.modelPath(model, version) + "/stats"
+    let reply = try await call(.GET, path, timeout: timeout)
+    try check(reply)
+    var options = JSONDecodingOptions()
+    options.ignoreUnknownFields = true
+    do {
+      return try Inference_ModelStatisticsResponse(jsonUTF8Data: Data(buffer: reply.body), options: options).modelStats
+    } catch {
+      throw InferenceError(.internal, "\(endpoint): cannot read the statistics: \(error)")
+    }
+  }
+
+  /// `POST …/infer` with binary inputs and outputs.
+  public func infer(_ request: InferenceRequest, timeout: Duration? = nil) async throws -> InferenceResponse {
+    var header: [String: Any] = [
+      "inputs": request.inputs.map { input -> [String: Any] in
+        var parameters = Self.jsonParameters(input.parameters)
+        parameters["binary_data_size"] = input.data.count
+        return [
+          "name": input.name, "datatype": input.datatype.rawValue, "shape": input.shape.map { NSNumber(value: $0) },
+          "parameters": parameters,
+        ]
+      }
+    ]
+    if !request.id.isEmpty { header["id"] = request.id }
+    var parameters = Self.jsonParameters(request.parameters)
+    parameters["binary_data_output"] = true
+    header["parameters"] = parameters
+    if !request.outputs.isEmpty {
+      header["outputs"] = request.outputs.map { output -> [String: Any] in
+        var p = Self.jsonParameters(output.parameters)
+        p["binary_data"] = true
+        return ["name": output.name, "parameters": p]
+      }
+    }
+    let json = try JSONSerialization.data(withJSONObject: header)
+    var body = ByteBuffer()
+    body.reserveCapacity(json.count + request.inputs.reduce(0) { $0 + $1.data.count })
+    body.writeBytes(json)
+    for input in request.inputs { body.writeBytes(input.data) }
+    let reply = try await call(
+      .POST, Self.modelPath(request.modelName, request.modelVersion) + "/infer", body: body,
+      headers: [("Inference-Header-Content-Length", "\(json.count)"), ("Content-Type", "application/octet-stream")],
+      timeout: timeout)
+    try check(reply)
+    let data = Data(buffer: reply.body)
+    let headerLength = reply.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init) ?? data.count
+    guard headerLength <= data.count,
+      let object = try? JSONSerialization.jsonObject(with: data.prefix(headerLength)) as? [String: Any]
+    else {
+      throw InferenceError(.internal, "\(endpoint): the inference answer is not valid")
+    }
+    var offset = headerLength
+    var outputs: [InferenceTensor] = []
+    for output in (object["outputs"] as? [[String: Any]]) ?? [] {
+      guard let name = output["name"] as? String, let type = (output["datatype"] as? String).flatMap(DataType.init(rawValue:)),
+        let shape = (output["shape"] as? [NSNumber])?.map(\.int64Value)
+      else { throw InferenceError(.internal, "\(endpoint): malformed output in the inference answer") }
+      guard let size = ((output["parameters"] as? [String: Any])?["binary_data_size"] as? NSNumber)?.intValue else {
+        throw InferenceError(
+          .unimplemented, "\(endpoint): output '\(name)' came as JSON data; this client reads binary outputs only")
+      }
+      guard size >= 0, offset + size <= data.count else {
+        throw InferenceError(.internal, "\(endpoint): output '\(name)' is cut short")
+      }
+      outputs.append(InferenceTensor(name: name, datatype: type, shape: shape, data: data.subdata(in: offset..<offset + size)))
+      offset += size
+    }
+    var responseParameters: [String: InferenceParameter] = [:]
+    for (key, value) in (object["parameters"] as? [String: Any]) ?? [:] {
+      if let s = value as? String {
+        responseParameters[key] = .string(s)
+      } else if let n = value as? NSNumber {
+        responseParameters[key] =
+          String(cString: n.objCType) == "c" ? .bool(n.boolValue)
+          : (n.doubleValue.rounded() == n.doubleValue ? .int64(n.int64Value) : .double(n.doubleValue))
+      }
+    }
+    return InferenceResponse(
+      modelName: object["model_name"] as? String ?? request.modelName,
+      modelVersion: object["model_version"] as? String ?? "", id: object["id"] as? String ?? request.id,
+      outputs: outputs, parameters: responseParameters)
+  }
+
+  static func jsonParameters(_ parameters: [String: InferenceParameter]) -> [String: Any] {
+    parameters.mapValues { value -> Any in
+      switch value {
+      case .bool(let v): v
+      case .int64(let v): NSNumber(value: v)
+      case .uint64(let v): NSNumber(value: v)
+      case .double(let v): v
+      case .string(let v): v
+      }
+    }
+  }
+}
+
+/// A one-shot signal: ``fire()`` resumes whoever waits (now or later).
+final class CloseSignal: Sendable {
+  private let state = Mutex<(fired: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+  func register(_ continuation: CheckedContinuation<Void, Never>) {
+    let resumeNow = state.withLock { state -> Bool in
+      if state.fired { return true }
+      state.waiter = continuation
+      return false
+    }
+    if resumeNow { continuation.resume() }
+  }
+
+  /// Fires; returns false when it had fired before.
+  @discardableResult
+  func fire() -> Bool {
+    let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+      let first = !state.fired
+      state.fired = true
+      defer { state.waiter = nil }
+      return (first, state.waiter)
+    }
+    waiter?.resume()
+    return first
+  }
+}
+
+extension HTTPInferenceConnection: InferenceTransport {}
