@@ -66,11 +66,14 @@ final class BoundPort: Sendable {
 }
 
 /// Process CPU and memory gauges, read from /proc at scrape time.
-struct ProcessGauges: Sendable {
+final class ProcessGauges: Sendable {
   let residentBytes: Prometheus.Gauge
   let cpuSeconds: Prometheus.Gauge
   let memoryTotal: Prometheus.Gauge
   let memoryUsed: Prometheus.Gauge
+  let cpuUtilization: Prometheus.Gauge
+  /// /proc/stat totals (busy, all) at the previous scrape.
+  private let lastCPU = Mutex<(busy: Double, total: Double)?>(nil)
 
   init(registry: PrometheusCollectorRegistry) {
     func gauge(_ name: String, _ unit: String, _ help: String) -> Prometheus.Gauge {
@@ -80,6 +83,21 @@ struct ProcessGauges: Sendable {
     cpuSeconds = gauge("process_cpu_seconds", "total", "User + system CPU time of the server process")
     memoryTotal = gauge("nv_cpu_memory_total", "bytes", "Total system memory")
     memoryUsed = gauge("nv_cpu_memory_used", "bytes", "Used system memory (total - available)")
+    cpuUtilization = registry.makeGauge(
+      descriptor: MetricNameDescriptor(
+        metricName: "nv_cpu_utilization", helpText: "Host CPU utilization (0.0 to 1.0) since the previous scrape"))
+  }
+
+  /// Busy and total jiffies of all CPUs from the first line of /proc/stat.
+  static func cpuTimes() -> (busy: Double, total: Double)? {
+    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+      let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+    else { return nil }
+    let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+    guard values.count >= 4 else { return nil }
+    let idle = values[3] + (values.count > 4 ? values[4] : 0)  // idle + iowait
+    let total = values.prefix(8).reduce(0, +)  // user … steal; guest time is already in user
+    return (total - idle, total)
   }
 
   func update() {
@@ -89,6 +107,15 @@ struct ProcessGauges: Sendable {
       if fields.count > 1, let pages = Double(fields[1]) { residentBytes.set(pages * page) }
     }
     if let seconds = ProcessCPUTime.seconds() { cpuSeconds.set(seconds) }
+    if let now = Self.cpuTimes() {
+      let previous = lastCPU.withLock { last -> (busy: Double, total: Double)? in
+        defer { last = now }
+        return last
+      }
+      if let previous, now.total > previous.total {
+        cpuUtilization.set(min(max((now.busy - previous.busy) / (now.total - previous.total), 0), 1))
+      }
+    }
     if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
       var values: [String: Double] = [:]
       for line in meminfo.split(separator: "\n") {

@@ -17,8 +17,10 @@ import FoundationNetworking
     return String(decoding: data, as: UTF8.self)
   }
 
-  static func value(_ text: String, _ name: String, model: String) -> Double? {
-    for line in text.split(separator: "\n") where line.hasPrefix(name + "{") && line.contains("model=\"\(model)\"") {
+  static func value(_ text: String, _ name: String, model: String, label: String? = nil) -> Double? {
+    for line in text.split(separator: "\n")
+    where line.hasPrefix(name + "{") && line.contains("model=\"\(model)\"") && label.map({ line.contains($0) }) ?? true
+    {
       return line.split(separator: " ").last.flatMap { Double($0) }
     }
     return nil
@@ -33,7 +35,10 @@ import FoundationNetworking
       _ = try? await kserve.modelInfer(bad)
       let text = try await Self.scrape(port)
       #expect(Self.value(text, "nv_inference_request_success", model: "ghost_mlp") == 3)
-      #expect(Self.value(text, "nv_inference_request_failure", model: "ghost_mlp") == 1)
+      // Triton's `reason` label: a wrong datatype is OTHER; nothing was rejected or failed in the backend.
+      #expect(Self.value(text, "nv_inference_request_failure", model: "ghost_mlp", label: "reason=\"OTHER\"") == 1)
+      #expect(Self.value(text, "nv_inference_request_failure", model: "ghost_mlp", label: "reason=\"REJECTED\"") == 0)
+      #expect(Self.value(text, "nv_inference_request_failure", model: "ghost_mlp", label: "reason=\"BACKEND\"") == 0)
       #expect(Self.value(text, "nv_inference_count", model: "ghost_mlp") == 8)
       #expect(Self.value(text, "nv_inference_exec_count", model: "ghost_mlp") == 3)
       #expect(Self.value(text, "nv_inference_pending_request_count", model: "ghost_mlp") == 0)
@@ -47,6 +52,12 @@ import FoundationNetworking
       #expect(Double(stats.executionCount) == Self.value(text, "nv_inference_exec_count", model: "ghost_mlp"))
       let durationUs = Self.value(text, "nv_inference_request_duration_us", model: "ghost_mlp") ?? -1
       #expect(abs(durationUs - Double(stats.inferenceStats.success.ns) / 1000) <= 3)
+      // Host CPU utilization needs two scrapes (it is a rate between them).
+      let second = try await Self.scrape(port)
+      let utilization = second.split(separator: "\n").first { $0.hasPrefix("nv_cpu_utilization ") }
+        .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+      let value = try #require(utilization, "nv_cpu_utilization is exported")
+      #expect((0...1).contains(value))
     }
   }
 }

@@ -51,7 +51,8 @@ extension ModelRuntime {
       }
       return response
     } catch {
-      model.statistics.recordFailure(totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds)
+      let reason = (error as? InferenceError).map { FailureReason($0.code) } ?? .backend
+      model.statistics.recordFailure(totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds, reason: reason)
       throw error
     }
   }

@@ -1,4 +1,5 @@
 public import CoreMetrics
+public import KServeProtocol
 internal import Synchronization
 
 /// One model version's metrics under Triton's names and labels (`model`, `version`), emitted through the
@@ -7,7 +8,8 @@ internal import Synchronization
 ///
 /// | metric | kind | unit |
 /// |---|---|---|
-/// | `nv_inference_request_success` / `nv_inference_request_failure` | counter | requests |
+/// | `nv_inference_request_success` | counter | requests |
+/// | `nv_inference_request_failure` | counter | requests, with Triton's `reason` label (`REJECTED`, `CANCELED`, `BACKEND`, `OTHER`) |
 /// | `nv_inference_count` / `nv_inference_exec_count` | counter | inferences (rows) / executions |
 /// | `nv_inference_pending_request_count` | gauge | requests received and not yet answered |
 /// | `nv_inference_request_duration_us` | counter | µs, successful requests end to end in the server |
@@ -15,7 +17,7 @@ internal import Synchronization
 /// | `nv_inference_compute_input_duration_us`, `…_infer_…`, `…_output_…` | counter | µs |
 final class ModelMetrics: Sendable {
   private let success: CoreMetrics.Counter
-  private let failure: CoreMetrics.Counter
+  private let failures: [FailureReason: CoreMetrics.Counter]
   private let inferences: CoreMetrics.Counter
   private let executions: CoreMetrics.Counter
   private let pendingGauge: CoreMetrics.Gauge
@@ -30,7 +32,12 @@ final class ModelMetrics: Sendable {
     let labels = [("model", model), ("version", version)]
     func counter(_ name: String) -> CoreMetrics.Counter { Counter(label: name, dimensions: labels, factory: factory) }
     success = counter("nv_inference_request_success")
-    failure = counter("nv_inference_request_failure")
+    var failures: [FailureReason: CoreMetrics.Counter] = [:]
+    for reason in FailureReason.allCases {
+      failures[reason] = Counter(
+        label: "nv_inference_request_failure", dimensions: labels + [("reason", reason.rawValue)], factory: factory)
+    }
+    self.failures = failures
     inferences = counter("nv_inference_count")
     executions = counter("nv_inference_exec_count")
     pendingGauge = Gauge(label: "nv_inference_pending_request_count", dimensions: labels, factory: factory)
@@ -56,7 +63,29 @@ final class ModelMetrics: Sendable {
     outputMicros.increment(by: Int(clamping: timings.outputNanos / 1_000))
   }
 
-  func failed() { failure.increment() }
+  func failed(_ reason: FailureReason) { failures[reason]?.increment() }
 
   func executed() { executions.increment() }
+}
+
+/// Why a request failed, as Triton's `reason` label of `nv_inference_request_failure` says.
+public enum FailureReason: String, Sendable, CaseIterable {
+  /// Refused by the scheduler: queue full, queue timeout, model unloading.
+  case rejected = "REJECTED"
+  /// Cancelled by the client.
+  case canceled = "CANCELED"
+  /// The model execution failed.
+  case backend = "BACKEND"
+  /// Anything else (invalid input, …).
+  case other = "OTHER"
+
+  /// The reason for a failure with this status code.
+  public init(_ code: InferenceError.Code) {
+    switch code {
+    case .unavailable, .resourceExhausted: self = .rejected
+    case .cancelled, .deadlineExceeded: self = .canceled
+    case .internal: self = .backend
+    default: self = .other
+    }
+  }
 }

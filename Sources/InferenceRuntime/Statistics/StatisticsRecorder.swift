@@ -72,9 +72,11 @@ public final class StatisticsRecorder: Sendable {
   }
 
   /// Records a failed request.
-  /// - Parameter totalNanos: Time from arrival to failure.
-  public func recordFailure(totalNanos: UInt64) {
-    metrics?.failed()
+  /// - Parameters:
+  ///   - totalNanos: Time from arrival to failure.
+  ///   - reason: Why, for the metrics' `reason` label.
+  public func recordFailure(totalNanos: UInt64, reason: FailureReason = .other) {
+    metrics?.failed(reason)
     stats.withLock { $0.fail.add(totalNanos) }
   }
 }

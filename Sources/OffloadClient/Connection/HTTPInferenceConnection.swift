@@ -89,7 +89,8 @@ public final class HTTPInferenceConnection: Sendable {
       let bytes = try await response.body.collect(upTo: options.maxMessageBytes)
       return Reply(status: Int(response.status.code), headers: response.headers, body: bytes)
     } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-      throw InferenceError(.deadlineExceeded, "\(endpoint): no answer within \(timeout.map { "\($0)" } ?? "the timeout")")
+      throw InferenceError(
+        .deadlineExceeded, "\(endpoint): no answer within \(timeout.map { "\($0)" } ?? "the timeout")")
     } catch let error as InferenceError {
       throw error
     } catch {
@@ -146,7 +147,8 @@ public final class HTTPInferenceConnection: Sendable {
 
   /// `POST /v2/repository/index` with `ready: true`.
   public func readyModels(timeout: Duration? = nil) async throws -> Set<String> {
-    let reply = try await call(.POST, "/v2/repository/index", body: ByteBuffer(string: #"{"ready":true}"#), timeout: timeout)
+    let reply = try await call(
+      .POST, "/v2/repository/index", body: ByteBuffer(string: #"{"ready":true}"#), timeout: timeout)
     try check(reply)
     guard let entries = try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [[String: Any]] else {
       throw InferenceError(.internal, "\(endpoint): the repository index is not a JSON array")
@@ -156,7 +158,9 @@ public final class HTTPInferenceConnection: Sendable {
   }
 
   /// `GET /v2/models/{m}[/versions/{v}]`.
-  public func signature(of model: String, version: String = "", timeout: Duration? = nil) async throws
+  public func signature(
+    of model: String, version: String = "", timeout: Duration? = nil
+  ) async throws
     -> ModelSignature
   {
     let object = try json(try await call(.GET, Self.modelPath(model, version), timeout: timeout))
@@ -172,7 +176,9 @@ public final class HTTPInferenceConnection: Sendable {
   }
 
   /// `GET /v2/models/{m}[/versions/{v}]/stats` (or `/v2/models/stats`), as the gRPC messages.
-  public func statistics(_ model: String = "", version: String = "", timeout: Duration? = nil) async throws
+  public func statistics(
+    _ model: String = "", version: String = "", timeout: Duration? = nil
+  ) async throws
     -> [Inference_ModelStatistics]
   {
     let path = model.isEmpty ? "/v2/models/stats" : Self.modelPath(model, version) + "/stats"
@@ -230,7 +236,8 @@ public final class HTTPInferenceConnection: Sendable {
     var offset = headerLength
     var outputs: [InferenceTensor] = []
     for output in (object["outputs"] as? [[String: Any]]) ?? [] {
-      guard let name = output["name"] as? String, let type = (output["datatype"] as? String).flatMap(DataType.init(rawValue:)),
+      guard let name = output["name"] as? String,
+        let type = (output["datatype"] as? String).flatMap(DataType.init(rawValue:)),
         let shape = (output["shape"] as? [NSNumber])?.map(\.int64Value)
       else { throw InferenceError(.internal, "\(endpoint): malformed output in the inference answer") }
       guard let size = ((output["parameters"] as? [String: Any])?["binary_data_size"] as? NSNumber)?.intValue else {
@@ -240,7 +247,8 @@ public final class HTTPInferenceConnection: Sendable {
       guard size >= 0, offset + size <= data.count else {
         throw InferenceError(.internal, "\(endpoint): output '\(name)' is cut short")
       }
-      outputs.append(InferenceTensor(name: name, datatype: type, shape: shape, data: data.subdata(in: offset..<offset + size)))
+      outputs.append(
+        InferenceTensor(name: name, datatype: type, shape: shape, data: data.subdata(in: offset..<offset + size)))
       offset += size
     }
     var responseParameters: [String: InferenceParameter] = [:]
@@ -249,7 +257,8 @@ public final class HTTPInferenceConnection: Sendable {
         responseParameters[key] = .string(s)
       } else if let n = value as? NSNumber {
         responseParameters[key] =
-          String(cString: n.objCType) == "c" ? .bool(n.boolValue)
+          String(cString: n.objCType) == "c"
+          ? .bool(n.boolValue)
           : (n.doubleValue.rounded() == n.doubleValue ? .int64(n.int64Value) : .double(n.doubleValue))
       }
     }

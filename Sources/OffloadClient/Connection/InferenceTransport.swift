@@ -44,7 +44,9 @@ extension InferenceConnection: InferenceTransport {
     try ModelSignature(try await modelMetadata(model, version: version, timeout: timeout))
   }
 
-  public func statistics(_ model: String, version: String, timeout: Duration?) async throws
+  public func statistics(
+    _ model: String, version: String, timeout: Duration?
+  ) async throws
     -> [Inference_ModelStatistics]
   {
     try await modelStatistics(model, version: version, timeout: timeout)
