@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct ExecutionPlacementTests {
   @Test func shortExecutionsRunInlineLongOnesOnTheInstanceThread() {
-    #expect(ExecutionPlacement.choose(averageNanos: 0, limitNanos: 500_000) == .inline)
+    #expect(ExecutionPlacement.choose(averageNanos: 0, limitNanos: 500_000) == .dedicatedThread, "first: unknown")
+    #expect(ExecutionPlacement.choose(averageNanos: 1, limitNanos: 500_000) == .inline)
     #expect(ExecutionPlacement.choose(averageNanos: 499_999, limitNanos: 500_000) == .inline)
     #expect(ExecutionPlacement.choose(averageNanos: 500_000, limitNanos: 500_000) == .dedicatedThread)
   }
@@ -18,8 +19,10 @@ import Testing
 
   @Test func placementFollowsRecordedDurations() async throws {
     let placement = ExecutionPlacement(instanceCount: 2, inlineLimit: .microseconds(100), label: "t")
+    #expect(placement.choice == .dedicatedThread)
+    placement.record(executionNanos: 5_000)
     #expect(placement.choice == .inline)
-    placement.record(executionNanos: 5_000_000)
+    for _ in 0..<40 { placement.record(executionNanos: 5_000_000) }
     #expect(placement.choice == .dedicatedThread)
     #expect(try await placement.run(instance: 1) { 42 } == 42)
     await #expect(throws: CancellationError.self) { try await placement.run(instance: 0) { throw CancellationError() } }

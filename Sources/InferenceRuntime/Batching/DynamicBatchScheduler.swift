@@ -179,7 +179,8 @@ public final class DynamicBatchScheduler: Sendable {
   public func runTimer() async {
     while true {
       let (closed, wake) = state.withLock { ($0.closed, $0.wakeUpAt) }
-      if closed { return }
+      // Cancelled: sleeps and waits would return at once, so stop rather than spin.
+      if closed || Task.isCancelled { return }
       if let wake {
         let delay = Duration.nanoseconds(Int64(clamping: wake &- min(wake, now())))
         await withTaskGroup(of: Void.self) { group in

@@ -35,9 +35,11 @@ public final class ExecutionPlacement: Sendable {
   /// The choice for the next execution.
   public var choice: Choice { Self.choose(averageNanos: averageNanos.load(ordering: .relaxed), limitNanos: limitNanos) }
 
-  /// The pure decision: inline until the moving average reaches the limit.
+  /// The pure decision: the first execution (no average yet, `averageNanos` 0) runs on the instance
+  /// thread, since an unknown model may block for long (and would hold a request thread meanwhile);
+  /// afterwards inline while the moving average stays below the limit.
   public static func choose(averageNanos: UInt64, limitNanos: UInt64) -> Choice {
-    averageNanos < limitNanos ? .inline : .dedicatedThread
+    averageNanos > 0 && averageNanos < limitNanos ? .inline : .dedicatedThread
   }
 
   /// The moving average after one more sample (weight 1/8 for the new sample; the first sample is taken as is).

@@ -236,7 +236,7 @@ public struct BenchRunner: Sendable {
         var next = start
         while true {
           next = next + .nanoseconds(Int64(schedule.nextGapNanos(random: &random)))
-          if next >= end { break }
+          if next >= end || Task.isCancelled { break }
           try? await Task.sleep(until: next, clock: .continuous)
           if outstanding.value.load(ordering: .relaxed) >= limit {
             recorder.recordError("DROPPED_CLIENT_BACKLOG")

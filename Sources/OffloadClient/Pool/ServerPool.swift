@@ -155,7 +155,8 @@ public final class ServerPool: Sendable {
     var lastResolve: ContinuousClock.Instant?
     let interval = Duration.nanoseconds(Int64(clamping: configuration.machine.healthCheckIntervalNanos))
     await withDiscardingTaskGroup { group in
-      while !state.withLock({ $0.shutDown }) {
+      // A cancelled task ends the loop too (its sleeps would return at once and spin).
+      while !state.withLock({ $0.shutDown }) && !Task.isCancelled {
         if lastResolve.map({ ContinuousClock.now - $0 >= interval }) ?? true {
           lastResolve = .now
           for connection in await refreshMembership() {
