@@ -24,13 +24,8 @@ import TritonModelConfig
   }
 
   @Test func deadlineShorterThanTheServersWorkFailsOnTime() async throws {
-    let repository = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+    let repository = try GateBackend.makeRepository()
     defer { try? FileManager.default.removeItem(at: repository) }
-    try FileManager.default.createDirectory(
-      at: repository.appendingPathComponent("gate/1"), withIntermediateDirectories: true)
-    try Data().write(to: repository.appendingPathComponent("gate/1/model.gate"))
-    try "backend: \"gate\"\nmax_batch_size: 4\n".write(
-      to: repository.appendingPathComponent("gate/config.pbtxt"), atomically: true, encoding: .utf8)
     let backend = GateBackend()
     let server = OffloadServer(
       configuration: .defaults(repositories: [repository]) {

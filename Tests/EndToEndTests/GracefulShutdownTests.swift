@@ -27,6 +27,17 @@ final class GateBackend: InferenceBackend, Sendable {
 
   func loadInstance(_ context: InstanceLoadContext) throws -> any ModelInstance { GateInstance(backend: self) }
 
+  /// A temporary repository with one model `gate` (max_batch_size 4) served by this backend.
+  static func makeRepository() throws -> URL {
+    let repository = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(
+      at: repository.appendingPathComponent("gate/1"), withIntermediateDirectories: true)
+    try Data().write(to: repository.appendingPathComponent("gate/1/model.gate"))
+    try "backend: \"gate\"\nmax_batch_size: 4\n".write(
+      to: repository.appendingPathComponent("gate/config.pbtxt"), atomically: true, encoding: .utf8)
+    return repository
+  }
+
   struct GateInstance: ModelInstance {
     let backend: GateBackend
     func execute(inputs: [InferenceTensor], outputs: [OutputSpec]) throws -> ExecutionResult {
@@ -41,13 +52,8 @@ final class GateBackend: InferenceBackend, Sendable {
 @Suite(.serialized, .timeLimit(.minutes(1))) struct GracefulShutdownTests {
   /// Graceful shutdown turns readiness off and lets the request in flight finish with its answer.
   @Test func inFlightRequestCompletesDuringShutdown() async throws {
-    let repository = FileManager.default.temporaryDirectory.appendingPathComponent("gate-\(UUID().uuidString)")
+    let repository = try GateBackend.makeRepository()
     defer { try? FileManager.default.removeItem(at: repository) }
-    try FileManager.default.createDirectory(
-      at: repository.appendingPathComponent("gate/1"), withIntermediateDirectories: true)
-    try Data().write(to: repository.appendingPathComponent("gate/1/model.gate"))
-    try "backend: \"gate\"\nmax_batch_size: 4\n".write(
-      to: repository.appendingPathComponent("gate/config.pbtxt"), atomically: true, encoding: .utf8)
 
     var logger = Logger(label: "shutdown")
     logger.logLevel = .critical

@@ -1,5 +1,6 @@
 import Foundation
 import InferenceServer
+import KServeGRPC
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -66,8 +67,11 @@ import FoundationNetworking
   }
 
   @Test func httpCanBeSwitchedOff() async throws {
-    try await TestServer.with(configure: { $0.httpEnabled = false }) { _, _, _, server in
+    try await TestServer.with(configure: { $0.httpEnabled = false }) { kserve, _, _, server in
       #expect(await server.httpPort() == nil)
+      // gRPC still serves (and the body uses the client, which grpc-swift requires of withGRPCClient).
+      let live = try await kserve.serverLive(.init()).live
+      #expect(live)
     }
   }
 }

@@ -44,7 +44,10 @@ enum TestServer {
             target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext,
             config: .defaults { $0.http2.maxFrameSize = 1 << 20 })
         ) { client in
-          try await body(KServeClient(wrapping: client), client, port, server)
+          // One call first: the connection is up before the body runs, and grpc-swift never sees a body
+          // that finishes before its connections start (it throws `clientIsStopped` then).
+          _ = try await KServeClient(wrapping: client).serverLive(.init())
+          return try await body(KServeClient(wrapping: client), client, port, server)
         }
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()

@@ -23,24 +23,8 @@ from tritonclient.utils import InferenceServerException
 RPC_TIMEOUT_S = float(os.environ.get("OFFLOAD_GRPC_RPC_TIMEOUT", "60"))
 WAIT_S = RPC_TIMEOUT_S
 
-# (model suffix, wire datatype, config data_type, numpy dtype)
-IDENTITY_TYPES = [
-    ("bool", "BOOL", "TYPE_BOOL", np.bool_),
-    ("uint8", "UINT8", "TYPE_UINT8", np.uint8),
-    ("uint16", "UINT16", "TYPE_UINT16", np.uint16),
-    ("uint32", "UINT32", "TYPE_UINT32", np.uint32),
-    ("uint64", "UINT64", "TYPE_UINT64", np.uint64),
-    ("int8", "INT8", "TYPE_INT8", np.int8),
-    ("int16", "INT16", "TYPE_INT16", np.int16),
-    ("int32", "INT32", "TYPE_INT32", np.int32),
-    ("int64", "INT64", "TYPE_INT64", np.int64),
-    ("fp16", "FP16", "TYPE_FP16", np.float16),
-    ("bf16", "BF16", "TYPE_BF16", ml_dtypes.bfloat16),
-    ("fp32", "FP32", "TYPE_FP32", np.float32),
-    ("fp64", "FP64", "TYPE_FP64", np.float64),
-    ("bytes", "BYTES", "TYPE_STRING", np.object_),
-]
-IDENTITY_IDS = [t[0] for t in IDENTITY_TYPES]
+# The datatype table is shared with the HTTP and protocol-table suites.
+from interop_common import IDENTITY_IDS, IDENTITY_TYPES  # noqa: E402
 
 EXPECTED_MODELS = [f"identity_{t[0]}" for t in IDENTITY_TYPES] + [
     "add_sub",
