@@ -88,6 +88,62 @@ public enum HTTPFrontEnd {
       }
     }
 
+    // Settings: reported as over gRPC; changing them is not implemented yet.
+    let traceSettings = jsonBytes([
+      "trace_level": ["OFF"], "trace_rate": "1000", "trace_count": "-1", "log_frequency": "0", "trace_file": "",
+      "trace_mode": "triton",
+    ])
+    for path in ["trace/setting", "models/{model}/trace/setting"] {
+      v2.get(RouterPath(path)) { _, _ in jsonResponse(traceSettings) }
+      v2.post(RouterPath(path)) { request, context in
+        try await guarded {
+          guard try await bodyObject(request, context, limit: configuration.maxBodyBytes).isEmpty else {
+            throw InferenceError(
+              .unimplemented, "request tracing is not implemented by this server yet; trace settings cannot be changed")
+          }
+          return jsonResponse(traceSettings)
+        }
+      }
+    }
+    let level = logger.logLevel
+    let logSettings = jsonBytes([
+      "log_file": "", "log_info": level <= .info, "log_warning": level <= .warning, "log_error": level <= .error,
+      "log_verbose_level": level <= .debug ? 1 : 0, "log_format": "default",
+    ])
+    v2.get("logging") { _, _ in jsonResponse(logSettings) }
+    v2.post("logging") { request, context in
+      try await guarded {
+        guard try await bodyObject(request, context, limit: configuration.maxBodyBytes).isEmpty else {
+          throw InferenceError(
+            .unimplemented, "changing log settings at run time is not implemented yet; restart with --log-level")
+        }
+        return jsonResponse(logSettings)
+      }
+    }
+    // Shared memory: clear answers instead of 404.
+    let systemShm = InferenceError(
+      .unimplemented, "system shared memory is not implemented by this server yet; send tensors in the request body")
+    let cudaShm = InferenceError(
+      .unimplemented, "CUDA shared memory is not available on this server: it has no GPU; use the request body")
+    for path in ["systemsharedmemory/status", "systemsharedmemory/region/{region}/status"] {
+      v2.get(RouterPath(path)) { _, _ in errorResponse(systemShm) }
+    }
+    for path in [
+      "systemsharedmemory/region/{region}/register", "systemsharedmemory/region/{region}/unregister",
+      "systemsharedmemory/unregister",
+    ] {
+      v2.post(RouterPath(path)) { _, _ in errorResponse(systemShm) }
+    }
+    for path in ["cudasharedmemory/status", "cudasharedmemory/region/{region}/status"] {
+      v2.get(RouterPath(path)) { _, _ in errorResponse(cudaShm) }
+    }
+    for path in [
+      "cudasharedmemory/region/{region}/register", "cudasharedmemory/region/{region}/unregister",
+      "cudasharedmemory/unregister",
+    ] {
+      v2.post(RouterPath(path)) { _, _ in errorResponse(cudaShm) }
+    }
+
     for prefix in ["models/{model}", "models/{model}/versions/{version}"] {
       let model = v2.group(RouterPath(prefix))
       model.get { _, context in
@@ -167,6 +223,16 @@ public enum HTTPFrontEnd {
 
   static func modelAndVersion(_ context: BasicRequestContext) -> (String, String) {
     (context.parameters.get("model") ?? "", context.parameters.get("version") ?? "")
+  }
+
+  /// Fixed JSON, serialized once.
+  static func jsonBytes(_ object: Any) -> Data {
+    (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+  }
+
+  static func jsonResponse(_ data: Data) -> Response {
+    Response(
+      status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
   static func status(_ ok: Bool) -> Response { Response(status: ok ? .ok : .serviceUnavailable) }

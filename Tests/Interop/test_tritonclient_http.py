@@ -880,3 +880,30 @@ def test_ghost_mlp_json_matches_onnxruntime(http_client, ort_session):
     )
     reference = ort_session("ghost_mlp").run(["ghost_prob"], {"features": features})[0]
     np.testing.assert_allclose(result.as_numpy("ghost_prob"), reference, rtol=1e-5, atol=1e-6)
+
+
+# --- settings and shared-memory endpoints ----------------------------------------------------------
+
+
+def test_trace_and_log_settings_are_reported(http_client, http_url):
+    trace = http_client.get_trace_settings()
+    assert trace["trace_level"] == ["OFF"]
+    assert trace["trace_mode"] == "triton"
+    log = http_client.get_log_settings()
+    assert log["log_format"] == "default"
+    assert isinstance(log["log_info"], bool)
+    # Changing them is refused with a message, and the server keeps serving.
+    response = raw_request(http_url, "POST", "/v2/trace/setting", json.dumps({"trace_level": ["TIMESTAMPS"]}).encode())
+    assert response.status == 501, response
+    assert "not implemented" in response.json()["error"]
+    assert http_client.is_server_ready()
+
+
+def test_shared_memory_endpoints_answer_clearly(http_client):
+    with pytest.raises(InferenceServerException) as system:
+        http_client.get_system_shared_memory_status()
+    assert "system shared memory is not implemented" in str(system.value)
+    with pytest.raises(InferenceServerException) as cuda:
+        http_client.get_cuda_shared_memory_status()
+    assert "no GPU" in str(cuda.value)
+    assert http_client.is_server_live()
