@@ -152,6 +152,28 @@ import TritonModelConfig
     await #expect(throws: InferenceError.self) { try await runtime.load(modelNamed: "nope") }
   }
 
+  @Test func failedReloadKeepsThePreviousVersionServing() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    let runtime = Self.runtime(repository)
+    try await runtime.loadAll()
+    _ = try await runtime.infer(Self.pairRequest())
+    // Break the config on disk and reload: the reload fails and says why, the old version still serves.
+    try repository.addModel("pair", config: "max_batch_size: [\n")
+    let error = await #expect(throws: InferenceError.self) { try await runtime.load(modelNamed: "pair") }
+    #expect(error?.message.contains("keeps serving") == true, "\(error?.message ?? "")")
+    #expect(runtime.isModelReady(name: "pair", version: "1"))
+    _ = try await runtime.infer(Self.pairRequest())
+    let entry = try #require(runtime.repositoryIndex().first { $0.name == "pair" && $0.version == "1" })
+    #expect(entry.state == .ready)
+    #expect(entry.reason.contains("reload failed"))
+    // A good config loads again and clears the note.
+    try FileManager.default.removeItem(at: repository.root.appendingPathComponent("pair/config.pbtxt"))
+    try await runtime.load(modelNamed: "pair")
+    #expect(runtime.repositoryIndex().first { $0.name == "pair" && $0.version == "1" }?.reason == "")
+  }
+
   @Test func configOverrideReplacesTheFile() async throws {
     let repository = try TemporaryRepository()
     defer { repository.remove() }

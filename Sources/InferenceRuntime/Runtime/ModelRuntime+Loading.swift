@@ -30,6 +30,10 @@ extension ModelRuntime {
     }
     await load(model, configOverride: configOverride)
     let record = state.withLock { $0.models[name] }
+    if let failure = record?.reloadFailure {
+      throw InferenceError(
+        .invalidArgument, "failed to reload '\(name)': \(failure); the previously loaded version keeps serving")
+    }
     if let failure = record?.failure { throw InferenceError(.invalidArgument, "failed to load '\(name)': \(failure)") }
     let failures = (record?.versions ?? [:]).filter { $0.value.state != .ready }
     if record?.versions.values.contains(where: { $0.state == .ready }) != true, let first = failures.first {
@@ -61,19 +65,44 @@ extension ModelRuntime {
   private func load(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?) async {
     var logger = self.logger
     logger[metadataKey: "model"] = "\(model.name)"
-    let record = makeRecord(model, configOverride: configOverride, logger: logger)
-    let previous = state.withLock { state in
+    let fresh = makeRecord(model, configOverride: configOverride, logger: logger)
+    let (record, previous) = state.withLock { state in
       let previous = state.models[model.name]
+      let record = Self.keepingServingVersions(fresh, previous: previous)
       state.models[model.name] = record
-      return previous
+      return (record, previous)
     }
-    for servable in record.versions.values.compactMap(\.servable) {
+    if let failure = record.reloadFailure {
+      logger.error("reload failed; the previous version keeps serving", metadata: ["reason": "\(failure)"])
+    }
+    // Timers only for servables this load created (kept ones already have theirs).
+    let kept = Set((previous?.versions.values.compactMap(\.servable) ?? []).map(ObjectIdentifier.init))
+    for servable in record.versions.values.compactMap(\.servable) where !kept.contains(ObjectIdentifier(servable)) {
       if let batcher = servable.batcher { timers.continuation.yield(batcher) }
     }
     // Retire the versions the new record replaced.
     for old in previous?.versions.values.compactMap(\.servable) ?? [] {
       if record.versions[old.version]?.servable !== old { await old.retire() }
     }
+  }
+
+  /// A failed reload must not take down what serves: when the new record failed as a whole, the previous
+  /// record stays (with the failure noted); when one version failed to load, the previous servable of
+  /// that version stays. Versions that are gone from disk or from the version policy are still retired.
+  static func keepingServingVersions(_ fresh: ModelRecord, previous: ModelRecord?) -> ModelRecord {
+    guard let previous, previous.versions.values.contains(where: { $0.state == .ready }) else { return fresh }
+    if let failure = fresh.failure {
+      var kept = previous
+      kept.reloadFailure = failure
+      return kept
+    }
+    var merged = fresh
+    for (version, old) in previous.versions where old.state == .ready {
+      guard let new = merged.versions[version], new.state != .ready, new.loadFailed else { continue }
+      merged.versions[version] = old
+      merged.reloadFailure = "version \(version): \(new.reason)"
+    }
+    return merged
   }
 
   private func makeRecord(
@@ -136,7 +165,9 @@ extension ModelRuntime {
     } catch {
       let reason = Self.reason(error)
       logger.error("model version failed to load", metadata: ["version": "\(version)", "reason": "\(reason)"])
-      return VersionRecord(state: .unavailable, reason: reason, servable: nil)
+      var record = VersionRecord(state: .unavailable, reason: reason, servable: nil)
+      record.loadFailed = true
+      return record
     }
   }
 

@@ -14,12 +14,16 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
     var state: ModelState
     var reason: String
     var servable: ServableModel?
+    /// Loading this version was attempted and failed (as opposed to missing from disk).
+    var loadFailed = false
   }
 
   struct ModelRecord: Sendable {
     var versions: [Int64: VersionRecord] = [:]
     /// A failure of the whole model (config, layout), before versions could be loaded.
     var failure: String?
+    /// The last reload failed and the previously loaded versions kept serving; why.
+    var reloadFailure: String?
   }
 
   struct State: Sendable {
@@ -98,7 +102,10 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
       for version in record.versions.keys.sorted() {
         let v = record.versions[version]!
         if readyOnly && v.state != .ready { continue }
-        entries.append(ModelIndexEntry(name: name, version: String(version), state: v.state, reason: v.reason))
+        // A ready version kept after a failed reload says so in its reason.
+        let reason =
+          v.state == .ready ? record.reloadFailure.map { "reload failed, still serving: \($0)" } ?? "" : v.reason
+        entries.append(ModelIndexEntry(name: name, version: String(version), state: v.state, reason: reason))
       }
     }
     if !readyOnly {
