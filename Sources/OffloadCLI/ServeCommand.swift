@@ -55,6 +55,18 @@ struct ServeCommand: AsyncParsableCommand {
   )
   var inlineExecutionLimitMicros: Int = 500
 
+  @Option(
+    name: .customLong("model-control-mode"),
+    help: "none (load all at start), poll (also re-read the repositories), explicit (load/unload on request).")
+  var modelControlMode: String = "none"
+
+  @Option(
+    name: .customLong("load-model"), help: "With explicit mode: a model to load at start (repeatable; * for all).")
+  var loadModels: [String] = []
+
+  @Option(name: .customLong("repository-poll-secs"), help: "With poll mode: seconds between repository scans.")
+  var repositoryPollSeconds: Double = 15
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
@@ -62,6 +74,13 @@ struct ServeCommand: AsyncParsableCommand {
   var logFormat: String = "text"
 
   func validate() throws {
+    guard ["none", "poll", "explicit"].contains(modelControlMode) else {
+      throw ValidationError("--model-control-mode must be none, poll or explicit")
+    }
+    guard loadModels.isEmpty || modelControlMode == "explicit" else {
+      throw ValidationError("--load-model needs --model-control-mode explicit (the other modes load every model)")
+    }
+    guard repositoryPollSeconds > 0 else { throw ValidationError("--repository-poll-secs must be positive") }
     guard !modelRepositories.isEmpty else {
       throw ValidationError("give at least one --model-repository DIR (e.g. examples/models)")
     }
@@ -106,6 +125,11 @@ struct ServeCommand: AsyncParsableCommand {
       config.runtime.maxRequestBytes = maxRequestSize
       config.runtime.maxQueueSizePerModel = maxQueueSize
       config.runtime.inlineExecutionLimit = .microseconds(inlineExecutionLimitMicros)
+      switch modelControlMode {
+      case "poll": config.runtime.modelControl = .poll(interval: .milliseconds(Int64(repositoryPollSeconds * 1000)))
+      case "explicit": config.runtime.modelControl = .explicit(startupModels: loadModels)
+      default: config.runtime.modelControl = .none
+      }
       config.onnxRuntime.libraryPath = onnxRuntimeLibrary ?? environment["OFFLOAD_ONNXRUNTIME_LIBRARY"]
     }
 

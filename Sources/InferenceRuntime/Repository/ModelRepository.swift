@@ -84,3 +84,30 @@ public struct ModelRepository: Sendable {
     }.sorted()
   }
 }
+
+extension ModelRepository {
+  /// A fingerprint of a model directory's files (paths, sizes, modification times, two levels deep: the
+  /// config and each version's files), so polling notices added, changed and removed files.
+  public static func fingerprint(of directory: URL) -> String {
+    let manager = FileManager.default
+    var lines: [String] = []
+    func describe(_ url: URL, _ relative: String) {
+      guard let attributes = try? manager.attributesOfItem(atPath: url.path) else { return }
+      let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+      let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+      lines.append("\(relative) \(size) \(modified)")
+    }
+    let top = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+    for name in top.sorted() where !name.hasPrefix(".") {
+      let url = directory.appendingPathComponent(name)
+      describe(url, name)
+      var isDirectory: ObjCBool = false
+      if manager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+        for inner in ((try? manager.contentsOfDirectory(atPath: url.path)) ?? []).sorted() where !inner.hasPrefix(".") {
+          describe(url.appendingPathComponent(inner), "\(name)/\(inner)")
+        }
+      }
+    }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -10,10 +10,55 @@ extension ModelRuntime {
   /// - Throws: ``InferenceError`` only when a repository directory does not exist.
   public func loadAll() async throws {
     try repository.validateRoots()
-    for model in repository.discover() {
+    let models = repository.discover()
+    var wanted: Set<String>?
+    if case .explicit(let names?) = configuration.modelControl, !names.contains("*") {
+      wanted = Set(names)
+      for name in names where !models.contains(where: { $0.name == name }) {
+        logger.error(
+          "--load-model names no model directory",
+          metadata: ["model": "\(name)", "hint": "\(NameSuggestions.hint(for: name, in: models.map(\.name)))"])
+      }
+    }
+    for model in models where wanted?.contains(model.name) ?? true {
       await load(model, configOverride: nil)
+      fingerprints.withLock { $0[model.name] = ModelRepository.fingerprint(of: model.directory) }
     }
     state.withLock { $0.started = true }
+  }
+
+  /// Polling mode's one pass: loads models that appeared, reloads those whose files changed (a failed
+  /// reload keeps the previous version serving), unloads those whose directory is gone.
+  /// ``run()`` calls it every poll interval; tests call it directly.
+  public func pollRepositoryOnce() async {
+    let models = repository.discover()
+    let known = fingerprints.withLock { $0 }
+    for model in models {
+      let print = ModelRepository.fingerprint(of: model.directory)
+      guard known[model.name] != print else { continue }
+      logger.info(
+        known[model.name] == nil ? "model appeared in the repository" : "model files changed; reloading",
+        metadata: ["model": "\(model.name)"])
+      await load(model, configOverride: nil)
+      fingerprints.withLock { $0[model.name] = print }
+    }
+    let present = Set(models.map(\.name))
+    for name in known.keys where !present.contains(name) {
+      logger.info("model directory removed; unloading", metadata: ["model": "\(name)"])
+      try? await unloadModel(name)
+      fingerprints.withLock { $0[name] = nil }
+    }
+  }
+
+  private func checkRequestsAllowed(_ verb: String, _ name: String) throws {
+    guard configuration.modelControl.allowsRequests else {
+      throw InferenceError(
+        .failedPrecondition,
+        "cannot \(verb) '\(name)': the model control mode is \(configuration.modelControl.name) "
+          + (configuration.modelControl == .none
+            ? "(models load at start only)" : "(the repository is polled for changes)")
+          + "; restart with --model-control-mode explicit to load and unload models on request")
+    }
   }
 
   /// Loads (or reloads) one model by name, as RepositoryModelLoad does.
@@ -22,6 +67,7 @@ extension ModelRuntime {
   ///   - configOverride: A config to use instead of `config.pbtxt`.
   /// - Throws: ``InferenceError`` (notFound) when no repository holds the model, or the load failure.
   public func load(modelNamed name: String, configOverride: Inference_ModelConfig? = nil) async throws {
+    try checkRequestsAllowed("load", name)
     guard let model = repository.find(name) else {
       let names = repository.discover().map(\.name)
       throw InferenceError(
@@ -46,6 +92,11 @@ extension ModelRuntime {
   /// - Parameter name: Model name.
   /// - Throws: ``InferenceError`` (notFound) for an unknown model.
   public func unload(modelNamed name: String) async throws {
+    try checkRequestsAllowed("unload", name)
+    try await unloadModel(name)
+  }
+
+  func unloadModel(_ name: String) async throws {
     let servables = try state.withLock { state -> [ServableModel] in
       guard var record = state.models[name] else {
         throw InferenceError(

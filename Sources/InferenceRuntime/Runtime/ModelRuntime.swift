@@ -41,6 +41,10 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   let state = Mutex(State())
   /// Dynamic batchers whose wake-up loops ``run()`` must serve.
   let timers = AsyncStream.makeStream(of: DynamicBatchScheduler.self)
+  /// Set by ``shutdown()``: the poller stops.
+  let timersFinished = Mutex(false)
+  /// Polling mode: a fingerprint of each loaded model's files.
+  let fingerprints = Mutex<[String: String]>([:])
 
   /// Creates a runtime. Nothing is loaded until ``loadAll()``.
   /// - Parameters:
@@ -63,9 +67,20 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   /// `dynamic_batching` block need it running; everything else works without it.
   public func run() async {
     await withDiscardingTaskGroup { group in
+      if case .poll(let interval) = configuration.modelControl {
+        group.addTask {
+          while !Task.isCancelled, !self.timersFinished.withLock({ $0 }) {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled || self.timersFinished.withLock({ $0 }) { return }
+            await self.pollRepositoryOnce()
+          }
+        }
+      }
       for await batcher in timers.stream {
         group.addTask { await batcher.runTimer() }
       }
+      // Shutdown: the poller ends at its next wake-up.
+      group.cancelAll()
     }
   }
 
@@ -75,6 +90,7 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
       state.models.values.flatMap { $0.versions.values.compactMap(\.servable) }
     }
     for servable in servables { await servable.retire() }
+    timersFinished.withLock { $0 = true }
     timers.continuation.finish()
   }
 

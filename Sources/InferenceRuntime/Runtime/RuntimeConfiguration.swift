@@ -11,6 +11,9 @@ public struct RuntimeConfiguration: Sendable {
   /// Executions whose moving-average duration is below this run inline on the request's thread; longer
   /// ones run on the instance's own thread (see ``ExecutionPlacement``).
   public var inlineExecutionLimit: Duration = .microseconds(500)
+  /// How models are loaded and unloaded. The library's default loads everything at start and accepts
+  /// load/unload requests; `offload serve` defaults to Triton's `none`.
+  public var modelControl: ModelControlMode = .explicit(startupModels: nil)
 
   /// Creates a configuration.
   /// - Parameters:

@@ -1,0 +1,76 @@
+import Foundation
+import InferenceRuntime
+import KServeProtocol
+import Testing
+
+/// Triton's model control modes: none, explicit (with startup models), poll (one pass at a time, no sleeps).
+@Suite struct ModelControlTests {
+  static func runtime(_ repository: TemporaryRepository, _ mode: ModelControlMode) -> ModelRuntime {
+    var configuration = RuntimeConfiguration(repositories: [repository.root], maxRequestBytes: 100)
+    configuration.modelControl = mode
+    return ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([FakeBackend(.pair)]), logger: ModelRuntimeTests.logger)
+  }
+
+  @Test func noneLoadsEverythingAndRefusesRequests() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    let runtime = Self.runtime(repository, .none)
+    try await runtime.loadAll()
+    #expect(runtime.isModelReady(name: "pair", version: ""))
+    for action in ["load", "unload"] {
+      let error = await #expect(throws: InferenceError.self) {
+        if action == "load" { try await runtime.load(modelNamed: "pair") } else { try await runtime.unload(modelNamed: "pair") }
+      }
+      #expect(error?.code == .failedPrecondition)
+      #expect(error?.message.contains("--model-control-mode explicit") == true)
+    }
+    #expect(runtime.isModelReady(name: "pair", version: ""), "a refused request changes nothing")
+  }
+
+  @Test func explicitLoadsOnlyTheNamedModelsAtStart() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    try repository.addModel("other", config: nil)
+    let runtime = Self.runtime(repository, .explicit(startupModels: ["pair"]))
+    try await runtime.loadAll()
+    #expect(runtime.isModelReady(name: "pair", version: ""))
+    #expect(!runtime.isModelReady(name: "other", version: ""))
+    #expect(runtime.repositoryIndex().first { $0.name == "other" }?.state == .unknown)
+    try await runtime.load(modelNamed: "other")
+    #expect(runtime.isModelReady(name: "other", version: ""))
+  }
+
+  @Test func pollingFollowsTheRepository() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    let runtime = Self.runtime(repository, .poll(interval: .seconds(3600)))
+    try await runtime.loadAll()
+    // Nothing changed: nothing happens.
+    await runtime.pollRepositoryOnce()
+    #expect(runtime.isModelReady(name: "pair", version: "1"))
+    // A new model appears.
+    try repository.addModel("late", config: nil)
+    await runtime.pollRepositoryOnce()
+    #expect(runtime.isModelReady(name: "late", version: "1"))
+    // A new version of a model appears: it serves without the old one going away.
+    try repository.addModel("pair", config: "version_policy: { all: {} }\n", versions: [2: "ok"])
+    await runtime.pollRepositoryOnce()
+    #expect(runtime.isModelReady(name: "pair", version: "1"))
+    #expect(runtime.isModelReady(name: "pair", version: "2"))
+    // A broken config: the reload fails and the loaded versions keep serving.
+    try repository.addModel("pair", config: "max_batch_size: [\n", versions: [:])
+    await runtime.pollRepositoryOnce()
+    #expect(runtime.isModelReady(name: "pair", version: "2"))
+    _ = try await runtime.infer(ModelRuntimeTests.pairRequest())
+    // A removed directory is unloaded.
+    try FileManager.default.removeItem(at: repository.root.appendingPathComponent("late"))
+    await runtime.pollRepositoryOnce()
+    #expect(!runtime.isModelReady(name: "late", version: ""))
+    // Requests to load or unload are refused in this mode.
+    await #expect(throws: InferenceError.self) { try await runtime.unload(modelNamed: "pair") }
+  }
+}
