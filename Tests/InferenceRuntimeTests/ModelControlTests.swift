@@ -21,7 +21,11 @@ import Testing
     #expect(runtime.isModelReady(name: "pair", version: ""))
     for action in ["load", "unload"] {
       let error = await #expect(throws: InferenceError.self) {
-        if action == "load" { try await runtime.load(modelNamed: "pair") } else { try await runtime.unload(modelNamed: "pair") }
+        if action == "load" {
+          try await runtime.load(modelNamed: "pair")
+        } else {
+          try await runtime.unload(modelNamed: "pair")
+        }
       }
       #expect(error?.code == .failedPrecondition)
       #expect(error?.message.contains("--model-control-mode explicit") == true)

@@ -8,7 +8,8 @@ protocol table need it). test_tritonclient_grpc.py needs the server to
 serve examples/models, test_model_zoo.py needs models/ (the model zoo); one
 server can serve both (their model names are disjoint):
 
-    offload serve --model-repository examples/models --model-repository models
+    offload serve --model-repository examples/models --model-repository models \
+        --model-control-mode explicit --load-model '*'   # the load/unload tests need explicit mode
     OFFLOAD_GRPC_URL=127.0.0.1:8001 OFFLOAD_HTTP_URL=127.0.0.1:8000 \
         OFFLOAD_METRICS_URL=http://127.0.0.1:8002/metrics .venv/bin/python -m pytest Tests/Interop
 
