@@ -1,3 +1,4 @@
+internal import CompressNIO
 internal import Foundation
 internal import HTTPTypes
 public import Hummingbird
@@ -196,7 +197,12 @@ public enum HTTPFrontEnd {
             response, binaryOutputs: decoded.binaryOutputs, defaultBinary: decoded.defaultBinary)
           var headers: HTTPFields = [.contentType: jsonLength == nil ? "application/json" : "application/octet-stream"]
           if let jsonLength { headers[HTTPField.Name("Inference-Header-Content-Length")!] = "\(jsonLength)" }
-          return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+          var answer = ByteBuffer(bytes: data)
+          if let (name, algorithm) = responseCompression(request.headers[.acceptEncoding]), answer.readableBytes > 0 {
+            answer = try answer.compress(with: algorithm)
+            headers[.contentEncoding] = name
+          }
+          return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
         }
       }
     }
@@ -281,10 +287,51 @@ public enum HTTPFrontEnd {
       status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
   }
 
-  /// The whole body, up to `limit` bytes (413 beyond).
+  /// The response compression a client accepts (`Accept-Encoding`): gzip preferred, then deflate;
+  /// entries with `q=0` are refused.
+  static func responseCompression(_ accept: String?) -> (String, CompressionAlgorithm)? {
+    guard let accept else { return nil }
+    var accepted: Set<String> = []
+    for item in accept.lowercased().split(separator: ",") {
+      let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+      guard let name = parts.first else { continue }
+      if parts.dropFirst().contains(where: { $0 == "q=0" || $0 == "q=0.0" || $0 == "q=0.000" }) { continue }
+      accepted.insert(name)
+    }
+    if accepted.contains("gzip") { return ("gzip", .gzip()) }
+    if accepted.contains("deflate") { return ("deflate", .zlib()) }
+    return nil
+  }
+
+  /// The whole body, up to `limit` bytes (413 beyond), decompressed when its `Content-Encoding` is gzip
+  /// or deflate (the decompressed size is bounded by the same limit).
   static func collect(_ request: Request, _ context: BasicRequestContext, limit: Int) async throws -> Data {
     do {
-      let buffer = try await request.body.collect(upTo: limit)
+      var buffer = try await request.body.collect(upTo: limit)
+      let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
+      let algorithm: CompressionAlgorithm?
+      switch encoding {
+      case "", "identity": algorithm = nil
+      case "gzip", "x-gzip": algorithm = .gzip()
+      case "deflate": algorithm = .zlib()
+      default:
+        throw InferenceError(
+          .invalidArgument, "Content-Encoding '\(encoding)' is not supported; send the body as is, gzip or deflate")
+      }
+      if let algorithm {
+        do {
+          buffer = try buffer.decompress(with: algorithm, maxSize: limit)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+          throw InferenceError(
+            .resourceExhausted,
+            "the decompressed request body is larger than the server's limit of \(limit) bytes; send a smaller batch")
+        } catch let error as InferenceError {
+          throw error
+        } catch {
+          throw InferenceError(
+            .invalidArgument, "the request body is not valid \(encoding) data (\(error)); check Content-Encoding")
+        }
+      }
       return Data(buffer.readableBytesView)
     } catch let error as HTTPError where error.status == .contentTooLarge {
       throw InferenceError(

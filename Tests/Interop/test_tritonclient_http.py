@@ -907,3 +907,40 @@ def test_shared_memory_endpoints_answer_clearly(http_client):
         http_client.get_cuda_shared_memory_status()
     assert "no GPU" in str(cuda.value)
     assert http_client.is_server_live()
+
+
+# --- compression ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("request_algorithm", [None, "gzip", "deflate"])
+@pytest.mark.parametrize("response_algorithm", [None, "gzip", "deflate"])
+def test_compressed_requests_and_responses(http_client, request_algorithm, response_algorithm):
+    rng = np.random.default_rng(7)
+    a = rng.random((2, 16), dtype=np.float32)
+    b = rng.random((2, 16), dtype=np.float32)
+    inputs = []
+    for name, array in (("INPUT0", a), ("INPUT1", b)):
+        tensor = httpclient.InferInput(name, list(array.shape), "FP32")
+        tensor.set_data_from_numpy(array, binary_data=True)
+        inputs.append(tensor)
+    result = http_client.infer(
+        "add_sub",
+        inputs,
+        request_compression_algorithm=request_algorithm,
+        response_compression_algorithm=response_algorithm,
+    )
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), a + b)
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT1"), a - b)
+
+
+def test_corrupt_or_unknown_encoding_is_a_clear_400(http_client, http_url):
+    body = json.dumps({"inputs": []}).encode()
+    corrupt = raw_request(
+        http_url, "POST", "/v2/models/add_sub/infer", b"not gzip at all", {"Content-Encoding": "gzip"}
+    )
+    assert corrupt.status == 400, corrupt
+    assert "gzip" in corrupt.json()["error"]
+    unknown = raw_request(http_url, "POST", "/v2/models/add_sub/infer", body, {"Content-Encoding": "br"})
+    assert unknown.status == 400, unknown
+    assert "Content-Encoding 'br'" in unknown.json()["error"]
+    assert http_client.is_server_ready()
