@@ -224,7 +224,7 @@ let package = Package(
     .executableTarget(
       name: "OffloadClientBench",
       dependencies: [
-        "OffloadClient", "InferenceServer", "KServeGRPC", "KServeProtocol",
+        "OffloadClient", "InferenceServer", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "Logging", package: "swift-log"),

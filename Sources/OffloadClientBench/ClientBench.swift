@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import InferenceRuntime
 import InferenceServer
 import KServeGRPC
 import KServeProtocol
@@ -206,8 +207,7 @@ struct Point: CustomStringConvertible {
             let began = ContinuousClock.now
             try await call()
             let took = ContinuousClock.now - began
-            samples.append(
-              UInt64(took.components.seconds) * 1_000_000_000 + UInt64(took.components.attoseconds / 1_000_000_000))
+            samples.append(took.clampedNanoseconds)
           }
           return samples
         }
@@ -219,7 +219,7 @@ struct Point: CustomStringConvertible {
     let serverAfter = serverCPU()
     return Point(
       name: name, calls: latencies.count,
-      wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18,
+      wallSeconds: wall.inSeconds,
       latenciesNanos: latencies, clientCPUSeconds: cpuAfter - cpuBefore,
       serverCPUSeconds: serverBefore.flatMap { before in serverAfter.map { $0 - before } })
   }

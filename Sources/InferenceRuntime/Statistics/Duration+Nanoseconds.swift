@@ -4,4 +4,7 @@ extension Duration {
     let (seconds, attoseconds) = components
     return UInt64(max(seconds, 0)) &* 1_000_000_000 &+ UInt64(max(attoseconds, 0) / 1_000_000_000)
   }
+
+  /// The duration in seconds as a `Double` (for rates and backoff arithmetic).
+  public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+internal import InferenceRuntime
 internal import InferenceServer
 public import KServeGRPC
 public import KServeProtocol
@@ -212,7 +213,7 @@ public struct BenchRunner: Sendable {
         } else {
           _ = try await target.infer(request)
         }
-        recorder.record(nanoseconds: (ContinuousClock.now - began).nanoseconds)
+        recorder.record(nanoseconds: (ContinuousClock.now - began).clampedNanoseconds)
       } catch let error as InferenceError {
         recorder.recordError(Self.statusName(error.code))
       } catch {
@@ -252,7 +253,7 @@ public struct BenchRunner: Sendable {
     }
     let elapsed = ContinuousClock.now - start
     return Window(
-      summary: recorder.summary(), seconds: elapsed.seconds,
+      summary: recorder.summary(), seconds: elapsed.inSeconds,
       clientCPU: (ProcessCPUTime.seconds() ?? 0) - cpuBefore,
       serverCPU: serverBefore.flatMap { before in
         configuration.serverPID.flatMap { ProcessCPUTime.seconds(pid: $0) }.map { $0 - before }
@@ -276,15 +277,6 @@ public struct BenchRunner: Sendable {
     default: "UNKNOWN"
     }
   }
-}
-
-extension Duration {
-  var nanoseconds: UInt64 {
-    let (s, atto) = components
-    return UInt64(max(s, 0)) &* 1_000_000_000 &+ UInt64(max(atto, 0) / 1_000_000_000)
-  }
-
-  var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 /// Requests in flight in the open loop.

@@ -49,7 +49,7 @@ public enum DirectBaseline {
       _ = try instance.execute(inputs: inputs, outputs: outputs)
       calls += 1
     }
-    let seconds = (ContinuousClock.now - start).seconds
+    let seconds = (ContinuousClock.now - start).inSeconds
     await runtime.shutdown()
     return BenchReport.Baseline(
       kind: "direct", inferencesPerSecond: Double(calls * rows) / seconds, latencyUs: seconds * 1e6 / Double(calls))

@@ -107,8 +107,7 @@ public final class CoalescingClient: Inferencing, Service, Sendable {
       let made = DynamicBatchScheduler(
         policy: BatchingPolicy(
           maxBatchSize: configuration.maxBatchSize,
-          maxQueueDelayNanos: UInt64(configuration.maxDelay.components.seconds) * 1_000_000_000
-            + UInt64(configuration.maxDelay.components.attoseconds / 1_000_000_000),
+          maxQueueDelayNanos: configuration.maxDelay.clampedNanoseconds,
           maxTotalQueueSize: configuration.maxQueueSize),
         instanceCount: configuration.maxConcurrentBatches,
         statistics: StatisticsRecorder(name: name, version: version),

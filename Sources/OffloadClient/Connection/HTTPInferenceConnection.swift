@@ -1,5 +1,6 @@
 internal import AsyncHTTPClient
 public import Foundation
+internal import InferenceRuntime
 public import KServeGRPC
 public import KServeProtocol
 internal import NIOCore
@@ -81,9 +82,7 @@ public final class HTTPInferenceConnection: Sendable {
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(body) }
-    let amount = TimeAmount.nanoseconds(
-      timeout.map { Int64($0.components.seconds) * 1_000_000_000 + $0.components.attoseconds / 1_000_000_000 }
-        ?? 3_600_000_000_000)
+    let amount = TimeAmount.nanoseconds(timeout.map { Int64(clamping: $0.clampedNanoseconds) } ?? 3_600_000_000_000)
     do {
       let response = try await client.execute(request, timeout: amount)
       let bytes = try await response.body.collect(upTo: options.maxMessageBytes)

@@ -1,3 +1,4 @@
+internal import InferenceRuntime
 public import KServeProtocol
 
 /// When and how a failed request is tried again.
@@ -54,14 +55,10 @@ public struct RetryPolicy: Sendable, Equatable {
   /// `initialBackoff × multiplier^(retry-1)` capped at `maxBackoff`, which spreads retries of many
   /// clients best.
   public func backoff(beforeRetry retry: Int, random: inout some RandomNumberGenerator) -> Duration {
-    let initial = Self.seconds(initialBackoff)
-    let ceiling = min(initial * pow(multiplier, Double(max(retry - 1, 0))), Self.seconds(maxBackoff))
+    let initial = initialBackoff.inSeconds
+    let ceiling = min(initial * pow(multiplier, Double(max(retry - 1, 0))), maxBackoff.inSeconds)
     guard ceiling > 0 else { return .zero }
     return .nanoseconds(Int64(Double.random(in: 0...ceiling, using: &random) * 1e9))
-  }
-
-  static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
   }
 
   private func pow(_ base: Double, _ exponent: Double) -> Double {
