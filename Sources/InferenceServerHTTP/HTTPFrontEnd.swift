@@ -46,7 +46,7 @@ public enum HTTPFrontEnd {
         "extensions": configuration.extensions,
       ])
     }
-    v2.get("models/stats") { _, _ in try guarded { try statistics(runtime, "", "") } }
+    v2.get("models/stats") { _, _ in try await guarded { try statistics(runtime, "", "") } }
     v2.post("repository/index") { request, context in
       try await guarded {
         let body = try await bodyObject(request, context, limit: configuration.maxBodyBytes)
@@ -148,7 +148,7 @@ public enum HTTPFrontEnd {
     for prefix in ["models/{model}", "models/{model}/versions/{version}"] {
       let model = v2.group(RouterPath(prefix))
       model.get { _, context in
-        try guarded {
+        try await guarded {
           let (name, version) = modelAndVersion(context)
           let metadata = try runtime.metadata(name: name, version: version)
           func tensor(_ t: ModelMetadata.Tensor) -> [String: Any] {
@@ -165,7 +165,7 @@ public enum HTTPFrontEnd {
         return status(runtime.isModelReady(name: name, version: version))
       }
       model.get("config") { _, context in
-        try guarded {
+        try await guarded {
           let (name, version) = modelAndVersion(context)
           var options = JSONEncodingOptions()
           options.preserveProtoFieldNames = true
@@ -176,7 +176,7 @@ public enum HTTPFrontEnd {
         }
       }
       model.get("stats") { _, context in
-        try guarded {
+        try await guarded {
           let (name, version) = modelAndVersion(context)
           return try statistics(runtime, name, version)
         }
@@ -260,16 +260,6 @@ public enum HTTPFrontEnd {
     }
   }
 
-  static func guarded(_ body: () throws -> Response) throws -> Response {
-    do {
-      return try body()
-    } catch let error as InferenceError {
-      return errorResponse(error)
-    } catch {
-      return errorResponse(InferenceError(.internal, "the server failed to answer: \(error)"))
-    }
-  }
-
   static func errorResponse(_ error: InferenceError) -> Response {
     let status: HTTPResponse.Status =
       switch error.code {
@@ -306,44 +296,39 @@ public enum HTTPFrontEnd {
   /// The whole body, up to `limit` bytes (413 beyond), decompressed when its `Content-Encoding` is gzip
   /// or deflate (the decompressed size is bounded by the same limit).
   static func collect(_ request: Request, _ context: BasicRequestContext, limit: Int) async throws -> Data {
+    let tooLarge = InferenceError(
+      .resourceExhausted,
+      "the request body is larger than the server's limit of \(limit) bytes; send a smaller batch or raise "
+        + "--http-max-body-size")
+    var buffer: ByteBuffer
     do {
-      var buffer = try await request.body.collect(upTo: limit)
-      let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
-      let algorithm: CompressionAlgorithm?
-      switch encoding {
-      case "", "identity": algorithm = nil
-      case "gzip", "x-gzip": algorithm = .gzip()
-      case "deflate": algorithm = .zlib()
-      default:
-        throw InferenceError(
-          .invalidArgument, "Content-Encoding '\(encoding)' is not supported; send the body as is, gzip or deflate")
-      }
-      if let algorithm {
-        do {
-          buffer = try buffer.decompress(with: algorithm, maxSize: limit)
-        } catch let error as CompressNIOError where error == .bufferOverflow {
-          throw InferenceError(
-            .resourceExhausted,
-            "the decompressed request body is larger than the server's limit of \(limit) bytes; send a smaller batch")
-        } catch let error as InferenceError {
-          throw error
-        } catch {
-          throw InferenceError(
-            .invalidArgument, "the request body is not valid \(encoding) data (\(error)); check Content-Encoding")
-        }
-      }
-      return Data(buffer.readableBytesView)
+      buffer = try await request.body.collect(upTo: limit)
     } catch let error as HTTPError where error.status == .contentTooLarge {
-      throw InferenceError(
-        .resourceExhausted,
-        "the request body is larger than the server's limit of \(limit) bytes; send a smaller batch or raise "
-          + "--max-request-size")
+      throw tooLarge
     } catch is NIOTooManyBytesError {
+      throw tooLarge
+    }
+    let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
+    let algorithm: CompressionAlgorithm
+    switch encoding {
+    case "", "identity": return Data(buffer.readableBytesView)
+    case "gzip", "x-gzip": algorithm = .gzip()
+    case "deflate": algorithm = .zlib()
+    default:
+      throw InferenceError(
+        .invalidArgument, "Content-Encoding '\(encoding)' is not supported; send the body as is, gzip or deflate")
+    }
+    do {
+      buffer = try buffer.decompress(with: algorithm, maxSize: limit)
+    } catch let error as CompressNIOError where error == .bufferOverflow {
       throw InferenceError(
         .resourceExhausted,
-        "the request body is larger than the server's limit of \(limit) bytes; send a smaller batch or raise "
-          + "--max-request-size")
+        "the decompressed request body is larger than the server's limit of \(limit) bytes; send a smaller batch")
+    } catch {
+      throw InferenceError(
+        .invalidArgument, "the request body is not valid \(encoding) data (\(error)); check Content-Encoding")
     }
+    return Data(buffer.readableBytesView)
   }
 
   /// A JSON object body; an empty body is an empty object.

@@ -20,9 +20,12 @@ extension ModelRuntime {
           metadata: ["model": "\(name)", "hint": "\(NameSuggestions.hint(for: name, in: models.map(\.name)))"])
       }
     }
+    var polling = false
+    if case .poll = configuration.modelControl { polling = true }
     for model in models where wanted?.contains(model.name) ?? true {
       await load(model, configOverride: nil)
-      fingerprints.withLock { $0[model.name] = ModelRepository.fingerprint(of: model.directory) }
+      // Only polling compares fingerprints; the other modes skip the file scan at start.
+      if polling { fingerprints.withLock { $0[model.name] = ModelRepository.fingerprint(of: model.directory) } }
     }
     state.withLock { $0.started = true }
   }
