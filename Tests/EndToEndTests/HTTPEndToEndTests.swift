@@ -69,7 +69,7 @@ import FoundationNetworking
   @Test func httpCanBeSwitchedOff() async throws {
     try await TestServer.with(configure: { $0.httpEnabled = false }) { kserve, _, _, server in
       #expect(await server.httpPort() == nil)
-      // gRPC still serves (and the body uses the client, which grpc-swift requires of withGRPCClient).
+      // gRPC still serves.
       let live = try await kserve.serverLive(.init()).live
       #expect(live)
     }

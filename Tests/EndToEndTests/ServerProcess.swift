@@ -8,11 +8,11 @@ final class ServerProcess: Sendable {
 
   let process: Process
   let port: Int
-  private let output: LogBuffer
+  private let output: Locked<String>
 
   var endpoint: ServerEndpoint { ServerEndpoint(host: "127.0.0.1", port: port) }
 
-  private init(process: Process, port: Int, output: LogBuffer) {
+  private init(process: Process, port: Int, output: Locked<String>) {
     self.process = process
     self.port = port
     self.output = output
@@ -31,7 +31,7 @@ final class ServerProcess: Sendable {
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
-    let output = LogBuffer()
+    let output = Locked("")
     let (lines, sink) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     pipe.fileHandleForReading.readabilityHandler = { handle in
       let data = handle.availableData
@@ -39,14 +39,14 @@ final class ServerProcess: Sendable {
         handle.readabilityHandler = nil
         sink.finish()
       } else {
-        output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        output.withLock { $0 += String(decoding: data, as: UTF8.self) }
         sink.yield()
       }
     }
     try process.run()
     let marker = "serving grpc=127.0.0.1:"
     for await _ in lines {
-      let text = output.text.withLock { $0 }
+      let text = output.withLock { $0 }
       if let range = text.range(of: marker) {
         let digits = text[range.upperBound...].prefix { $0.isNumber }
         if let bound = Int(digits), text[range.upperBound...].dropFirst(digits.count).first != nil {
@@ -54,7 +54,7 @@ final class ServerProcess: Sendable {
         }
       }
     }
-    let text = output.text.withLock { $0 }
+    let text = output.withLock { $0 }
     throw ServerProcessError.message("offload serve exited before serving:\n\(text)")
   }
 
@@ -67,7 +67,7 @@ final class ServerProcess: Sendable {
   }
 
   /// What the process printed so far.
-  var log: String { output.text.withLock { $0 } }
+  var log: String { output.withLock { $0 } }
 }
 
 enum ServerProcessError: Error, CustomStringConvertible {
@@ -77,9 +77,4 @@ enum ServerProcessError: Error, CustomStringConvertible {
     case .message(let m): m
     }
   }
-}
-
-/// Text collected from a process's output.
-final class LogBuffer: Sendable {
-  let text = Mutex("")
 }

@@ -3,18 +3,6 @@ import KServeProtocol
 import OffloadBench
 import Testing
 
-/// SplitMix64 for deterministic tests.
-struct TestGenerator: RandomNumberGenerator {
-  var state: UInt64
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 @Suite struct StabilityRuleTests {
   typealias S = StabilityRule.Sample
 
@@ -76,7 +64,7 @@ struct TestGenerator: RandomNumberGenerator {
 @Suite struct LatencyRecorderTests {
   /// Percentiles from the HDR histogram agree with the exact order statistics within its precision.
   @Test func percentilesMatchExactOrderStatistics() {
-    var random = TestGenerator(state: 42)
+    var random = SeededGenerator(seed: 42)
     let recorder = LatencyRecorder()
     var values: [UInt64] = []
     for _ in 0..<20_000 {
@@ -126,7 +114,7 @@ struct TestGenerator: RandomNumberGenerator {
   }
 
   @Test func constantArrivalsAreEvenlySpaced() {
-    var random = TestGenerator(state: 1)
+    var random = SeededGenerator(seed: 1)
     let times = ArrivalSchedule(rate: 1000, distribution: .constant).arrivals(
       durationNanos: 10_000_000, random: &random)
     #expect(times.count == 9)  // at 1, 2, …, 9 ms (10 ms is the window's end)
@@ -134,7 +122,7 @@ struct TestGenerator: RandomNumberGenerator {
   }
 
   @Test func poissonArrivalsHaveTheRequestedRateAndExponentialGaps() {
-    var random = TestGenerator(state: 7)
+    var random = SeededGenerator(seed: 7)
     let schedule = ArrivalSchedule(rate: 10_000, distribution: .poisson)
     let gaps = (0..<50_000).map { _ in Double(schedule.nextGapNanos(random: &random)) }
     let mean = gaps.reduce(0, +) / Double(gaps.count)
