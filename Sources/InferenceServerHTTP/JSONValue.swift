@@ -63,7 +63,7 @@ enum JSONValue: Decodable, Equatable {
   /// Rewrites bare `NaN`, `Infinity` and `-Infinity` outside strings as the strings `"NaN"` etc.
   static func quotingNonFiniteTokens(_ data: Data) -> Data {
     let bytes = [UInt8](data)
-    // Fast path: no 'N' or 'I' outside strings is the common case; scan once.
+    // One scan; the output copy starts only at the first token to rewrite (most bodies have none).
     var output: [UInt8] = []
     var changed = false
     var inString = false
