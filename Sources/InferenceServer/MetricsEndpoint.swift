@@ -83,9 +83,8 @@ final class ProcessGauges: Sendable {
     cpuSeconds = gauge("process_cpu_seconds", "total", "User + system CPU time of the server process")
     memoryTotal = gauge("nv_cpu_memory_total", "bytes", "Total system memory")
     memoryUsed = gauge("nv_cpu_memory_used", "bytes", "Used system memory (total - available)")
-    cpuUtilization = registry.makeGauge(
-      descriptor: MetricNameDescriptor(
-        metricName: "nv_cpu_utilization", helpText: "Host CPU utilization (0.0 to 1.0) since the previous scrape"))
+    // A ratio has no unit suffix: the empty unit is left out of the name (`nv_cpu_utilization`).
+    cpuUtilization = gauge("nv_cpu_utilization", "", "Host CPU utilization (0.0 to 1.0) since the previous scrape")
   }
 
   /// Busy and total jiffies of all CPUs from the first line of /proc/stat.

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// A Swift scalar type with a fixed-size KServe v2 datatype, so tensors convert to and from Swift arrays
 /// and buffers with one memory copy and no per-element boxing.

@@ -146,7 +146,7 @@ struct InferCommand: AsyncParsableCommand {
   static func json(_ response: InferenceResponse) throws -> String {
     var outputs: [[String: Any]] = []
     for output in response.outputs {
-      let values: [Any] = render(output).map { Double($0) ?? $0 }
+      let values: [Any] = render(output).map { text -> Any in Double(text) ?? text }
       outputs.append(["name": output.name, "datatype": output.datatype.rawValue, "shape": output.shape, "data": values])
     }
     var parameters: [String: String] = [:]

@@ -1,4 +1,4 @@
-public import CoreMetrics
+internal import CoreMetrics
 internal import Synchronization
 
 /// The client's metrics through swift-metrics (export them with any backend, e.g. swift-prometheus):

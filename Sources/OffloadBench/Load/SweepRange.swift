@@ -1,4 +1,4 @@
-public import KServeProtocol
+internal import KServeProtocol
 
 /// A perf_analyzer-style range `START[:END[:STEP]]`: the points of a sweep.
 public struct SweepRange<Value: Numeric & Comparable & LosslessStringConvertible & Sendable>: Sendable, Equatable {

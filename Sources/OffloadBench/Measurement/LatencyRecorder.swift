@@ -1,4 +1,4 @@
-public import Histogram
+internal import Histogram
 internal import Synchronization
 
 /// Latencies of one window in an HDR histogram (1 ns to 100 s, three significant digits: every
@@ -16,7 +16,7 @@ public final class LatencyRecorder: Sendable {
 
   /// Records a successful request's latency.
   public func record(nanoseconds: UInt64) {
-    state.withLock { $0.histogram.record(min(max(nanoseconds, 1), 100_000_000_000)) }
+    state.withLock { _ = $0.histogram.record(min(max(nanoseconds, 1), 100_000_000_000)) }
   }
 
   /// Records a failed request by its status.

@@ -1,7 +1,7 @@
 public import Foundation
 internal import InferenceRuntime
 internal import InferenceServer
-public import KServeGRPC
+internal import KServeGRPC
 public import KServeProtocol
 public import OffloadClient
 internal import Synchronization

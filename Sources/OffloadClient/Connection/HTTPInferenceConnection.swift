@@ -1,5 +1,5 @@
 internal import AsyncHTTPClient
-public import Foundation
+internal import Foundation
 internal import InferenceRuntime
 public import KServeGRPC
 public import KServeProtocol

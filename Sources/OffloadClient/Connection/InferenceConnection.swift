@@ -1,6 +1,6 @@
-public import Foundation
+internal import Foundation
 internal import GRPCCore
-public import GRPCNIOTransportHTTP2
+internal import GRPCNIOTransportHTTP2
 public import KServeGRPC
 public import KServeProtocol
 public import TritonModelConfig

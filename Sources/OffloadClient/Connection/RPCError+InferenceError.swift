@@ -1,5 +1,5 @@
 internal import GRPCCore
-public import KServeProtocol
+internal import KServeProtocol
 
 extension InferenceError {
   /// The client-side view of a failed call: the server's status code and message as sent.

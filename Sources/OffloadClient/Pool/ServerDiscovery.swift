@@ -1,5 +1,5 @@
 internal import Foundation
-public import KServeProtocol
+internal import KServeProtocol
 internal import NIOPosix
 
 #if canImport(Glibc)

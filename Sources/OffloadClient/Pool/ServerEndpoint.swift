@@ -1,5 +1,5 @@
 internal import Foundation
-public import KServeProtocol
+internal import KServeProtocol
 
 /// One server's gRPC address.
 public struct ServerEndpoint: Hashable, Sendable, CustomStringConvertible, Comparable {
