@@ -3,30 +3,11 @@ public import KServeGRPC
 internal import KServeProtocol
 internal import Logging
 
-/// RPCs whose features arrive later: each answers UNIMPLEMENTED with a message naming the feature,
-/// or reports the current (fixed) settings.
+/// RPCs this server cannot serve (CUDA shared memory without a GPU) or serves read-only (trace and
+/// log settings): each answers with a message naming what to do instead.
 extension GRPCInferenceServiceHandler {
-  static let systemSharedMemory = InferenceError(
-    .unimplemented,
-    "system shared memory is not implemented by this server yet; send tensor data in the request (raw_input_contents)")
   static let cudaSharedMemory = InferenceError(
     .unimplemented, "CUDA shared memory is not available on this server (no GPU); send tensor data in the request")
-
-  public func systemSharedMemoryStatus(
-    request: Inference_SystemSharedMemoryStatusRequest, context: ServerContext
-  )
-    async throws -> Inference_SystemSharedMemoryStatusResponse
-  { throw Self.systemSharedMemory }
-
-  public func systemSharedMemoryRegister(
-    request: Inference_SystemSharedMemoryRegisterRequest, context: ServerContext
-  )
-    async throws -> Inference_SystemSharedMemoryRegisterResponse
-  { throw Self.systemSharedMemory }
-
-  public func systemSharedMemoryUnregister(
-    request: Inference_SystemSharedMemoryUnregisterRequest, context: ServerContext
-  ) async throws -> Inference_SystemSharedMemoryUnregisterResponse { throw Self.systemSharedMemory }
 
   public func cudaSharedMemoryStatus(
     request: Inference_CudaSharedMemoryStatusRequest, context: ServerContext

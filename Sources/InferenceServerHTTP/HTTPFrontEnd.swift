@@ -121,19 +121,55 @@ public enum HTTPFrontEnd {
         return jsonResponse(logSettings)
       }
     }
-    // Shared memory: clear answers instead of 404.
-    let systemShm = InferenceError(
-      .unimplemented, "system shared memory is not implemented by this server yet; send tensors in the request body")
+    // System shared memory: the runtime's registry, shared with gRPC.
     let cudaShm = InferenceError(
-      .unimplemented, "CUDA shared memory is not available on this server: it has no GPU; use the request body")
+      .unimplemented, "CUDA shared memory is not available on this server: it has no GPU; use system shared memory")
     for path in ["systemsharedmemory/status", "systemsharedmemory/region/{region}/status"] {
-      v2.get(RouterPath(path)) { _, _ in errorResponse(systemShm) }
+      v2.get(RouterPath(path)) { _, context in
+        try await guarded {
+          let regions = try runtime.sharedMemory.status(name: context.parameters.get("region") ?? "")
+          return try json(
+            regions.map {
+              [
+                "name": $0.name, "key": $0.key, "offset": NSNumber(value: $0.offset),
+                "byte_size": NSNumber(value: $0.byteSize),
+              ] as [String: Any]
+            })
+        }
+      }
     }
-    for path in [
-      "systemsharedmemory/region/{region}/register", "systemsharedmemory/region/{region}/unregister",
-      "systemsharedmemory/unregister",
-    ] {
-      v2.post(RouterPath(path)) { _, _ in errorResponse(systemShm) }
+    v2.post("systemsharedmemory/region/{region}/register") { request, context in
+      try await guarded {
+        let name = context.parameters.get("region") ?? ""
+        let body = try await bodyObject(request, context, limit: configuration.maxBodyBytes)
+        guard let key = body["key"] as? String, !key.isEmpty else {
+          throw InferenceError(
+            .invalidArgument, "registering shared memory region '\(name)' needs a 'key' string (the shm_open name)")
+        }
+        func integer(_ field: String) throws -> Int? {
+          guard let value = body[field] else { return nil }
+          guard let number = value as? NSNumber,
+            let int = Int(exactly: number.doubleValue), int >= 0
+          else {
+            throw InferenceError(
+              .invalidArgument, "registering shared memory region '\(name)': '\(field)' must be a non-negative integer")
+          }
+          return int
+        }
+        guard let byteSize = try integer("byte_size") else {
+          throw InferenceError(.invalidArgument, "registering shared memory region '\(name)' needs 'byte_size'")
+        }
+        try runtime.sharedMemory.register(name: name, key: key, offset: try integer("offset") ?? 0, byteSize: byteSize)
+        return Response(status: .ok)
+      }
+    }
+    for path in ["systemsharedmemory/region/{region}/unregister", "systemsharedmemory/unregister"] {
+      v2.post(RouterPath(path)) { _, context in
+        try await guarded {
+          try runtime.sharedMemory.unregister(name: context.parameters.get("region") ?? "")
+          return Response(status: .ok)
+        }
+      }
     }
     for path in ["cudasharedmemory/status", "cudasharedmemory/region/{region}/status"] {
       v2.get(RouterPath(path)) { _, _ in errorResponse(cudaShm) }

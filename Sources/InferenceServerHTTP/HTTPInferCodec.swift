@@ -81,9 +81,12 @@ enum HTTPInferCodec {
         binary = binary.dropFirst(Int(size))
       } else if let json = input["data"] {
         data = try JSONTensorCodec.decode(json, datatype: datatype, shape: shape, name: name)
+      } else if parameters["shared_memory_region"] != nil {
+        data = Data()  // read from the region by the runtime
       } else {
         throw InferenceError(
-          .invalidArgument, "input '\(name)' has neither 'data' nor a 'binary_data_size' parameter")
+          .invalidArgument,
+          "input '\(name)' has neither 'data' nor a 'binary_data_size' or 'shared_memory_region' parameter")
       }
       var tensorParameters = parameters
       tensorParameters["binary_data_size"] = nil
@@ -144,7 +147,12 @@ enum HTTPInferCodec {
         "\"datatype\":\"\(output.datatype.rawValue)\"",
         "\"shape\":[\(output.shape.map(String.init).joined(separator: ","))]",
       ]
-      if binaryOutputs[output.name] ?? defaultBinary {
+      if output.parameters["shared_memory_region"] != nil {
+        let items = output.parameters.sorted { $0.key < $1.key }.map { key, value in
+          "\(JSONTensorCodec.jsonString(key)):\(jsonParameter(value))"
+        }
+        fields.append("\"parameters\":{\(items.joined(separator: ","))}")
+      } else if binaryOutputs[output.name] ?? defaultBinary {
         fields.append("\"parameters\":{\"binary_data_size\":\(output.data.count)}")
         tail.append(output.data)
       } else {

@@ -28,6 +28,14 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("allow-http"), help: "Serve HTTP/REST (true/false).")
   var allowHTTP: Bool = true
 
+  @Option(
+    name: .customLong("allow-client-shm"),
+    help: """
+      Let clients register system shared-memory regions and pass tensors through them (true/false; \
+      off by default, as in Triton: only for clients on this host that you trust).
+      """)
+  var allowClientSharedMemory: Bool = false
+
   @Option(name: .customLong("http-max-body-size"), help: "Largest HTTP request body in bytes (413 beyond).")
   var httpMaxBodySize: Int = 512 << 20
 
@@ -119,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
       config.httpPort = httpPort
       config.httpEnabled = allowHTTP
+      config.runtime.allowClientSharedMemory = allowClientSharedMemory
       config.httpMaxBodyBytes = httpMaxBodySize
       config.metricsPort = metricsPort
       config.metricsEnabled = allowMetrics

@@ -125,12 +125,30 @@ import TritonModelConfig
     }
   }
 
-  @Test func laterFeaturesAnswerUnimplementedByName() async throws {
+  @Test func disabledSharedMemoryAndFixedSettingsAnswerByName() async throws {
     try await TestServer.with { kserve, _, _, _ in
       await #expect {
         _ = try await kserve.systemSharedMemoryStatus(Inference_SystemSharedMemoryStatusRequest())
       } throws: { error in
-        (error as? RPCError)?.code == .unimplemented && (error as? RPCError)?.message.contains("shared memory") == true
+        (error as? RPCError)?.code == .failedPrecondition
+          && (error as? RPCError)?.message.contains("--allow-client-shm") == true
+      }
+      // A request naming a region is refused the same way, and the server keeps serving.
+      var request = Requests.addSub(rows: 1)
+      var region = Inference_InferParameter()
+      region.stringParam = "r"
+      request.inputs[0].parameters["shared_memory_region"] = region
+      request.rawInputContents.removeFirst()
+      await #expect {
+        _ = try await kserve.modelInfer(request)
+      } throws: { error in
+        (error as? RPCError)?.code == .failedPrecondition
+      }
+      _ = try await kserve.modelInfer(Requests.addSub(rows: 1))
+      await #expect {
+        _ = try await kserve.cudaSharedMemoryStatus(Inference_CudaSharedMemoryStatusRequest())
+      } throws: { error in
+        (error as? RPCError)?.code == .unimplemented && (error as? RPCError)?.message.contains("no GPU") == true
       }
       let trace = try await kserve.traceSetting(Inference_TraceSettingRequest())
       #expect(trace.settings["trace_level"]?.value == ["OFF"])

@@ -1,4 +1,5 @@
 import Foundation
+import InferenceRuntime
 import InferenceServer
 import Testing
 
@@ -12,7 +13,9 @@ import Testing
       FileManager.default.isExecutableFile(atPath: Self.python.path),
       "no .venv: run dev/python-env.sh (dev/test.sh does) to install tritonclient and onnxruntime")
     let repositories = [TestServer.exampleModels, TestServer.root.appendingPathComponent("models")]
-    let (status, output) = try await TestServer.with(repositories: repositories) { _, _, port, server in
+    let (status, output) = try await TestServer.with(
+      repositories: repositories, configure: { $0.runtime.allowClientSharedMemory = true }
+    ) { _, _, port, server in
       let metrics = try #require(await server.metricsPort())
       let http = try #require(await server.httpPort())
       return try await Self.run(

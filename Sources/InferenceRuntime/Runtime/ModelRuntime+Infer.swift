@@ -8,11 +8,13 @@ extension ModelRuntime {
   /// - Returns: The response, with the request's id and the outputs in the requested order.
   /// - Throws: ``InferenceError`` naming what was wrong.
   public func infer(_ request: InferenceRequest) async throws -> InferenceResponse {
+    var request = request
     let arrival = ContinuousClock.now
     let model = try servable(name: request.modelName, version: request.modelVersion)
     model.statistics.arrived()
     defer { model.statistics.left() }
     do {
+      try sharedMemory.resolveInputs(of: &request)
       let validated = try model.validator.validate(request)
       try checkSize(validated.inputs, model: model)
       let outputs: [InferenceTensor]
@@ -49,6 +51,9 @@ extension ModelRuntime {
           queueNanos: queueNanos, timings: timings, executedRows: executedRows,
           queueDepth: model.batcher?.queueDepth ?? model.scheduler.queueDepth)
       }
+      if SharedMemoryRegistry.wantsOutputs(request.outputs) {
+        try sharedMemory.placeOutputs(of: &response, requested: request.outputs)
+      }
       return response
     } catch {
       let reason = (error as? InferenceError).map { FailureReason($0.code) } ?? .backend
@@ -66,7 +71,10 @@ extension ModelRuntime {
   }
 
   private func checkSize(_ inputs: [InferenceTensor], model: ServableModel) throws {
-    let total = inputs.reduce(0) { $0 + $1.data.count }
+    // Tensors read from shared memory did not travel in the request; the limit is on what did.
+    let total = inputs.reduce(0) { total, input in
+      SharedMemoryReference.isPresent(in: input.parameters) ? total : total + input.data.count
+    }
     guard total <= configuration.maxRequestBytes else {
       throw InferenceError(
         .resourceExhausted,

@@ -45,6 +45,8 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   let timersFinished = Mutex(false)
   /// Polling mode: a fingerprint of each loaded model's files.
   let fingerprints = Mutex<[String: String]>([:])
+  /// Client-registered system shared-memory regions, shared by every front end.
+  public let sharedMemory: SharedMemoryRegistry
 
   /// Creates a runtime. Nothing is loaded until ``loadAll()``.
   /// - Parameters:
@@ -61,6 +63,7 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
     self.repository = ModelRepository(roots: configuration.repositories)
     self.backends = backends
     self.logger = logger
+    self.sharedMemory = SharedMemoryRegistry(isEnabled: configuration.allowClientSharedMemory)
   }
 
   /// Serves the dynamic batchers' timers (queue delays and timeouts) until ``shutdown()``. Models with a

@@ -14,6 +14,9 @@ public struct RuntimeConfiguration: Sendable {
   /// How models are loaded and unloaded. The library's default loads everything at start and accepts
   /// load/unload requests; `offload serve` defaults to Triton's `none`.
   public var modelControl: ModelControlMode = .explicit(startupModels: nil)
+  /// Whether clients may register system shared-memory regions and pass tensors through them
+  /// (Triton's `--allow-client-shm`, off by default there too).
+  public var allowClientSharedMemory = false
 
   /// Creates a configuration.
   /// - Parameters:

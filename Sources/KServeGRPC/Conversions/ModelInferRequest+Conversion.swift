@@ -8,6 +8,9 @@ extension InferenceRequest {
   /// - Throws: ``InferenceError`` (invalidArgument) for unknown datatypes, a mix of `contents` and
   ///   `raw_input_contents`, or a raw content count that differs from the input count.
   public init(_ proto: Inference_ModelInferRequest) throws {
+    // Inputs read from shared memory have no raw entry (tritonclient sends none for them).
+    let inMemory = proto.inputs.map { $0.parameters["shared_memory_region"] != nil }
+    let rawCount = inMemory.count { !$0 }
     let usesRaw = !proto.rawInputContents.isEmpty
     if usesRaw {
       if let typed = proto.inputs.first(where: \.hasContents) {
@@ -16,15 +19,16 @@ extension InferenceRequest {
           "input '\(typed.name)' has typed 'contents' while the request also uses 'raw_input_contents'; "
             + "send all inputs one way")
       }
-      guard proto.rawInputContents.count == proto.inputs.count else {
+      guard proto.rawInputContents.count == rawCount else {
         throw InferenceError(
           .invalidArgument,
-          "the request has \(proto.inputs.count) input(s) but \(proto.rawInputContents.count) raw_input_contents "
-            + "entries; give exactly one raw entry per input, in input order")
+          "the request has \(rawCount) input(s) outside shared memory but \(proto.rawInputContents.count) "
+            + "raw_input_contents entries; give exactly one raw entry per such input, in input order")
       }
     }
     var inputs: [InferenceTensor] = []
     inputs.reserveCapacity(proto.inputs.count)
+    var rawIndex = 0
     for (index, input) in proto.inputs.enumerated() {
       guard let datatype = DataType(rawValue: input.datatype) else {
         throw InferenceError(
@@ -32,10 +36,15 @@ extension InferenceRequest {
           "input '\(input.name)' has unknown datatype '\(input.datatype)'; use one of "
             + DataType.allCases.map(\.rawValue).joined(separator: ", "))
       }
-      let data =
-        usesRaw
-        ? proto.rawInputContents[index]
-        : try TypedContents.pack(input.contents, as: datatype, shape: input.shape, name: input.name)
+      let data: Data
+      if inMemory[index] {
+        data = Data()
+      } else if usesRaw {
+        data = proto.rawInputContents[rawIndex]
+        rawIndex += 1
+      } else {
+        data = try TypedContents.pack(input.contents, as: datatype, shape: input.shape, name: input.name)
+      }
       inputs.append(
         InferenceTensor(
           name: input.name, datatype: datatype, shape: input.shape, data: data,
