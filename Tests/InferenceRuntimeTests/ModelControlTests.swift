@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import InferenceRuntime
 import KServeProtocol
 import Testing
@@ -76,5 +77,63 @@ import Testing
     #expect(!runtime.isModelReady(name: "late", version: ""))
     // Requests to load or unload are refused in this mode.
     await #expect(throws: InferenceError.self) { try await runtime.unload(modelNamed: "pair") }
+  }
+
+  final class RolloverTally: Sendable {
+    struct Counts: Sendable {
+      var versions: [String: Int] = [:]
+      var failures: [String] = []
+      var afterLoad: [String: Int] = [:]
+    }
+    let tally = Mutex(Counts())
+    let loaded = Mutex(false)
+    let stop = Mutex(false)
+  }
+
+  /// Loading a new version while requests flow: none fails, requests move to the new version once the
+  /// load returns, and the old version is retired after its in-flight requests finished.
+  @Test func newVersionTakesOverUnderTrafficWithoutFailures() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    let runtime = Self.runtime(repository, .explicit(startupModels: ["pair"]))
+    try await runtime.loadAll()
+    let shared = RolloverTally()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for client in 0..<8 {
+        group.addTask {
+          var sent = 0
+          while !shared.stop.withLock({ $0 }) {
+            let after = shared.loaded.withLock { $0 }
+            do {
+              let response = try await runtime.infer(ModelRuntimeTests.pairRequest(id: "\(client)-\(sent)"))
+              #expect(response.id == "\(client)-\(sent)")
+              shared.tally.withLock {
+                $0.versions[response.modelVersion, default: 0] += 1
+                if after { $0.afterLoad[response.modelVersion, default: 0] += 1 }
+              }
+            } catch {
+              shared.tally.withLock { $0.failures.append("\(error)") }
+            }
+            sent += 1
+            await Task.yield()
+          }
+        }
+      }
+      // Let traffic reach version 1, then add version 2 and load it.
+      while shared.tally.withLock({ $0.versions["1", default: 0] }) < 200 { await Task.yield() }
+      try repository.addModel("pair", config: nil, versions: [2: "ok"])
+      try await runtime.load(modelNamed: "pair")
+      shared.loaded.withLock { $0 = true }
+      while shared.tally.withLock({ $0.afterLoad["2", default: 0] }) < 200 { await Task.yield() }
+      shared.stop.withLock { $0 = true }
+      try await group.waitForAll()
+    }
+    let result = shared.tally.withLock { $0 }
+    #expect(result.failures.isEmpty, "\(result.failures.prefix(3))")
+    #expect(result.versions["1", default: 0] >= 200)
+    #expect(result.afterLoad.keys.sorted() == ["2"], "after the load returned only version 2 serves")
+    #expect(!runtime.isModelReady(name: "pair", version: "1"))
+    #expect(runtime.isModelReady(name: "pair", version: "2"))
   }
 }

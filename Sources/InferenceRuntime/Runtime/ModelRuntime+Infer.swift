@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Synchronization
 public import KServeProtocol
 
 extension ModelRuntime {
@@ -8,9 +9,28 @@ extension ModelRuntime {
   /// - Returns: The response, with the request's id and the outputs in the requested order.
   /// - Throws: ``InferenceError`` naming what was wrong.
   public func infer(_ request: InferenceRequest) async throws -> InferenceResponse {
+    // A request that picked the default version just as a newer one replaced it is rejected by the retiring
+    // version before it ran; it goes to the new version instead (a version-rollover never fails requests).
+    var attempt = 0
+    while true {
+      let model = try servable(name: request.modelName, version: request.modelVersion)
+      do {
+        return try await infer(request, on: model)
+      } catch let error as RetiredVersion {
+        attempt += 1
+        guard request.modelVersion.isEmpty, attempt < 8 else { throw error.rejection }
+      }
+    }
+  }
+
+  /// The rejection of a request by a version that was retired before the request ran.
+  struct RetiredVersion: Error {
+    var rejection: InferenceError
+  }
+
+  private func infer(_ request: InferenceRequest, on model: ServableModel) async throws -> InferenceResponse {
     var request = request
     let arrival = ContinuousClock.now
-    let model = try servable(name: request.modelName, version: request.modelVersion)
     model.statistics.arrived()
     defer { model.statistics.left() }
     do {
@@ -56,6 +76,11 @@ extension ModelRuntime {
       }
       return response
     } catch {
+      if let rejection = error as? InferenceError, rejection.code == .unavailable,
+        model.retired.load(ordering: .acquiring)
+      {
+        throw RetiredVersion(rejection: rejection)
+      }
       let reason = (error as? InferenceError).map { FailureReason($0.code) } ?? .backend
       model.statistics.recordFailure(totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds, reason: reason)
       throw error

@@ -1,5 +1,6 @@
 internal import CoreMetrics
 internal import KServeProtocol
+internal import Synchronization
 public import TritonModelConfig
 
 /// A loaded, ready model version: its configuration, instances, scheduler and statistics.
@@ -21,6 +22,8 @@ public final class ServableModel: Sendable {
   /// The dynamic batcher, when the config has a `dynamic_batching` block.
   public let batcher: DynamicBatchScheduler?
   let instances: [any ModelInstance]
+  /// Set by ``retire()``: a request it rejects may be sent to the version that replaced it.
+  let retired = Atomic<Bool>(false)
 
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
@@ -50,6 +53,7 @@ public final class ServableModel: Sendable {
 
   /// Stops admitting requests: those waiting are rejected with UNAVAILABLE, executions in progress finish.
   func retire() async {
+    retired.store(true, ordering: .releasing)
     scheduler.close()
     await batcher?.close()
   }
