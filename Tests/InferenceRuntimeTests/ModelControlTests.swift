@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import InferenceRuntime
 import KServeProtocol
+import Synchronization
 import Testing
 
 /// Triton's model control modes: none, explicit (with startup models), poll (one pass at a time, no sleeps).

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
 import Foundation
 import KServeProtocol
 import Testing
 
 @testable import InferenceRuntime
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A POSIX shared-memory object for one test, unlinked at the end.
 private final class ShmObject {

@@ -1,6 +1,6 @@
 internal import Foundation
-internal import Synchronization
 public import KServeProtocol
+internal import Synchronization
 
 extension ModelRuntime {
   /// Runs one request: finds the model version, validates the request against its configuration,

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-  internal import Glibc
-#elseif canImport(Darwin)
-  internal import Darwin
-#endif
 internal import Foundation
 internal import KServeProtocol
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// One registered POSIX shared-memory region: `byteSize` bytes starting `offset` bytes into the object
 /// named `key`, mapped read-write into this process.
@@ -46,7 +47,8 @@ public final class SharedMemoryRegion: Sendable {
     var info = stat()
     guard fstat(descriptor, &info) == 0 else {
       throw InferenceError(
-        .invalidArgument, "shared memory region '\(name)': cannot stat key '\(key)' (\(String(cString: strerror(errno))))")
+        .invalidArgument,
+        "shared memory region '\(name)': cannot stat key '\(key)' (\(String(cString: strerror(errno))))")
     }
     guard Int(info.st_size) >= end else {
       throw InferenceError(

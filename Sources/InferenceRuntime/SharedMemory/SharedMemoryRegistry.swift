@@ -47,7 +47,8 @@ public final class SharedMemoryRegistry: Sendable {
     }
     if regions.withLock({ $0[name] != nil }) {
       throw InferenceError(
-        .alreadyExists, "shared memory region '\(name)' is already registered; unregister it first or pick another name")
+        .alreadyExists, "shared memory region '\(name)' is already registered; unregister it first or pick another name"
+      )
     }
     let region = try SharedMemoryRegion(name: name, key: key, offset: offset, byteSize: byteSize)
     try regions.withLock { regions in
