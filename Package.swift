@@ -25,6 +25,7 @@ let package = Package(
     .library(name: "InferenceServer", targets: ["InferenceServer"]),
     .library(name: "OffloadClient", targets: ["OffloadClient"]),
     .library(name: "OffloadBench", targets: ["OffloadBench"]),
+    .library(name: "OffloadEvents", targets: ["OffloadEvents"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
@@ -44,6 +45,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
   ],
   targets: [
     // Wire model as plain Sendable value types. Imports nothing but the standard library and Foundation.
@@ -188,13 +190,25 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
-    // The one executable: `offload serve`, `infer`, `health`, `metadata`, `bench`.
+    // Event processing: toy detector generator, ExternalWork-style modules, demo workflow, .npz files.
+    .target(
+      name: "OffloadEvents",
+      dependencies: [
+        "KServeProtocol", "OffloadClient",
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // The one executable: `offload serve`, `infer`, `health`, `metadata`, `bench`, `events`.
     .executableTarget(
       name: "OffloadCLI",
       dependencies: [
         "InferenceServer",
         "OffloadClient",
         "OffloadBench",
+        "OffloadEvents",
         "KServeProtocol",
         "KServeGRPC",
         "InferenceRuntime",
@@ -248,6 +262,11 @@ let package = Package(
     .testTarget(
       name: "InferenceBackendONNXTests",
       dependencies: ["InferenceBackendONNX", "InferenceRuntime", "KServeProtocol", "TritonModelConfig"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "OffloadEventsTests",
+      dependencies: ["OffloadEvents", "OffloadClient", "KServeProtocol", "InferenceRuntime"],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: Swift unit, in-process and live-socket tests, and the interop tests with
-# the real Python Triton client (tritonclient, in the project-local .venv that this script prepares).
+# Runs the whole test suite: the deployment manifest checks, Swift unit, in-process and live-socket tests
+# (the gateway failover tests among them, which need nginx), and the interop tests with the real Python
+# Triton client (tritonclient, in the project-local .venv that this script prepares).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,6 +12,12 @@ dev/python-env.sh --print-ort-lib >/dev/null
 
 step "example models are reproducible from dev/make-example-models.py"
 .venv/bin/python dev/make-example-models.py --check --no-verify
+
+step "deployment manifests (dev/validate-manifests.sh)"
+# Helm chart, Kubernetes schemas, nginx configurations, dashboard PromQL, Dockerfile, scripts; installs its
+# tools on first use (Debian nginx and shellcheck through apt, as root or with sudo; PyPI tools into
+# .build/deploy-tools). Any failed check stops the run here.
+dev/validate-manifests.sh
 
 step "swift build --build-tests"
 swift build --build-tests

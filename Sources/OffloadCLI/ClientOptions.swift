@@ -7,7 +7,7 @@ internal import OffloadClient
 /// Options shared by the client commands (`infer`, `health`, `metadata`).
 struct ClientOptions: ParsableArguments {
   @Option(
-    name: [.customShort("u"), .customLong("url")],
+    name: [.customShort("u"), .customLong("url"), .customLong("server")],
     help: "Server host:port, or dns:NAME:PORT for every address of a name (repeat, or comma-separate, for a pool).")
   var urls: [String] = []
 
@@ -17,7 +17,7 @@ struct ClientOptions: ParsableArguments {
   @Option(name: .customLong("servers-file"), help: "File listing servers (host:port or dns:NAME:PORT; # comments).")
   var serversFile: String?
 
-  @Option(help: "remote, remote-with-fallback or local.")
+  @Option(help: "remote, remote-with-fallback or local (offload events also: sync-remote).")
   var mode: String = "remote"
 
   @Option(

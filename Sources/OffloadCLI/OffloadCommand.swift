@@ -6,6 +6,9 @@ struct OffloadCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "offload",
     abstract: "Machine-learning inference as a service for high-energy physics.",
-    subcommands: [ServeCommand.self, InferCommand.self, HealthCommand.self, MetadataCommand.self, BenchCommand.self],
+    subcommands: [
+      ServeCommand.self, InferCommand.self, HealthCommand.self, MetadataCommand.self, BenchCommand.self,
+      EventsCommand.self,
+    ],
     defaultSubcommand: nil)
 }
