@@ -282,7 +282,8 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
-        "InferenceServer", "OffloadClient", "OffloadBench", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
+        "InferenceServer", "OffloadClient", "OffloadBench", "OffloadEvents", "InferenceRuntime", "KServeGRPC",
+        "KServeProtocol",
         "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -119,7 +119,18 @@ public final class OffloadServer: Service, Sendable {
       } onGracefulShutdown: {
         self.logger.info("graceful shutdown: draining in-flight requests")
         self.runtime.beginDraining()
-        self.server.beginGracefulShutdown()
+        // Readiness is false from here; a gateway or Kubernetes stops sending new work within its probe
+        // period, so keep serving that long before refusing connections.
+        let delay = self.configuration.drainDelay
+        if delay > .zero {
+          self.logger.info("readiness is false; serving on during the drain delay", metadata: ["delay": "\(delay)"])
+          Task {
+            try? await Task.sleep(for: delay)
+            self.server.beginGracefulShutdown()
+          }
+        } else {
+          self.server.beginGracefulShutdown()
+        }
       }
       await runtime.shutdown()
     }

@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
   public var httpPort: Int = 8000
   /// Whether the HTTP/REST front end runs (Triton's `--allow-http`).
   public var httpEnabled = true
+  /// How long the server keeps serving after a graceful-shutdown signal with readiness already false, so
+  /// load balancers and Kubernetes stop routing to it before it refuses connections (0: drain at once).
+  public var drainDelay: Duration = .zero
   /// Largest HTTP request body (JSON tensors are several times larger than their raw bytes); larger ones
   /// get 413.
   public var httpMaxBodyBytes: Int = 512 << 20

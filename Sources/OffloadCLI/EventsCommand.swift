@@ -235,9 +235,9 @@ struct EventsReport {
         s.events > 0 ? s.workerSeconds * 1e3 / Double(s.events) : 0, s.requests),
     ]
     for (label, seconds) in s.moduleSeconds.sorted(by: { $0.key < $1.key }) {
-      lines.append(
-        String(
-          format: "  %-16@ %8.3f ms/event on a worker", label as NSString, seconds * 1e3 / Double(max(1, s.events))))
+      let padded = label.padding(toLength: 16, withPad: " ", startingAt: 0)
+      let perEvent = String(format: "%8.3f", seconds * 1e3 / Double(max(1, s.events)))
+      lines.append("  \(padded) \(perEvent) ms/event on a worker")
     }
     lines.append("physics:")
     lines += physics.lines.map { "  " + $0 }

@@ -36,6 +36,11 @@ struct ServeCommand: AsyncParsableCommand {
       """)
   var allowClientSharedMemory: Bool = false
 
+  @Option(
+    name: .customLong("drain-delay-secs"),
+    help: "On SIGTERM/SIGINT: seconds to keep serving with readiness false before draining (default 0).")
+  var drainDelaySeconds: Double = 0
+
   @Option(name: .customLong("http-max-body-size"), help: "Largest HTTP request body in bytes (413 beyond).")
   var httpMaxBodySize: Int = 512 << 20
 
@@ -128,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.httpPort = httpPort
       config.httpEnabled = allowHTTP
       config.runtime.allowClientSharedMemory = allowClientSharedMemory
+      config.drainDelay = .milliseconds(Int64(max(0, drainDelaySeconds) * 1000))
       config.httpMaxBodyBytes = httpMaxBodySize
       config.metricsPort = metricsPort
       config.metricsEnabled = allowMetrics

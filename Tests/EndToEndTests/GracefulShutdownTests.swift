@@ -103,4 +103,42 @@ final class GateBackend: InferenceBackend, Sendable {
       try await tasks.waitForAll()
     }
   }
+
+  /// With a drain delay, readiness turns false at the signal while the server keeps answering, so a
+  /// gateway or Kubernetes can stop routing to it before it refuses connections.
+  @Test func readinessTurnsFalseBeforeDrainingWithADrainDelay() async throws {
+    var logger = Logger(label: "shutdown")
+    logger.logLevel = .critical
+    let server = OffloadServer(
+      configuration: .defaults(repositories: [TestServer.exampleModels]) {
+        $0.grpc.host = "127.0.0.1"
+        $0.grpc.port = 0
+        $0.metricsPort = 0
+        $0.httpPort = 0
+        $0.drainDelay = .seconds(600)  // longer than the test: it ends by cancellation
+      }, logger: logger)
+    try await server.loadModels()
+    let group = ServiceGroup(services: [server], logger: logger)
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      let port = try await server.grpcPort()
+      try await withGRPCClient(
+        transport: try .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
+      ) { client in
+        let kserve = Inference_GRPCInferenceService.Client(wrapping: client)
+        #expect(try await kserve.serverReady(Inference_ServerReadyRequest()).ready)
+        await group.triggerGracefulShutdown()
+        while server.runtime.isReady {
+          try Task.checkCancellation()
+          await Task.yield()
+        }
+        #expect(try await kserve.serverReady(Inference_ServerReadyRequest()).ready == false)
+        #expect(try await kserve.serverLive(Inference_ServerLiveRequest()).live)
+        // New work is still served during the delay.
+        let response = try await kserve.modelInfer(Requests.addSub(rows: 1, id: "late"))
+        #expect(response.id == "late")
+      }
+      tasks.cancelAll()
+    }
+  }
 }

@@ -11,6 +11,11 @@ final class FakeBackend: InferenceBackend, Sendable {
   let defaultModelFilename = "model.fake"
   let declared: ModelSignature
   let loads = Mutex(0)
+  let executions = Executions()
+
+  final class Executions: Sendable {
+    let count = Mutex(0)
+  }
 
   init(_ signature: ModelSignature) {
     self.declared = signature
@@ -28,12 +33,15 @@ final class FakeBackend: InferenceBackend, Sendable {
     let text = (try? String(contentsOf: context.modelFile, encoding: .utf8)) ?? ""
     if text.contains("fail-load") { throw InferenceError(.internal, "instance refused to load") }
     loads.withLock { $0 += 1 }
-    return EchoInstance()
+    return EchoInstance(executions: executions)
   }
 }
 
 struct EchoInstance: ModelInstance {
+  var executions: FakeBackend.Executions? = nil
+
   func execute(inputs: [InferenceTensor], outputs: [OutputSpec]) throws -> ExecutionResult {
+    executions?.count.withLock { $0 += 1 }
     let tensors = outputs.enumerated().map { index, spec in
       let source = inputs[min(index, inputs.count - 1)]
       return InferenceTensor(name: spec.name, datatype: spec.datatype, shape: source.shape, data: source.data)

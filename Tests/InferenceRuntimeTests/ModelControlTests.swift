@@ -136,4 +136,39 @@ import Testing
     #expect(!runtime.isModelReady(name: "pair", version: "1"))
     #expect(runtime.isModelReady(name: "pair", version: "2"))
   }
+
+  /// `model_warmup` samples run on every instance before the version is READY; a broken sample fails the
+  /// load with a reason that names it.
+  @Test func warmupRunsBeforeReadinessAndABrokenSampleFailsTheLoad() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    let sample = """
+      max_batch_size: 8
+      instance_group { count: 2, kind: KIND_CPU }
+      model_warmup {
+        name: "zeros"
+        batch_size: 2
+        count: 3
+        inputs { key: "INPUT0" value { data_type: TYPE_FP32 dims: [4] zero_data: true } }
+        inputs { key: "INPUT1" value { data_type: TYPE_FP32 dims: [4] random_data: true } }
+      }
+
+      """
+    try repository.addModel("warm", config: sample)
+    try repository.addModel(
+      "broken",
+      config: sample.replacingOccurrences(of: "random_data: true", with: "input_data_file: \"missing.bin\""))
+    let backend = FakeBackend(.pair)
+    var configuration = RuntimeConfiguration(repositories: [repository.root])
+    configuration.modelControl = .none
+    let runtime = ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([backend]), logger: ModelRuntimeTests.logger)
+    try await runtime.loadAll()
+    #expect(runtime.isModelReady(name: "warm", version: "1"))
+    // 3 runs × 2 instances for "warm"; none for "broken", which fails while building its sample.
+    #expect(backend.executions.count.withLock { $0 } == 6)
+    #expect(!runtime.isModelReady(name: "broken", version: ""))
+    let reason = runtime.repositoryIndex().first { $0.name == "broken" }?.reason ?? ""
+    #expect(reason.contains("warm-up sample 'zeros'") && reason.contains("missing.bin"), "\(reason)")
+  }
 }

@@ -208,6 +208,8 @@ extension ModelRuntime {
         try backend.loadInstance(
           InstanceLoadContext(config: config, modelFile: file, version: version, instanceIndex: index, logger: logger))
       }
+      // Readiness stays false until the warm-up samples ran on every instance.
+      try ModelWarmup.run(config, modelDirectory: model.directory, instances: instances, logger: logger)
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
         maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit,
