@@ -108,7 +108,7 @@ struct GatewayFailoverTests {
     }
     let state = FileManager.default.temporaryDirectory.appendingPathComponent(
       "offload-gateway-test-\(UUID().uuidString)")
-    let (status, output) = try await Self.runScript(
+    let (status, output) = try await TritonClientInteropTests.run(
       [
         script.path, "start", "--replicas", "\(replicas)", "--binary", ServerProcess.binary.path,
         "--model-repository", TestServer.exampleModels.path, "--state-dir", state.path,
@@ -131,31 +131,8 @@ struct GatewayFailoverTests {
     }
   }
 
-  /// Runs dev/gateway.sh to its exit. The script leaves daemons behind (replicas, nginx) that inherit
-  /// its output, so the exit is detected by polling the process rather than through
-  /// `terminationHandler`, which did not fire here once the daemons outlived the script.
-  static func runScript(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: arguments[0])
-    process.arguments = Array(arguments.dropFirst())
-    process.currentDirectoryURL = TestServer.root
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString).log")
-    _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-    let handle = try FileHandle(forWritingTo: output)
-    defer {
-      try? handle.close()
-      try? FileManager.default.removeItem(at: output)
-    }
-    process.standardOutput = handle
-    process.standardError = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-    return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
-  }
-
   static func stop(_ state: URL) async throws -> (Int32, String) {
-    try await Self.runScript(
+    try await TritonClientInteropTests.run(
       [script.path, "stop", "--state-dir", state.path, "--grace", "10"], environment: [:])
   }
 

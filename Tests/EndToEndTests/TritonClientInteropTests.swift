@@ -47,6 +47,7 @@ import Testing
     }
     process.standardOutput = handle
     process.standardError = handle
+    process.standardInput = FileHandle.nullDevice
     let status: Int32 = try await withCheckedThrowingContinuation { continuation in
       process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
       do { try process.run() } catch { continuation.resume(throwing: error) }
