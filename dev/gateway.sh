@@ -179,6 +179,18 @@ check_config() {
     fi
 }
 
+# Runs "$@" with every inherited file descriptor above stderr closed. The daemons this script leaves
+# behind must not keep the caller's descriptors open: Foundation's Process (the Swift tests), like any
+# caller waiting for EOF on a pipe, would otherwise wait for the replicas and nginx to exit, not for us.
+without_inherited_fds() {
+    local fd
+    for fd in /proc/"${BASHPID}"/fd/*; do
+        fd="${fd##*/}"
+        if [[ "${fd}" =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+    done
+    exec "$@"
+}
+
 # True when PID is alive and is still the process we started: its command line contains MARK.
 owned_pid() {
     local pid="$1" mark="$2"
@@ -270,8 +282,8 @@ cmd_start() {
     for ((i = 0; i < replicas; i++)); do
         local g="${ports[i * 3]}" h="${ports[i * 3 + 1]}" m="${ports[i * 3 + 2]}"
         local logfile="${state}/replica-${i}.log"
-        nohup "${binary}" serve --host 127.0.0.1 --grpc-port "${g}" --http-port "${h}" --metrics-port "${m}" \
-            "${repo_args[@]}" "${ort_args[@]}" "${extra[@]}" </dev/null >"${logfile}" 2>&1 &
+        (without_inherited_fds nohup "${binary}" serve --host 127.0.0.1 --grpc-port "${g}" --http-port "${h}" \
+            --metrics-port "${m}" "${repo_args[@]}" "${ort_args[@]}" "${extra[@]}") </dev/null >"${logfile}" 2>&1 &
         local pid=$!
         pids+=("${pid}")
         printf '%s\t%s\t%s\t%s\t%s\n' "${i}" "${pid}" "${g}" "${h}" "${m}" >>"${state}/replicas.tsv"
@@ -295,7 +307,7 @@ cmd_start() {
     check_config "${nginx_bin}" "${state}"
     local args
     mapfile -t args < <(nginx_args "${state}")
-    "${nginx_bin}" "${args[@]}"
+    (without_inherited_fds "${nginx_bin}" "${args[@]}")
     local nginx_pid=""
     for _ in $(seq 50); do
         nginx_pid="$(cat "${state}/nginx/nginx.pid" 2>/dev/null || true)"

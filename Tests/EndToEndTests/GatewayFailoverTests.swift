@@ -30,12 +30,6 @@ enum NginxLocator {
 /// (`dev/gateway.sh install` adds it), while `.ci/run` installs it, so CI always runs these tests.
 @Suite(
   .serialized, .timeLimit(.minutes(3)),
-  // Opt-in for now: under the test runner the first gRPC call through the gateway never leaves the
-  // process (no TCP connection is made) although the same client works from `offload infer`/`bench`;
-  // see issue #10's notes. OFFLOAD_GATEWAY_TESTS=1 runs them.
-  .enabled(
-    if: ProcessInfo.processInfo.environment["OFFLOAD_GATEWAY_TESTS"] == "1",
-    "gateway failover tests are opt-in (OFFLOAD_GATEWAY_TESTS=1) until the runner hang noted on issue #10 is fixed"),
   .enabled(
     if: NginxLocator.path != nil,
     """

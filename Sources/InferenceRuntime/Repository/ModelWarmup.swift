@@ -83,7 +83,9 @@ enum ModelWarmup {
     }
     logger.info(
       "model warm-up done",
-      metadata: ["samples": "\(samples.count)", "instances": "\(instances.count)", "took": "\(ContinuousClock.now - start)"])
+      metadata: [
+        "samples": "\(samples.count)", "instances": "\(instances.count)", "took": "\(ContinuousClock.now - start)",
+      ])
   }
 
   static func randomData(_ datatype: DataType, count: Int) -> Data {
