@@ -17,7 +17,12 @@ import Testing
     try await TestServer.with { _, _, port, _ in
       let endpoint = ServerEndpoint(host: "127.0.0.1", port: port)
       let client = try OffloadClient(
-        configuration: .init(servers: .servers([endpoint]), discoveryTimeout: .seconds(30)),
+        // Health checks that tolerate a loaded CI machine: the suites run in parallel with others that
+        // start several servers, and a timed-out probe must not eject the only server mid-sweep.
+        configuration: .init(
+          servers: .servers([endpoint]),
+          pool: .init(machine: .init(failuresBeforeEjection: 1_000_000), probeTimeout: .seconds(30)),
+          discoveryTimeout: .seconds(30)),
         logger: ClientPoolTests.quietLogger)
       let configuration = BenchConfiguration(
         model: "ghost_mlp", load: .concurrency(try SweepRange<Int>(parsing: "1:3:2")), window: .milliseconds(150),

@@ -23,7 +23,8 @@ extension InferenceRequest {
         throw InferenceError(
           .invalidArgument,
           "the request has \(rawCount) input(s) outside shared memory but \(proto.rawInputContents.count) "
-            + "raw_input_contents entries; give exactly one raw entry per such input, in input order")
+            + "raw_input_contents entries; give exactly one raw entry per input (none for inputs in shared "
+            + "memory), in input order")
       }
     }
     var inputs: [InferenceTensor] = []
