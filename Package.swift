@@ -183,7 +183,7 @@ let package = Package(
       name: "OffloadBench",
       dependencies: [
         "OffloadClient", "KServeProtocol", "KServeGRPC", "TritonModelConfig", "InferenceRuntime",
-        "InferenceBackendONNX", "InferenceServer",
+        "InferenceBackendONNX",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -194,7 +194,7 @@ let package = Package(
     .target(
       name: "OffloadEvents",
       dependencies: [
-        "KServeProtocol", "OffloadClient",
+        "KServeProtocol", "OffloadClient", "InferenceRuntime",
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ],

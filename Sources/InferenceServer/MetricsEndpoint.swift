@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Hummingbird
+internal import InferenceRuntime
 internal import Logging
 internal import NIOCore
 internal import Prometheus

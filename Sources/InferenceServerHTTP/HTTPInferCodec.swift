@@ -148,10 +148,7 @@ enum HTTPInferCodec {
         "\"shape\":[\(output.shape.map(String.init).joined(separator: ","))]",
       ]
       if output.parameters["shared_memory_region"] != nil {
-        let items = output.parameters.sorted { $0.key < $1.key }.map { key, value in
-          "\(JSONTensorCodec.jsonString(key)):\(jsonParameter(value))"
-        }
-        fields.append("\"parameters\":{\(items.joined(separator: ","))}")
+        fields.append("\"parameters\":" + jsonObject(output.parameters))
       } else if binaryOutputs[output.name] ?? defaultBinary {
         fields.append("\"parameters\":{\"binary_data_size\":\(output.data.count)}")
         tail.append(output.data)
@@ -165,16 +162,19 @@ enum HTTPInferCodec {
       "\"model_version\":\(JSONTensorCodec.jsonString(response.modelVersion))",
     ]
     if !response.id.isEmpty { root.append("\"id\":\(JSONTensorCodec.jsonString(response.id))") }
-    if !response.parameters.isEmpty {
-      let items = response.parameters.sorted { $0.key < $1.key }.map { key, value in
-        "\(JSONTensorCodec.jsonString(key)):\(jsonParameter(value))"
-      }
-      root.append("\"parameters\":{\(items.joined(separator: ","))}")
-    }
+    if !response.parameters.isEmpty { root.append("\"parameters\":" + jsonObject(response.parameters)) }
     root.append("\"outputs\":[\(outputs.joined(separator: ","))]")
     let header = Data(("{" + root.joined(separator: ",") + "}").utf8)
     if tail.isEmpty { return (header, nil) }
     return (header + tail, header.count)
+  }
+
+  /// Parameters as a JSON object with sorted keys.
+  static func jsonObject(_ parameters: [String: InferenceParameter]) -> String {
+    let items = parameters.sorted { $0.key < $1.key }.map { key, value in
+      "\(JSONTensorCodec.jsonString(key)):\(jsonParameter(value))"
+    }
+    return "{" + items.joined(separator: ",") + "}"
   }
 
   static func jsonParameter(_ value: InferenceParameter) -> String {

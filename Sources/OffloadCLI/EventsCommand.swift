@@ -1,5 +1,6 @@
 internal import ArgumentParser
 internal import Foundation
+internal import InferenceRuntime
 internal import KServeGRPC
 internal import OffloadClient
 internal import OffloadEvents
@@ -198,9 +199,7 @@ final class ProgressLine: Sendable {
       let now = ContinuousClock.now
       guard now - state.last >= .milliseconds(250) || state.done == total else { return nil }
       state.last = now
-      let elapsed =
-        Double((now - state.start).components.attoseconds) * 1e-18
-        + Double((now - state.start).components.seconds)
+      let elapsed = (now - state.start).inSeconds
       let rate = elapsed > 0 ? Double(state.done) / elapsed : 0
       let width = 30
       let filled = total > 0 ? Int(Double(width) * Double(state.done) / Double(total)) : width

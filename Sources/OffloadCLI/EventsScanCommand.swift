@@ -71,7 +71,7 @@ struct EventsScanCommand: AsyncParsableCommand {
           let busyBefore = mode == "local" ? nil : try? await Self.serverBusySeconds(endpoint, client)
           let summary = try await processor.run { _ in }
           let busyAfter = mode == "local" ? nil : try? await Self.serverBusySeconds(endpoint, client)
-          let utilisation = zip2(busyBefore, busyAfter).map { ($1 - $0) / summary.wallSeconds }
+          let utilisation = busyBefore.flatMap { before in busyAfter.map { ($0 - before) / summary.wallSeconds } }
           let events = Double(max(1, summary.events))
           let row = Row(
             mode: mode, threads: count, streams: streams, eventsPerSecond: summary.eventsPerSecond,
@@ -151,9 +151,4 @@ struct EventsScanCommand: AsyncParsableCommand {
     }
     return lines.joined(separator: "\n")
   }
-}
-
-private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
-  guard let a, let b else { return nil }
-  return (a, b)
 }

@@ -1,6 +1,5 @@
 public import Foundation
 internal import InferenceRuntime
-internal import InferenceServer
 internal import KServeGRPC
 public import KServeProtocol
 public import OffloadClient

@@ -1,11 +1,8 @@
 internal import Dispatch
+internal import InferenceRuntime
 public import KServeProtocol
 internal import NIOPosix
 internal import Synchronization
-
-#if canImport(Glibc)
-internal import Glibc
-#endif
 
 /// How an asynchronous module's inference is waited for.
 public enum InferenceStyle: String, Sendable, CaseIterable {
@@ -119,7 +116,7 @@ public final class EventProcessor: Sendable {
       progress?(event.index)
     }
     let accounting = Accounting()
-    let cpuStart = Self.processCPUSeconds()
+    let cpuStart = ProcessCPUTime.seconds() ?? 0
     let start = ContinuousClock.now
     do {
       try await withThrowingTaskGroup(of: Void.self) { group in
@@ -146,8 +143,8 @@ public final class EventProcessor: Sendable {
     let wall = ContinuousClock.now - start
     return EventRunSummary(
       events: await dispatcher.delivered,
-      wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18,
-      processCPUSeconds: Self.processCPUSeconds() - cpuStart,
+      wallSeconds: wall.inSeconds,
+      processCPUSeconds: (ProcessCPUTime.seconds() ?? 0) - cpuStart,
       moduleSeconds: accounting.moduleNanos.withLock { $0 }.mapValues { Double($0) * 1e-9 },
       inferenceWaitSeconds: Double(accounting.waitNanos.load(ordering: .relaxed)) * 1e-9,
       requests: accounting.requests.load(ordering: .relaxed))
@@ -159,7 +156,7 @@ public final class EventProcessor: Sendable {
   ) async throws -> T {
     try await pool.runIfActive {
       let start = ContinuousClock.now
-      defer { accounting.add(label, (ContinuousClock.now - start).nanoseconds) }
+      defer { accounting.add(label, (ContinuousClock.now - start).clampedNanoseconds) }
       return try body()
     }
   }
@@ -194,7 +191,7 @@ public final class EventProcessor: Sendable {
       let requests = try await onWorker(pool, accounting, module.label) { try module.acquire(event) }
       let waitStart = ContinuousClock.now
       let responses = try await Self.send(requests, to: inference)
-      accounting.waitNanos.add((ContinuousClock.now - waitStart).nanoseconds, ordering: .relaxed)
+      accounting.waitNanos.add((ContinuousClock.now - waitStart).clampedNanoseconds, ordering: .relaxed)
       accounting.requests.add(requests.count, ordering: .relaxed)
       return try await onWorker(pool, accounting, module.label) {
         var copy = event
@@ -212,10 +209,10 @@ public final class EventProcessor: Sendable {
         let waitEnd = ContinuousClock.now
         var copy = event
         try module.produce(&copy, responses: responses)
-        let wait = (waitEnd - waitStart).nanoseconds
+        let wait = (waitEnd - waitStart).clampedNanoseconds
         accounting.waitNanos.add(wait, ordering: .relaxed)
         accounting.requests.add(requests.count, ordering: .relaxed)
-        accounting.add(module.label, (ContinuousClock.now - start).nanoseconds - wait)
+        accounting.add(module.label, (ContinuousClock.now - start).clampedNanoseconds - wait)
         return copy
       }
     }
@@ -251,20 +248,5 @@ public final class EventProcessor: Sendable {
     }
     done.wait()
     return try outcome.value.withLock { $0! }.get()
-  }
-
-  /// CPU seconds (user + system) of this process so far.
-  static func processCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-  }
-}
-
-extension Duration {
-  fileprivate var nanoseconds: UInt64 {
-    let c = components
-    return UInt64(max(0, c.seconds)) &* 1_000_000_000 &+ UInt64(max(0, c.attoseconds / 1_000_000_000))
   }
 }

@@ -1,3 +1,5 @@
+internal import InferenceRuntime
+
 /// Stands for the rest of an experiment's reconstruction: a fixed amount of deterministic CPU work per
 /// event (a dependent chain of integer mixing steps the optimiser cannot skip), calibrated once to
 /// microseconds on this machine.
@@ -33,8 +35,7 @@ public struct ReconstructionWorkModule: SynchronousModule {
     let probe = 2_000_000
     let start = ContinuousClock.now
     let sink = work(seed: 1, steps: probe)
-    let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let seconds = (ContinuousClock.now - start).inSeconds
     precondition(sink != 42 || seconds >= 0)  // keeps the probe alive
     return max(1, Int(Double(probe) * microseconds * 1e-6 / max(seconds, 1e-9)))
   }
