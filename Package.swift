@@ -3,6 +3,7 @@
 // Offload: a lean, Triton-compatible inference server for high-energy physics.
 // Layers and the import rule are described in docs/architecture.md.
 
+import Foundation
 import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
@@ -10,6 +11,16 @@ let strictSettings: [SwiftSetting] = [
   .enableUpcomingFeature("InternalImportsByDefault"),
   .enableUpcomingFeature("MemberImportVisibility"),
 ]
+
+// Fuzzing (dev/fuzz.sh): with OFFLOAD_FUZZ=1 in the environment of `swift build`, the libFuzzer targets under
+// Fuzz/ exist and the project targets on the fuzzed paths are built with coverage instrumentation and
+// AddressSanitizer (third-party packages are not). Without it the package is unchanged (FuzzHarness and its
+// regression tests are always built). Use a separate --scratch-path: instrumented objects cannot link into the
+// normal products and tests.
+let fuzzing = ProcessInfo.processInfo.environment["OFFLOAD_FUZZ"] == "1"
+let fuzzFlags = ["-sanitize=fuzzer,address"]
+/// Swift settings of a target on a fuzzed path: coverage feedback and AddressSanitizer under OFFLOAD_FUZZ=1.
+let fuzzedSettings: [SwiftSetting] = strictSettings + (fuzzing ? [.unsafeFlags(fuzzFlags)] : [])
 
 let package = Package(
   name: "offload",
@@ -46,16 +57,20 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    // Tests only: certificates generated at test time for the TLS and mutual-TLS tests.
+    .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+    .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-asn1", from: "1.7.0"),
   ],
   targets: [
     // Wire model as plain Sendable value types. Imports nothing but the standard library and Foundation.
-    .target(name: "KServeProtocol", swiftSettings: strictSettings),
+    .target(name: "KServeProtocol", swiftSettings: fuzzedSettings),
 
     // Generated from Protos/inference/model_config.proto: the ModelConfig schema (messages only).
     .target(
       name: "TritonModelConfig",
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-      swiftSettings: strictSettings
+      swiftSettings: fuzzedSettings
     ),
 
     // Generated gRPC service code (grpc_service.proto, health.proto) and proto <-> KServeProtocol conversions.
@@ -68,7 +83,7 @@ let package = Package(
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
       ],
-      swiftSettings: strictSettings
+      swiftSettings: fuzzedSettings
     ),
 
     // The runtime core: repository, lifecycle, validation, scheduling, statistics. No networking.
@@ -82,8 +97,9 @@ let package = Package(
         .product(name: "DequeModule", package: "swift-collections"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
       ],
-      swiftSettings: strictSettings
+      swiftSettings: fuzzedSettings
     ),
 
     // ONNX Runtime backend: libonnxruntime.so loaded with dlopen at run time.
@@ -128,7 +144,7 @@ let package = Package(
         .product(name: "CompressNIO", package: "compress-nio"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: strictSettings
+      swiftSettings: fuzzedSettings
     ),
 
     // Composition root: configuration, runtime + front ends + transports as a ServiceGroup.
@@ -145,6 +161,9 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdCore", package: "hummingbird"),
+        .product(name: "HummingbirdTLS", package: "hummingbird"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -246,6 +265,17 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
+    // One input through a decoding/validation path, for the libFuzzer targets and their regression tests (Fuzz/).
+    .target(
+      name: "FuzzHarness",
+      dependencies: [
+        "InferenceRuntime", "InferenceServerHTTP", "KServeGRPC", "KServeProtocol", "TritonModelConfig",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      path: "Fuzz/FuzzHarness",
+      swiftSettings: fuzzedSettings
+    ),
+
     .testTarget(
       name: "KServeProtocolTests",
       dependencies: ["KServeProtocol"],
@@ -289,9 +319,37 @@ let package = Package(
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "X509", package: "swift-certificates"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "SwiftASN1", package: "swift-asn1"),
       ],
+      swiftSettings: strictSettings
+    ),
+    // Every seed (Fuzz/Corpus) and saved crash (Fuzz/Regressions) through FuzzHarness.
+    .testTarget(
+      name: "FuzzRegressionTests",
+      dependencies: ["FuzzHarness"],
       swiftSettings: strictSettings
     ),
   ],
   swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer executables, only under OFFLOAD_FUZZ=1 (dev/fuzz.sh). Each is a main.swift whose top-level code
+// starts libFuzzer through FuzzDriver (C), because SwiftPM's `--defsym main=<Target>_main` replaces libFuzzer's
+// own main(). lld: gold prints a warning per AddressSanitizer symbol.
+if fuzzing {
+  package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
+  for name in ["FuzzGRPCInferRequest", "FuzzHTTPInfer", "FuzzModelConfig"] {
+    package.targets.append(
+      .executableTarget(
+        name: name,
+        dependencies: ["FuzzDriver", "FuzzHarness"],
+        path: "Fuzz/\(name)",
+        swiftSettings: fuzzedSettings,
+        linkerSettings: [.unsafeFlags(fuzzFlags + ["-use-ld=lld"])]
+      )
+    )
+    package.products.append(.executable(name: name, targets: [name]))
+  }
+}

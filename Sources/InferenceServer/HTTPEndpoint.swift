@@ -1,15 +1,22 @@
 internal import Hummingbird
+internal import HummingbirdCore
+internal import HummingbirdTLS
 internal import Logging
+internal import NIOSSL
 
 /// The HTTP/REST front end's listener: Hummingbird serving the KServe v2 router.
 final class HTTPEndpoint: Sendable {
   private let application: Application<RouterResponder<BasicRequestContext>>
   private let port = BoundPort()
 
-  init(router: Router<BasicRequestContext>, host: String, port: Int, logger: Logger) {
+  /// - Parameter tls: TLS settings; `nil` serves plaintext HTTP/1.1.
+  init(router: Router<BasicRequestContext>, host: String, port: Int, tls: TLSConfiguration?, logger: Logger) {
     let box = self.port
+    // `.tls` only throws for an unusable configuration, which ServerTLSMaterial has already ruled out.
+    let server = tls.flatMap { try? HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1()
     self.application = Application(
       router: router,
+      server: server,
       configuration: .init(address: .hostname(host, port: port), serverName: "offload"),
       onServerRunning: { channel in box.set(channel.localAddress?.port ?? port) },
       logger: logger)

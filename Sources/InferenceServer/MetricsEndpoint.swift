@@ -7,21 +7,30 @@ internal import Prometheus
 internal import Synchronization
 
 /// `GET /metrics` in Prometheus text format on the metrics port, served by Hummingbird: the per-model
-/// `nv_*` metrics the runtime records, plus process and memory gauges refreshed at each scrape.
+/// `nv_*` metrics the runtime records, plus process and memory gauges refreshed at each scrape, then the
+/// latency summaries when they are enabled (rendered by the runtime: swift-prometheus has no summary type).
 final class MetricsEndpoint: Sendable {
   let registry: PrometheusCollectorRegistry
   private let application: Application<RouterResponder<BasicRequestContext>>
   private let port = BoundPort()
 
-  init(registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger) {
+  init(
+    registry: PrometheusCollectorRegistry, summaries: LatencySummaryRegistry?, host: String, port: Int,
+    logger: Logger
+  ) {
     self.registry = registry
     let gauges = ProcessGauges(registry: registry)
     let router = Router()
     router.get("metrics") { _, _ -> Response in
       gauges.update()
+      var bytes = registry.emitToBuffer()
+      if let summaries {
+        if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        bytes.append(contentsOf: summaries.exposition().utf8)
+      }
       return Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
     let box = self.port
     self.application = Application(

@@ -28,11 +28,15 @@ public final class OffloadServer: Service, Sendable {
   private let logger: Logger
   private let metrics: MetricsEndpoint?
   private let http: HTTPEndpoint?
+  /// Why TLS cannot be set up (unreadable or mismatched files); `run()` refuses to serve then.
+  private let tlsFailure: InferenceError?
 
   /// Creates the server; nothing is loaded or bound until ``run()``.
   /// - Parameters:
   ///   - configuration: Settings.
-  ///   - additionalBackends: Backends besides ONNX Runtime (test backends, other engines).
+  ///   - additionalBackends: Backends besides ONNX Runtime (test backends, other engines). They come before
+  ///     the built-in test backends of ``ServerConfiguration/enableTestBackends``, so a test may pass its own
+  ///     ``FaultInjectionBackend`` to observe and release its hangs.
   ///   - logger: The root logger.
   public init(
     configuration: ServerConfiguration, additionalBackends: [any InferenceBackend] = [], logger: Logger
@@ -41,25 +45,42 @@ public final class OffloadServer: Service, Sendable {
     self.logger = logger
     let onnx = ONNXRuntimeBackend(libraryPath: configuration.onnxRuntime.libraryPath, logger: logger)
     let registry = PrometheusCollectorRegistry()
+    var runtimeConfiguration = configuration.runtime
+    // The latency summaries exist for /metrics only.
+    if !configuration.metricsEnabled { runtimeConfiguration.latencySummaries = nil }
+    let testBackends: [any InferenceBackend] = configuration.enableTestBackends ? [FaultInjectionBackend()] : []
+    self.runtime = ModelRuntime(
+      configuration: runtimeConfiguration, backends: BackendRegistry([onnx] + additionalBackends + testBackends),
+      logger: logger, metricsFactory: configuration.metricsEnabled ? PrometheusMetricsFactory(registry: registry) : nil)
     self.metrics =
       configuration.metricsEnabled
       ? MetricsEndpoint(
-        registry: registry, host: configuration.grpc.host, port: configuration.metricsPort, logger: logger) : nil
-    self.runtime = ModelRuntime(
-      configuration: configuration.runtime, backends: BackendRegistry([onnx] + additionalBackends), logger: logger,
-      metricsFactory: configuration.metricsEnabled ? PrometheusMetricsFactory(registry: registry) : nil)
+        registry: registry, summaries: runtime.latencySummaries, host: configuration.grpc.host,
+        port: configuration.metricsPort, logger: logger) : nil
+    var tls: ServerTLSMaterial?
+    var tlsFailure: InferenceError?
+    if let settings = configuration.tls {
+      do {
+        tls = try ServerTLSMaterial(settings)
+      } catch {
+        tlsFailure = error as? InferenceError ?? InferenceError(.invalidArgument, "TLS setup failed: \(error)")
+      }
+    }
+    self.tlsFailure = tlsFailure
     self.http =
-      configuration.httpEnabled
+      configuration.httpEnabled && tlsFailure == nil
       ? HTTPEndpoint(
         router: HTTPFrontEnd.router(
           runtime: runtime,
           configuration: HTTPFrontEndConfiguration(
-            serverVersion: Self.version, extensions: Self.extensions, maxBodyBytes: configuration.httpMaxBodyBytes),
+            serverVersion: Self.version, extensions: Self.extensions, maxBodyBytes: configuration.httpMaxBodyBytes,
+            accessPolicy: configuration.httpAccessPolicy),
           logger: logger),
-        host: configuration.grpc.host, port: configuration.httpPort, logger: logger) : nil
+        host: configuration.grpc.host, port: configuration.httpPort, tls: tls?.httpConfiguration, logger: logger)
+      : nil
     self.transport = HTTP2ServerTransport.Posix(
       address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
-      transportSecurity: .plaintext,
+      transportSecurity: tls?.grpcSecurity ?? .plaintext,
       config: .defaults { transport in
         let grpc = configuration.grpc
         transport.rpc.maxRequestPayloadSize = grpc.maxTransportMessageBytes
@@ -77,7 +98,9 @@ public final class OffloadServer: Service, Sendable {
       logger: logger)
     self.server = GRPCServer(
       transport: transport,
-      services: [KServeGRPCService(handler: handler), HealthServiceHandler(runtime: runtime)])
+      services: [KServeGRPCService(handler: handler), HealthServiceHandler(runtime: runtime)],
+      interceptors: configuration.grpcAccessPolicy.isRestricting
+        ? [AccessControlInterceptor(policy: configuration.grpcAccessPolicy)] : [])
   }
 
   /// Loads every model; failures are recorded per model and do not stop the server.
@@ -109,6 +132,10 @@ public final class OffloadServer: Service, Sendable {
   /// Serves until graceful shutdown: readiness turns false, new connections stop, in-flight requests finish.
   /// The runtime's batcher timers run beside the gRPC server and stop after it has drained.
   public func run() async throws {
+    if let tlsFailure {
+      logger.critical("cannot serve: \(tlsFailure.message)")
+      throw tlsFailure
+    }
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask { await self.runtime.run() }
       if let metrics { group.addTask { try await metrics.run() } }

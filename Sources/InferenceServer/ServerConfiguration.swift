@@ -30,8 +30,33 @@ public struct ServerConfiguration: Sendable {
     public var libraryPath: String?
   }
 
+  /// TLS for the gRPC and HTTP/REST endpoints (PEM files). Mutual TLS when ``clientCertificateAuthority``
+  /// is set: clients must present a certificate signed by it.
+  public struct TLS: Sendable, Equatable {
+    /// PEM certificate chain the server presents (leaf first).
+    public var certificateChainPath: String
+    /// PEM private key of the leaf certificate.
+    public var privateKeyPath: String
+    /// PEM CA certificate(s) that client certificates must chain to; `nil`: no client certificate asked for.
+    public var clientCertificateAuthorityPath: String?
+
+    /// Creates TLS settings.
+    public init(certificateChainPath: String, privateKeyPath: String, clientCertificateAuthorityPath: String? = nil) {
+      self.certificateChainPath = certificateChainPath
+      self.privateKeyPath = privateKeyPath
+      self.clientCertificateAuthorityPath = clientCertificateAuthorityPath
+    }
+  }
+
   /// The runtime core's settings.
   public var runtime: RuntimeConfiguration
+  /// TLS for gRPC and HTTP/REST; `nil` serves plaintext (the default, as Triton). The metrics port stays
+  /// plaintext (aggregates only; see docs/security.md).
+  public var tls: TLS?
+  /// Restricted protocol groups on gRPC (Triton's `--grpc-restricted-protocol`); open by default.
+  public var grpcAccessPolicy = AccessPolicy.open
+  /// Restricted protocol groups on HTTP/REST (Triton's `--http-restricted-api`); open by default.
+  public var httpAccessPolicy = AccessPolicy.open
   /// gRPC endpoint.
   public var grpc = GRPC()
   /// ONNX Runtime.
@@ -51,6 +76,9 @@ public struct ServerConfiguration: Sendable {
   public var metricsPort: Int = 8002
   /// Whether the metrics endpoint runs and models record metrics (Triton's `--allow-metrics`).
   public var metricsEnabled = true
+  /// Whether test backends are registered: ``FaultInjectionBackend`` (`backend: "fault"`), which fails,
+  /// hangs or slows down on demand. For fault, overload and soak tests only (`--enable-test-backends`).
+  public var enableTestBackends = false
 
   /// The defaults for a set of repositories, adjusted by `configure`.
   /// - Parameters:

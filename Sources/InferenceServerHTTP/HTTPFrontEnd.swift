@@ -17,13 +17,19 @@ public struct HTTPFrontEndConfiguration: Sendable {
   public var extensions: [String]
   /// Largest request body; larger ones get 413.
   public var maxBodyBytes: Int
+  /// Restricted protocol groups (401 without the credential).
+  public var accessPolicy: AccessPolicy
 
   /// Creates settings.
-  public init(serverName: String = "offload", serverVersion: String, extensions: [String], maxBodyBytes: Int) {
+  public init(
+    serverName: String = "offload", serverVersion: String, extensions: [String], maxBodyBytes: Int,
+    accessPolicy: AccessPolicy = .open
+  ) {
     self.serverName = serverName
     self.serverVersion = serverVersion
     self.extensions = extensions
     self.maxBodyBytes = maxBodyBytes
+    self.accessPolicy = accessPolicy
   }
 }
 
@@ -36,6 +42,9 @@ public enum HTTPFrontEnd {
     runtime: ModelRuntime, configuration: HTTPFrontEndConfiguration, logger: Logger
   ) -> Router<BasicRequestContext> {
     let router = Router()
+    if configuration.accessPolicy.isRestricting {
+      router.add(middleware: AccessControlMiddleware(policy: configuration.accessPolicy))
+    }
     let v2 = router.group("v2")
 
     v2.get("health/live") { _, _ in status(runtime.isLive) }

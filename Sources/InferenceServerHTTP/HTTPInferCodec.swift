@@ -1,15 +1,16 @@
-internal import Foundation
-internal import KServeProtocol
+package import Foundation
+package import KServeProtocol
 
 /// The body of `POST …/infer` and of its answer: KServe v2 JSON, with Triton's binary tensor data
 /// extension (a JSON header of `Inference-Header-Content-Length` bytes, then the raw tensors).
-enum HTTPInferCodec {
+/// `package` for the fuzz harness (Fuzz/FuzzHarness).
+package enum HTTPInferCodec {
   /// A decoded request and how its outputs are to be returned.
-  struct Decoded {
-    var request: InferenceRequest
+  package struct Decoded {
+    package var request: InferenceRequest
     /// Output name → binary; `defaultBinary` for outputs not listed.
-    var binaryOutputs: [String: Bool]
-    var defaultBinary: Bool
+    package var binaryOutputs: [String: Bool]
+    package var defaultBinary: Bool
   }
 
   /// Parses a request body.
@@ -19,7 +20,7 @@ enum HTTPInferCodec {
   ///   - model: Model name from the path.
   ///   - version: Version from the path ("" when absent).
   /// - Throws: ``InferenceError`` (invalid argument) saying what is wrong and how to fix it.
-  static func decode(body: Data, headerLength: Int?, model: String, version: String) throws -> Decoded {
+  package static func decode(body: Data, headerLength: Int?, model: String, version: String) throws -> Decoded {
     let jsonPart: Data
     var binary: Data
     if let headerLength {
@@ -134,7 +135,7 @@ enum HTTPInferCodec {
 
   /// Encodes a response; binary outputs follow the JSON header.
   /// - Returns: The body and the JSON header length when any output is binary.
-  static func encode(
+  package static func encode(
     _ response: InferenceResponse, binaryOutputs: [String: Bool], defaultBinary: Bool
   ) throws
     -> (body: Data, headerLength: Int?)

@@ -1,11 +1,11 @@
-internal import Foundation
+package import Foundation
 internal import KServeProtocol
 
 /// A parsed JSON value that keeps numbers exact: integers as 64-bit integers, other numbers as the
 /// correctly rounded `Double` of their text (Foundation's `JSONDecoder` parses numbers exactly;
 /// `JSONSerialization` on Linux does not). `NaN`, `Infinity` and `-Infinity` tokens, which Triton and
-/// tritonclient use for non-finite floats, are accepted.
-enum JSONValue: Decodable, Equatable {
+/// tritonclient use for non-finite floats, are accepted. `package` for the fuzz harness (Fuzz/FuzzHarness).
+package enum JSONValue: Decodable, Equatable {
   case null
   case bool(Bool)
   case int(Int64)
@@ -15,7 +15,7 @@ enum JSONValue: Decodable, Equatable {
   case array([JSONValue])
   case object([String: JSONValue])
 
-  init(from decoder: any Decoder) throws {
+  package init(from decoder: any Decoder) throws {
     if var array = try? decoder.unkeyedContainer() {
       var values: [JSONValue] = []
       if let count = array.count { values.reserveCapacity(count) }
@@ -53,7 +53,7 @@ enum JSONValue: Decodable, Equatable {
   }
 
   /// Parses JSON text (with bare `NaN` / `Infinity` / `-Infinity` tokens allowed).
-  static func parse(_ data: Data) throws -> JSONValue {
+  package static func parse(_ data: Data) throws -> JSONValue {
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")

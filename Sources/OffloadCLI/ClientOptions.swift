@@ -52,6 +52,14 @@ struct ClientOptions: ParsableArguments {
   @Option(name: .customLong("ssl-key"), help: "PEM private key of --ssl-cert.")
   var sslKey: String?
 
+  @Option(
+    name: [.customShort("H"), .customLong("header")],
+    help: """
+      Header (gRPC metadata) sent with every request, NAME:VALUE, repeatable; e.g. the credential of a restricted \
+      server: -H 'authorization:Bearer TOKEN'. A VALUE of @FILE reads it from FILE.
+      """)
+  var headers: [String] = []
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "warning"
 
@@ -84,6 +92,19 @@ struct ClientOptions: ParsableArguments {
       throw ValidationError("-i/--protocol must be grpc or http")
     }
     var options = ConnectionOptions(transportProtocol: transportProtocol, compression: compression)
+    for header in headers {
+      guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
+        throw ValidationError("-H/--header '\(header)' must be NAME:VALUE, e.g. 'authorization:Bearer TOKEN'")
+      }
+      var value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+      if value.hasPrefix("@") {
+        guard let text = try? String(contentsOfFile: String(value.dropFirst()), encoding: .utf8) else {
+          throw ValidationError("cannot read the header value file '\(value.dropFirst())'")
+        }
+        value = text.trimmingCharacters(in: .newlines)
+      }
+      options.headers[header[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] = value
+    }
     if ssl || sslCA != nil || sslCertificate != nil {
       options.tls = .init(
         trustedCertificateAuthorities: sslCA, clientCertificateChain: sslCertificate, clientPrivateKey: sslKey)

@@ -2,6 +2,7 @@ internal import ArgumentParser
 internal import Foundation
 internal import InferenceRuntime
 internal import InferenceServer
+internal import KServeProtocol
 internal import Logging
 internal import ServiceLifecycle
 internal import UnixSignals
@@ -52,6 +53,16 @@ struct ServeCommand: AsyncParsableCommand {
   var allowMetrics: Bool = true
 
   @Option(
+    name: .customLong("metrics-config"),
+    help: """
+      Metrics setting KEY=VALUE (repeatable; Triton's flag): summary_latencies=true adds Triton's latency \
+      summaries (nv_inference_*_summary_us, default off); summary_quantiles=Q:E,Q:E,... sets their quantiles \
+      and errors (default 0.5:0.05,0.9:0.01,0.95:0.001,0.99:0.001,0.999:0.001); summary_max_age_secs=S their \
+      sliding window in seconds (default 60; an Offload extension).
+      """)
+  var metricsConfig: [String] = []
+
+  @Option(
     name: .customLong("onnxruntime-library"),
     help: "Path of libonnxruntime.so (default: $OFFLOAD_ONNXRUNTIME_LIBRARY, then the project's .venv).")
   var onnxRuntimeLibrary: String?
@@ -80,6 +91,38 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("repository-poll-secs"), help: "With poll mode: seconds between repository scans.")
   var repositoryPollSeconds: Double = 15
 
+  @Option(
+    name: [.customLong("tls-cert"), .customLong("grpc-server-cert")],
+    help: "PEM certificate chain: serve gRPC and HTTP/REST over TLS (with --tls-key).")
+  var tlsCertificate: String?
+
+  @Option(name: [.customLong("tls-key"), .customLong("grpc-server-key")], help: "PEM private key of --tls-cert.")
+  var tlsKey: String?
+
+  @Option(
+    name: [.customLong("tls-client-ca"), .customLong("grpc-root-cert")],
+    help: "PEM CA certificate(s): mutual TLS, clients must present a certificate it signed (needs --tls-cert).")
+  var tlsClientCA: String?
+
+  @Option(
+    name: .customLong("restricted-protocol"),
+    help: """
+      Restrict protocol groups on gRPC and HTTP: GROUP[,GROUP...]:HEADER=VALUE (repeatable). Requests to those \
+      groups must carry HEADER with VALUE (VALUE @FILE reads a file, env:NAME a variable). Groups: \
+      \(ProtocolGroup.allCases.map(\.rawValue).joined(separator: ", ")).
+      """)
+  var restrictedProtocols: [String] = []
+
+  @Option(
+    name: .customLong("grpc-restricted-protocol"),
+    help: "As --restricted-protocol, for gRPC only (Triton's flag).")
+  var grpcRestrictedProtocols: [String] = []
+
+  @Option(
+    name: .customLong("http-restricted-api"),
+    help: "As --restricted-protocol, for HTTP/REST only (Triton's flag).")
+  var httpRestrictedAPIs: [String] = []
+
   @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
   var logLevel: String = "info"
 
@@ -105,11 +148,49 @@ struct ServeCommand: AsyncParsableCommand {
     guard (0...65535).contains(grpcPort), (0...65535).contains(metricsPort), (0...65535).contains(httpPort) else {
       throw ValidationError("--grpc-port, --http-port and --metrics-port must be in 0...65535")
     }
+    guard (tlsCertificate == nil) == (tlsKey == nil) else {
+      throw ValidationError("--tls-cert and --tls-key go together: give both to serve over TLS")
+    }
+    guard tlsClientCA == nil || tlsCertificate != nil else {
+      throw ValidationError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key")
+    }
+    _ = try accessPolicies()
+    _ = try latencySummaries()
     guard maxRequestSize > 0, maxQueueSize > 0, inlineExecutionLimitMicros >= 0 else {
       throw ValidationError(
         "--max-request-size and --max-queue-size must be positive, --inline-execution-limit-us >= 0")
     }
   }
+
+  /// The gRPC and HTTP access policies from the restriction flags.
+  func accessPolicies() throws -> (grpc: AccessPolicy, http: AccessPolicy) {
+    let environment = ProcessInfo.processInfo.environment
+    do {
+      let shared = try restrictedProtocols.map { try AccessPolicy.parseRule($0, environment: environment) }
+      let grpc = try grpcRestrictedProtocols.map { try AccessPolicy.parseRule($0, environment: environment) }
+      let http = try httpRestrictedAPIs.map { try AccessPolicy.parseRule($0, environment: environment) }
+      return (try AccessPolicy(rules: shared + grpc), try AccessPolicy(rules: shared + http))
+    } catch {
+      throw ValidationError("\(error)")
+    }
+  }
+
+  /// The latency summary settings from `--metrics-config`; `nil` when they stay off.
+  func latencySummaries() throws -> LatencySummaryConfiguration? {
+    do {
+      return try LatencySummaryConfiguration(metricsConfig: metricsConfig)
+    } catch {
+      throw ValidationError("\(error)")
+    }
+  }
+
+  @Flag(
+    name: .customLong("enable-test-backends"),
+    help: """
+      Register the fault-injection test backend (backend: "fault"; its models fail, hang or slow down on \
+      demand) for fault, overload and soak testing. Never in production.
+      """)
+  var enableTestBackends = false
 
   @Flag(
     name: .customLong("swift-global-executor"),
@@ -137,6 +218,8 @@ struct ServeCommand: AsyncParsableCommand {
       config.httpMaxBodyBytes = httpMaxBodySize
       config.metricsPort = metricsPort
       config.metricsEnabled = allowMetrics
+      config.enableTestBackends = enableTestBackends
+      config.runtime.latencySummaries = try? latencySummaries()
       config.runtime.maxRequestBytes = maxRequestSize
       config.runtime.maxQueueSizePerModel = maxQueueSize
       config.runtime.inlineExecutionLimit = .microseconds(inlineExecutionLimitMicros)
@@ -146,6 +229,27 @@ struct ServeCommand: AsyncParsableCommand {
       default: config.runtime.modelControl = .none
       }
       config.onnxRuntime.libraryPath = onnxRuntimeLibrary ?? environment["OFFLOAD_ONNXRUNTIME_LIBRARY"]
+      if let tlsCertificate, let tlsKey {
+        config.tls = .init(
+          certificateChainPath: tlsCertificate, privateKeyPath: tlsKey, clientCertificateAuthorityPath: tlsClientCA)
+      }
+      if let policies = try? accessPolicies() { (config.grpcAccessPolicy, config.httpAccessPolicy) = policies }
+    }
+    if let tls = configuration.tls {
+      do {
+        try tls.check()
+      } catch {
+        logger.critical("cannot serve over TLS: \((error as? InferenceError)?.message ?? "\(error)")")
+        throw ExitCode(2)
+      }
+    }
+    if !configuration.grpcAccessPolicy.restricts(.modelRepository),
+      configuration.runtime.modelControl.name == "explicit",
+      !["127.0.0.1", "localhost", "::1"].contains(host)
+    {
+      logger.warning(
+        "model load/unload is open to every client that reaches \(host); restrict it with --restricted-protocol model-repository:HEADER=VALUE (docs/security.md)"
+      )
     }
 
     let server = OffloadServer(configuration: configuration, logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import InferenceRuntime
 import InferenceServer
 import KServeGRPC
 import Testing
@@ -45,6 +46,7 @@ import FoundationNetworking
       #expect((Self.value(text, "nv_inference_compute_infer_duration_us", model: "ghost_mlp") ?? -1) >= 0)
       #expect(text.contains("version=\"1\""))
       #expect(text.contains("process_resident_memory_bytes"))
+      #expect(!text.contains("_summary_us"), "latency summaries are off by default, as in Triton")
       var request = Inference_ModelStatisticsRequest()
       request.name = "ghost_mlp"
       let stats = try #require(try await kserve.modelStatistics(request).modelStats.first)
@@ -58,6 +60,38 @@ import FoundationNetworking
         .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
       let value = try #require(utilization, "nv_cpu_utilization is exported")
       #expect((0...1).contains(value))
+    }
+  }
+
+  /// `--metrics-config summary_latencies=true`: Triton's five summaries with the configured quantiles;
+  /// `_count` is the number of requests and `_sum` equals the matching `_duration_us` counter.
+  @Test func latencySummariesWhenEnabled() async throws {
+    let quantiles: [LatencySummaryConfiguration.Quantile] = [.init(0.5, error: 0.05), .init(0.99, error: 0.001)]
+    try await TestServer.with(configure: {
+      $0.runtime.latencySummaries = LatencySummaryConfiguration(quantiles: quantiles)
+    }) { kserve, _, _, server in
+      let port = try #require(await server.metricsPort())
+      let requests = 6
+      for _ in 0..<requests { _ = try await kserve.modelInfer(Requests.ghost(rows: 2)) }
+      let text = try await Self.scrape(port)
+      for name in [
+        "nv_inference_request_summary_us", "nv_inference_queue_summary_us", "nv_inference_compute_input_summary_us",
+        "nv_inference_compute_infer_summary_us", "nv_inference_compute_output_summary_us",
+      ] {
+        #expect(text.contains("# TYPE \(name) summary\n"), "\(name)")
+        #expect(Self.value(text, name + "_count", model: "ghost_mlp", label: "version=\"1\"") == Double(requests))
+      }
+      let p50 = try #require(
+        Self.value(text, "nv_inference_request_summary_us", model: "ghost_mlp", label: "quantile=\"0.5\""))
+      let p99 = try #require(
+        Self.value(text, "nv_inference_request_summary_us", model: "ghost_mlp", label: "quantile=\"0.99\""))
+      #expect(!p50.isNaN && !p99.isNaN)
+      #expect(p50 <= p99)
+      #expect(!text.contains("quantile=\"0.9\""), "only the configured quantiles")
+      // Both are sums of the same truncated µs.
+      #expect(
+        Self.value(text, "nv_inference_request_summary_us_sum", model: "ghost_mlp")
+          == Self.value(text, "nv_inference_request_duration_us", model: "ghost_mlp"))
     }
   }
 }

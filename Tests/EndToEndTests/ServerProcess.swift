@@ -8,18 +8,27 @@ final class ServerProcess: Sendable {
 
   let process: Process
   let port: Int
+  /// The HTTP/REST port, when the server logged one.
+  let httpPort: Int?
   private let output: Locked<String>
 
   var endpoint: ServerEndpoint { ServerEndpoint(host: "127.0.0.1", port: port) }
 
-  private init(process: Process, port: Int, output: Locked<String>) {
+  private init(process: Process, port: Int, httpPort: Int?, output: Locked<String>) {
     self.process = process
     self.port = port
+    self.httpPort = httpPort
     self.output = output
   }
 
   /// Starts a server over the example models and waits until it serves.
-  static func start(port: Int = 0, repositories: [URL] = [TestServer.exampleModels]) async throws -> ServerProcess {
+  /// - Parameters:
+  ///   - port: gRPC port (0: a free one).
+  ///   - repositories: Model repositories.
+  ///   - arguments: Further `offload serve` flags.
+  static func start(
+    port: Int = 0, repositories: [URL] = [TestServer.exampleModels], arguments: [String] = []
+  ) async throws -> ServerProcess {
     guard FileManager.default.isExecutableFile(atPath: binary.path) else {
       throw ServerProcessError.message("build first: swift build (missing \(binary.path))")
     }
@@ -27,7 +36,7 @@ final class ServerProcess: Sendable {
     process.executableURL = binary
     process.arguments =
       ["serve", "--host", "127.0.0.1", "--grpc-port", "\(port)", "--metrics-port", "0", "--http-port", "0"]
-      + repositories.flatMap { ["--model-repository", $0.path] }
+      + repositories.flatMap { ["--model-repository", $0.path] } + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
@@ -49,8 +58,13 @@ final class ServerProcess: Sendable {
       let text = output.withLock { $0 }
       if let range = text.range(of: marker) {
         let digits = text[range.upperBound...].prefix { $0.isNumber }
-        if let bound = Int(digits), text[range.upperBound...].dropFirst(digits.count).first != nil {
-          return ServerProcess(process: process, port: bound, output: output)
+        // The whole line has arrived; its metadata is sorted: grpc=…, then http=… (or http=off).
+        if let bound = Int(digits), let end = text[range.upperBound...].firstIndex(of: "\n") {
+          let line = text[range.upperBound..<end]
+          let http = line.range(of: " http=127.0.0.1:").flatMap { found in
+            Int(line[found.upperBound...].prefix { $0.isNumber })
+          }
+          return ServerProcess(process: process, port: bound, httpPort: http, output: output)
         }
       }
     }
@@ -62,6 +76,41 @@ final class ServerProcess: Sendable {
   func kill() {
     if process.isRunning {
       Foundation.kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    }
+  }
+
+  /// The server's resident memory from /proc/PID/status (Linux): now (`VmRSS`) and its peak so far
+  /// (`VmHWM`), in bytes; `nil` where /proc is not available.
+  var residentMemory: (current: Int, peak: Int)? {
+    guard let status = Self.readWhole("/proc/\(process.processIdentifier)/status") else { return nil }
+    func kibibytes(_ key: String) -> Int? {
+      guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+      return line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }
+    }
+    guard let current = kibibytes("VmRSS"), let peak = kibibytes("VmHWM") else { return nil }
+    return (current * 1024, peak * 1024)
+  }
+
+  /// Reads a file to its end with read(2): /proc files report size 0, which size-based readers trust.
+  private static func readWhole(_ path: String) -> String? {
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      guard count > 0 else { break }
+      bytes += buffer[0..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// SIGTERM and wait: a graceful shutdown (drain, then exit).
+  func stop() {
+    if process.isRunning {
+      process.terminate()
       process.waitUntilExit()
     }
   }

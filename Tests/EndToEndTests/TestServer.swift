@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import InferenceRuntime
 import InferenceServer
 import KServeGRPC
 import Logging
@@ -17,6 +18,7 @@ enum TestServer {
 
   static func with<R: Sendable>(
     repositories: [URL] = [exampleModels],
+    additionalBackends: [any InferenceBackend] = [],
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body:
       @Sendable (
@@ -32,7 +34,7 @@ enum TestServer {
       config.httpPort = 0
       configure(&config)
     }
-    let server = OffloadServer(configuration: configuration, logger: logger)
+    let server = OffloadServer(configuration: configuration, additionalBackends: additionalBackends, logger: logger)
     try await server.loadModels()
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -49,6 +51,41 @@ enum TestServer {
           _ = try await KServeClient(wrapping: client).serverLive(.init())
           return try await body(KServeClient(wrapping: client), client, port, server)
         }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
+        return result
+      } catch {
+        await group.triggerGracefulShutdown()
+        throw error
+      }
+    }
+  }
+}
+
+extension TestServer {
+  /// Runs a server like ``with(repositories:configure:_:)`` but hands `body` only the server and its gRPC and
+  /// HTTP ports (for tests that bring their own clients: TLS, credentials).
+  static func serving<R: Sendable>(
+    repositories: [URL] = [exampleModels],
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable (_ server: OffloadServer, _ grpcPort: Int, _ httpPort: Int) async throws -> R
+  ) async throws -> R {
+    var logger = Logger(label: "e2e")
+    logger.logLevel = .critical
+    let configuration = ServerConfiguration.defaults(repositories: repositories) { config in
+      config.grpc.host = "127.0.0.1"
+      config.grpc.port = 0
+      config.metricsPort = 0
+      config.httpPort = 0
+      configure(&config)
+    }
+    let server = OffloadServer(configuration: configuration, logger: logger)
+    try await server.loadModels()
+    let group = ServiceGroup(services: [server], logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask { try await group.run() }
+      do {
+        let result = try await body(server, try await server.grpcPort(), await server.httpPort() ?? 0)
         await group.triggerGracefulShutdown()
         try await tasks.waitForAll()
         return result

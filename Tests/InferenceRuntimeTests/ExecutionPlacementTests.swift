@@ -1,4 +1,6 @@
+import Dispatch
 import InferenceRuntime
+import Synchronization
 import Testing
 
 @Suite struct ExecutionPlacementTests {
@@ -26,5 +28,71 @@ import Testing
     #expect(placement.choice == .dedicatedThread)
     #expect(try await placement.run(instance: 1) { 42 } == 42)
     await #expect(throws: CancellationError.self) { try await placement.run(instance: 0) { throw CancellationError() } }
+  }
+
+  /// Counts calls from any thread.
+  final class Calls: Sendable {
+    let count = Mutex(0)
+    func record() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+  }
+
+  /// A cancelled caller gets `CancellationError` while the body still blocks on its instance thread;
+  /// `finished` (the instance's release) runs only once the body has really ended. A caller that waited
+  /// for the body would never return here (the gate opens after the check) and hit the time limit.
+  @Test(.timeLimit(.minutes(1))) func aCancelledCallerStopsWaitingAndTheInstanceIsReleasedAtTheEnd() async throws {
+    let placement = ExecutionPlacement(instanceCount: 1, inlineLimit: .zero, label: "t")
+    let gate = DispatchSemaphore(value: 0)
+    let finished = Calls()
+    let (started, startedSink) = AsyncStream.makeStream(of: Void.self)
+    let (ended, endedSink) = AsyncStream.makeStream(of: Void.self)
+    let caller = Task {
+      try await placement.runAbandonable(
+        instance: 0,
+        finished: {
+          finished.record()
+          endedSink.yield()
+        }
+      ) {
+        startedSink.yield()
+        gate.wait()
+        return 7
+      }
+    }
+    for await _ in started { break }
+    caller.cancel()
+    await #expect(throws: CancellationError.self) { try await caller.value }
+    #expect(finished.value == 0, "the body still runs: the instance must stay lent")
+    gate.signal()
+    for await _ in ended { break }
+    #expect(finished.value == 1)
+  }
+
+  /// A caller cancelled before its execution began never runs it, and still hands the instance back.
+  @Test func aCallerCancelledBeforeItBeganDoesNotRunTheBody() async throws {
+    let placement = ExecutionPlacement(instanceCount: 1, inlineLimit: .zero, label: "t")
+    let finished = Calls()
+    let ran = Calls()
+    let caller = Task {
+      _ = withUnsafeCurrentTask { $0?.cancel() }
+      return try await placement.runAbandonable(instance: 0, finished: { finished.record() }) {
+        ran.record()
+        return 1
+      }
+    }
+    await #expect(throws: CancellationError.self) { try await caller.value }
+    #expect(ran.value == 0)
+    #expect(finished.value == 1)
+  }
+
+  /// Without cancellation the caller gets the body's result or error, and `finished` runs once either way.
+  @Test func anUncancelledCallerGetsTheOutcome() async throws {
+    let placement = ExecutionPlacement(instanceCount: 1, inlineLimit: .zero, label: "t")
+    let finished = Calls()
+    #expect(try await placement.runAbandonable(instance: 0, finished: { finished.record() }) { 42 } == 42)
+    await #expect(throws: CancellationError.self) {
+      try await placement.runAbandonable(instance: 0, finished: { finished.record() }) { throw CancellationError() }
+    }
+    #expect(finished.value == 2)
   }
 }

@@ -59,7 +59,9 @@ struct TemporaryRepository {
     try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
   }
 
-  func addModel(_ name: String, config: String?, versions: [Int64: String] = [1: "ok"]) throws {
+  func addModel(
+    _ name: String, config: String?, versions: [Int64: String] = [1: "ok"], filename: String = "model.fake"
+  ) throws {
     let directory = root.appendingPathComponent(name)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     if let config {
@@ -68,7 +70,7 @@ struct TemporaryRepository {
     for (version, content) in versions {
       let versionDirectory = directory.appendingPathComponent(String(version))
       try FileManager.default.createDirectory(at: versionDirectory, withIntermediateDirectories: true)
-      try content.write(to: versionDirectory.appendingPathComponent("model.fake"), atomically: true, encoding: .utf8)
+      try content.write(to: versionDirectory.appendingPathComponent(filename), atomically: true, encoding: .utf8)
     }
   }
 

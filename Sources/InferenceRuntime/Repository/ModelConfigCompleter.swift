@@ -54,6 +54,15 @@ public struct ModelConfigCompleter: Sendable {
         .notFound,
         "model '\(name)' has no version directories; put the model file in \(directory.path)/1/")
     }
+    // The model file is looked up inside the version directory; a name with a path in it (from config.pbtxt or
+    // a load request's config override) could read any file the server can.
+    let file = config.defaultModelFilename
+    guard file.isEmpty || (!file.contains("/") && file != "." && file != ".." && !file.contains("\0")) else {
+      throw InferenceError(
+        .invalidArgument,
+        "model '\(name)': default_model_filename '\(file)' must be a file name inside the version directory, not a path"
+      )
+    }
     let backend = try resolveBackend(&config, directory: directory.appendingPathComponent(String(latest)))
     if config.defaultModelFilename.isEmpty { config.defaultModelFilename = backend.defaultModelFilename }
     let modelFile = directory.appendingPathComponent(String(latest)).appendingPathComponent(config.defaultModelFilename)
@@ -82,6 +91,7 @@ public struct ModelConfigCompleter: Sendable {
         throw InferenceError(
           .invalidArgument,
           "model '\(config.name)' asks for backend '\(config.backend)', which this server does not have; available: \(available)"
+            + backends.disabledBackendHint(for: config.backend)
         )
       }
       if config.platform.isEmpty, let platform = backend.platforms.first { config.platform = platform }
@@ -93,6 +103,7 @@ public struct ModelConfigCompleter: Sendable {
         throw InferenceError(
           .invalidArgument,
           "model '\(config.name)' asks for platform '\(config.platform)', which this server does not serve; supported platforms: \(platforms)"
+            + backends.disabledBackendHint(for: config.platform)
         )
       }
       config.backend = backend.name
@@ -109,9 +120,13 @@ public struct ModelConfigCompleter: Sendable {
         return backend
       }
     }
+    let hint =
+      FileManager.default.fileExists(atPath: directory.appendingPathComponent(FaultInjectionBackend.modelFilename).path)
+      ? backends.disabledBackendHint(for: FaultInjectionBackend.backendName) : ""
     throw InferenceError(
       .invalidArgument,
       "model '\(config.name)': cannot tell which backend serves it; set backend: \"onnxruntime\" in config.pbtxt (available: \(available))"
+        + hint
     )
   }
 

@@ -32,7 +32,16 @@ public enum ModelConfigFile {
     guard let text = String(data: bytes, encoding: .utf8) else {
       throw InferenceError(.invalidArgument, "\(file.path) is not valid UTF-8 text")
     }
-    let config = try parse(text, path: file.path)
+    return try contents(ofText: text, path: file.path)
+  }
+
+  /// What ``read(modelDirectory:)`` returns for a `config.pbtxt` holding `text` (also the fuzz harness's entry).
+  /// - Parameters:
+  ///   - text: The text format content.
+  ///   - path: The file path, for messages.
+  /// - Throws: ``InferenceError`` (invalidArgument) naming `path:line:column` and the problem.
+  package static func contents(ofText text: String, path: String) throws -> Contents {
+    let config = try parse(text, path: path)
     let setsMaxBatchSize = text.split(separator: "\n").contains { line in
       line.drop { $0 == " " || $0 == "\t" }.hasPrefix("max_batch_size")
     }

@@ -54,12 +54,12 @@ extension ModelRuntime {
           answer.outputs, answer.queueNanos, answer.timings, answer.batchRows
         )
       } else {
-        let (result, queued) = try await model.scheduler.withInstanceAsync { index in
-          let queued = (ContinuousClock.now - arrival).clampedNanoseconds
-          return (
-            try await model.execute(instance: index, inputs: validated.inputs, outputs: validated.outputs), queued
-          )
-        }
+        // A cancelled request (the gRPC front end cancels on a passed deadline) leaves the queue, or stops
+        // waiting for an execution on the instance thread; the instance is released when that really ends.
+        let index = try await model.scheduler.acquire()
+        let queued = (ContinuousClock.now - arrival).clampedNanoseconds
+        let result = try await model.executeReleasing(
+          instance: index, inputs: validated.inputs, outputs: validated.outputs)
         model.statistics.recordExecution(batchSize: UInt64(validated.batchSize), timings: result.timings)
         record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queued, result.timings)
         (outputs, queueNanos, timings, executedRows) = (result.outputs, queued, result.timings, validated.batchSize)
@@ -81,10 +81,20 @@ extension ModelRuntime {
       {
         throw RetiredVersion(rejection: rejection)
       }
-      let reason = (error as? InferenceError).map { FailureReason($0.code) } ?? .backend
+      let failure = error is CancellationError ? Self.cancelled(model) : error
+      let reason = (failure as? InferenceError).map { FailureReason($0.code) } ?? .backend
       model.statistics.recordFailure(totalNanos: (ContinuousClock.now - arrival).clampedNanoseconds, reason: reason)
-      throw error
+      throw failure
     }
+  }
+
+  /// What a request cancelled while it waited for an instance or for its execution gets (counted as
+  /// CANCELED in the failure metrics).
+  private static func cancelled(_ model: ServableModel) -> InferenceError {
+    InferenceError(
+      .cancelled,
+      "model '\(model.name)' version \(model.version): the request was cancelled (its deadline passed or its "
+        + "client went away) before it was answered; an execution it had begun runs on to its end")
   }
 
   private func record(

@@ -213,7 +213,7 @@ extension ModelRuntime {
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
         maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit,
-        metricsFactory: metricsFactory)
+        metricsFactory: metricsFactory, latencySummaries: latencySummaries)
       logger.info(
         "model version ready",
         metadata: ["version": "\(version)", "backend": "\(backend.name)", "instances": "\(instances.count)"])

@@ -47,6 +47,9 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   let fingerprints = Mutex<[String: String]>([:])
   /// Client-registered system shared-memory regions, shared by every front end.
   public let sharedMemory: SharedMemoryRegistry
+  /// Triton's latency summaries of every loaded version, when ``RuntimeConfiguration/latencySummaries`` is
+  /// set; the metrics endpoint renders them.
+  public let latencySummaries: LatencySummaryRegistry?
 
   /// Creates a runtime. Nothing is loaded until ``loadAll()``.
   /// - Parameters:
@@ -64,6 +67,7 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
     self.backends = backends
     self.logger = logger
     self.sharedMemory = SharedMemoryRegistry(isEnabled: configuration.allowClientSharedMemory)
+    self.latencySummaries = configuration.latencySummaries.map { LatencySummaryRegistry(configuration: $0) }
   }
 
   /// Serves the dynamic batchers' timers (queue delays and timeouts) until ``shutdown()``. Models with a
@@ -107,6 +111,9 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   public func beginDraining() {
     state.withLock { $0.draining = true }
   }
+
+  /// Whether ``beginDraining()`` was called: the server is shutting down and lets requests in flight finish.
+  public var isDraining: Bool { state.withLock { $0.draining } }
 
   /// Every known model version with its state, sorted by name then version.
   /// - Parameter readyOnly: Only ready versions.

@@ -17,6 +17,10 @@ public struct RuntimeConfiguration: Sendable {
   /// Whether clients may register system shared-memory regions and pass tensors through them
   /// (Triton's `--allow-client-shm`, off by default there too).
   public var allowClientSharedMemory = false
+  /// Triton's latency summaries (`nv_inference_request_summary_us`, …, with `quantile` labels over a sliding
+  /// window; `--metrics-config summary_latencies=true`); `nil`, the default as in Triton, records none.
+  /// They appear on `/metrics` only where the server's metrics are enabled.
+  public var latencySummaries: LatencySummaryConfiguration? = nil
 
   /// Creates a configuration.
   /// - Parameters:

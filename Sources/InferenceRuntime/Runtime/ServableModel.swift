@@ -27,7 +27,7 @@ public final class ServableModel: Sendable {
 
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
-    inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?
+    inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?, latencySummaries: LatencySummaryRegistry?
   ) {
     let description = "model '\(name)' version \(version)"
     self.name = name
@@ -37,7 +37,8 @@ public final class ServableModel: Sendable {
     self.validator = RequestValidator(config: config, modelDescription: description)
     self.scheduler = InstanceScheduler(
       instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description)
-    let statistics = StatisticsRecorder(name: name, version: String(version), metricsFactory: metricsFactory)
+    let statistics = StatisticsRecorder(
+      name: name, version: String(version), metricsFactory: metricsFactory, latencySummaries: latencySummaries)
     self.statistics = statistics
     let placement = ExecutionPlacement(
       instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
@@ -52,10 +53,12 @@ public final class ServableModel: Sendable {
   }
 
   /// Stops admitting requests: those waiting are rejected with UNAVAILABLE, executions in progress finish.
+  /// Its latency summaries leave `/metrics` unless a newer load of the same version holds them.
   func retire() async {
     retired.store(true, ordering: .releasing)
     scheduler.close()
     await batcher?.close()
+    statistics.releaseLatencySummaries()
   }
 
   /// Runs one execution where the placement says and feeds its duration back to the placement.
@@ -69,9 +72,24 @@ public final class ServableModel: Sendable {
     return result
   }
 
-  /// Runs one execution on `instance` (the path without dynamic batching).
-  func execute(instance index: Int, inputs: [InferenceTensor], outputs: [OutputSpec]) async throws -> ExecutionResult {
-    try await Self.execute(instances[index], index, placement, inputs, outputs)
+  /// Runs one execution for one request on an instance it acquired from ``scheduler`` (the path without
+  /// dynamic batching), and gives the instance back when the execution has really ended. A cancelled
+  /// request stops waiting at once (see ``ExecutionPlacement/runAbandonable(instance:finished:_:)``); the
+  /// instance stays busy until the engine returns.
+  /// - Throws: `CancellationError` when the request was cancelled; otherwise the execution's error.
+  func executeReleasing(
+    instance index: Int, inputs: [InferenceTensor], outputs: [OutputSpec]
+  ) async throws
+    -> ExecutionResult
+  {
+    let (instance, placement, scheduler) = (instances[index], self.placement, self.scheduler)
+    return try await placement.runAbandonable(instance: index, finished: { scheduler.release(index) }) {
+      let result = try instance.execute(inputs: inputs, outputs: outputs)
+      // Recorded where the execution ran, so an abandoned (hung) execution still teaches the placement.
+      let t = result.timings
+      placement.record(executionNanos: t.inputNanos + t.inferNanos + t.outputNanos)
+      return result
+    }
   }
 
   /// The metadata view of this version's configuration.

@@ -1,4 +1,5 @@
 internal import Dispatch
+internal import KServeProtocol
 internal import Synchronization
 
 /// Decides where a model execution runs, and runs it there.
@@ -64,5 +65,118 @@ public final class ExecutionPlacement: Sendable {
         queues[instance % queues.count].async { continuation.resume(with: Result { try body() }) }
       }
     }
+  }
+
+  /// Runs `body` for `instance` where ``choice`` says, for one caller that may give up waiting.
+  ///
+  /// A thread cannot be stopped, so a cancelled caller cannot stop an execution that has begun; what it
+  /// can do is stop waiting for it. When the calling task is cancelled while `body` runs on the instance
+  /// thread, this throws `CancellationError` at once and `body` runs on to its end there. `finished` runs
+  /// exactly once, when `body` has really ended (or was never started because the caller was cancelled
+  /// before), so whoever lent the instance gets it back only then: the instance stays busy for as long as
+  /// the engine really is. Inline executions block the caller's thread and cannot be abandoned.
+  /// - Parameters:
+  ///   - instance: The instance index.
+  ///   - finished: Called once `body` is over, on whichever thread ran it.
+  ///   - body: The blocking execution.
+  /// - Throws: `CancellationError` when the caller was cancelled before `body` began or while it ran on
+  ///   the instance thread; otherwise whatever `body` throws.
+  public func runAbandonable<R: Sendable>(
+    instance: Int, finished: @escaping @Sendable () -> Void, _ body: @escaping @Sendable () throws -> R
+  ) async throws -> R {
+    if Task.isCancelled {
+      finished()
+      throw CancellationError()
+    }
+    switch choice {
+    case .inline:
+      defer { finished() }
+      return try body()
+    case .dedicatedThread:
+      let handoff = ExecutionHandoff<R>()
+      queues[instance % queues.count].async {
+        let result = Result { try body() }
+        finished()
+        handoff.deliver(result)
+      }
+      return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { handoff.wait($0) }
+      } onCancel: {
+        handoff.abandon()
+      }
+    }
+  }
+}
+
+/// Hands the result of an execution on an instance thread to its caller, unless the caller gave up first:
+/// whichever of ``deliver(_:)`` and ``abandon()`` comes first decides what the caller gets.
+final class ExecutionHandoff<R: Sendable>: Sendable {
+  private enum State {
+    /// Neither the result nor the caller's continuation has arrived.
+    case pending
+    /// The caller waits.
+    case waiting(CheckedContinuation<R, any Error>)
+    /// The result arrived before the caller waited.
+    case delivered(Result<R, any Error>)
+    /// The caller gave up before it waited.
+    case abandoned
+    /// The caller has been answered.
+    case done
+  }
+
+  private let state = Mutex(State.pending)
+
+  /// The caller waits for its answer.
+  func wait(_ continuation: CheckedContinuation<R, any Error>) {
+    let answer = state.withLock { state -> Result<R, any Error>? in
+      switch state {
+      case .pending:
+        state = .waiting(continuation)
+        return nil
+      case .delivered(let result):
+        state = .done
+        return result
+      case .abandoned:
+        state = .done
+        return .failure(CancellationError())
+      case .waiting, .done:
+        return .failure(InferenceError(.internal, "an execution's result was awaited twice"))
+      }
+    }
+    answer.map { continuation.resume(with: $0) }
+  }
+
+  /// The execution ended with `result`.
+  func deliver(_ result: Result<R, any Error>) {
+    let waiter = state.withLock { state -> CheckedContinuation<R, any Error>? in
+      switch state {
+      case .pending:
+        state = .delivered(result)
+        return nil
+      case .waiting(let continuation):
+        state = .done
+        return continuation
+      case .delivered, .abandoned, .done:
+        return nil
+      }
+    }
+    waiter?.resume(with: result)
+  }
+
+  /// The caller gives up: it gets `CancellationError` now; the result, when it comes, is dropped.
+  func abandon() {
+    let waiter = state.withLock { state -> CheckedContinuation<R, any Error>? in
+      switch state {
+      case .pending:
+        state = .abandoned
+        return nil
+      case .waiting(let continuation):
+        state = .done
+        return continuation
+      case .delivered, .abandoned, .done:
+        return nil
+      }
+    }
+    waiter?.resume(throwing: CancellationError())
   }
 }

@@ -59,7 +59,10 @@ public final class InstanceScheduler: Sendable {
     return try body(instance)
   }
 
-  private func acquire() async throws -> Int {
+  /// Waits for a free instance; the caller must hand it back with ``release(_:)`` exactly once.
+  /// - Throws: ``InferenceError`` (unavailable) when the queue is full or the model is unloading;
+  ///   `CancellationError` when the caller is cancelled while waiting.
+  func acquire() async throws -> Int {
     let (id, action) = state.withLock { state -> (UInt64, InstanceSchedulerStateMachine.AcquireAction) in
       let id = state.nextWaiter
       state.nextWaiter += 1
@@ -89,7 +92,8 @@ public final class InstanceScheduler: Sendable {
     }
   }
 
-  private func release(_ instance: Int) {
+  /// Hands an instance from ``acquire()`` back: the longest waiter gets it, or it becomes idle.
+  func release(_ instance: Int) {
     let settled = state.withLock { state -> (CheckedContinuation<Int, any Error>, Result<Int, any Error>)? in
       switch state.machine.release(instance: instance) {
       case .none: return nil

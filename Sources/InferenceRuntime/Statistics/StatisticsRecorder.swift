@@ -5,15 +5,30 @@ internal import Synchronization
 public final class StatisticsRecorder: Sendable {
   private let stats: Mutex<ModelStatistics>
   private let metrics: ModelMetrics?
+  private let summaries: (registry: LatencySummaryRegistry, series: ModelLatencySummaries)?
+  private let summariesReleased = Atomic<Bool>(false)
 
   /// Creates a recorder.
   /// - Parameters:
   ///   - name: Model name.
   ///   - version: Version.
   ///   - metricsFactory: Where the Triton-named metrics go (`nil`: statistics only).
-  public init(name: String, version: String, metricsFactory: (any MetricsFactory)? = nil) {
+  ///   - latencySummaries: Where the latency summaries go (`nil`: none); the recorder holds its model
+  ///     version's series until ``releaseLatencySummaries()``.
+  public init(
+    name: String, version: String, metricsFactory: (any MetricsFactory)? = nil,
+    latencySummaries: LatencySummaryRegistry? = nil
+  ) {
     self.stats = Mutex(ModelStatistics(name: name, version: version))
     self.metrics = metricsFactory.map { ModelMetrics(model: name, version: version, factory: $0) }
+    self.summaries = latencySummaries.map { (registry: $0, series: $0.acquire(model: name, version: version)) }
+  }
+
+  /// Gives the latency summary series back to the registry (the version is retired: once no newer load of
+  /// the same version holds them, they leave `/metrics`, as Triton's do on unload). Idempotent.
+  public func releaseLatencySummaries() {
+    guard let summaries, !summariesReleased.exchange(true, ordering: .relaxed) else { return }
+    summaries.registry.release(summaries.series)
   }
 
   /// A request arrived (pending count +1).
@@ -38,6 +53,7 @@ public final class StatisticsRecorder: Sendable {
     rows: UInt64, totalNanos: UInt64, queueNanos: UInt64, timings: ComputeTimings, nowMillis: UInt64
   ) {
     metrics?.succeeded(rows: Int(rows), totalNanos: totalNanos, queueNanos: queueNanos, timings: timings)
+    summaries?.series.observe(totalNanos: totalNanos, queueNanos: queueNanos, timings: timings)
     stats.withLock { s in
       s.inferenceCount &+= rows
       s.lastInferenceMillis = nowMillis

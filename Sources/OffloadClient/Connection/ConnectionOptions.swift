@@ -49,17 +49,22 @@ public struct ConnectionOptions: Sendable, Equatable {
   /// coalescing); `nil` (the default) writes at once, which is what small latency-bound inference
   /// requests want. Worth setting (e.g. 50 µs) for many small requests in flight on one connection.
   public var flushCoalescingDelay: Duration?
+  /// Headers (gRPC metadata) sent with every request: the credential of a server with restricted
+  /// protocols, e.g. `["authorization": "Bearer <token>"]` or `["admin-key": "<secret>"]`. Names are
+  /// sent lower-case.
+  public var headers: [String: String]
 
   /// Creates options.
   public init(
     transportProtocol: TransportProtocol = .grpc, compression: Compression = .none, tls: TLS? = nil,
-    maxMessageBytes: Int = 512 << 20, flushCoalescingDelay: Duration? = nil
+    maxMessageBytes: Int = 512 << 20, flushCoalescingDelay: Duration? = nil, headers: [String: String] = [:]
   ) {
     self.transportProtocol = transportProtocol
     self.compression = compression
     self.tls = tls
     self.maxMessageBytes = maxMessageBytes
     self.flushCoalescingDelay = flushCoalescingDelay
+    self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { _, last in last })
   }
 
   /// Plaintext, uncompressed.

@@ -80,6 +80,7 @@ public final class HTTPInferenceConnection: Sendable {
   ) async throws -> Reply {
     var request = HTTPClientRequest(url: base + path)
     request.method = method
+    for (name, value) in options.headers { request.headers.replaceOrAdd(name: name, value: value) }
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(body) }
     let amount = TimeAmount.nanoseconds(timeout.map { Int64(clamping: $0.clampedNanoseconds) } ?? 3_600_000_000_000)

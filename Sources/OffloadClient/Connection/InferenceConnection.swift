@@ -40,9 +40,16 @@ public final class InferenceConnection: Sendable {
     } else {
       security = .plaintext
     }
+    // IP literals get IP targets: a DNS target would make grpc-swift send the address as the TLS server name
+    // (SNI), which TLS forbids and NIOSSL refuses; with an IP target the certificate's IP entries are checked.
     let target: any ResolvableTarget =
-      endpoint.host.contains(":")
-      ? .ipv6(address: endpoint.host, port: endpoint.port) : .dns(host: endpoint.host, port: endpoint.port)
+      if endpoint.host.contains(":") {
+        .ipv6(address: endpoint.host, port: endpoint.port)
+      } else if Self.isIPv4Literal(endpoint.host) {
+        .ipv4(address: endpoint.host, port: endpoint.port)
+      } else {
+        .dns(host: endpoint.host, port: endpoint.port)
+      }
     let transport: HTTP2ClientTransport.Posix
     do {
       transport = try HTTP2ClientTransport.Posix(
@@ -62,7 +69,9 @@ public final class InferenceConnection: Sendable {
     } catch {
       throw InferenceError(.invalidArgument, "cannot set up a connection to \(endpoint): \(error)")
     }
-    self.client = GRPCClient(transport: transport)
+    self.client = GRPCClient(
+      transport: transport,
+      interceptors: options.headers.isEmpty ? [] : [HeaderInjectingInterceptor(headers: options.headers)])
     self.service = Inference_GRPCInferenceService.Client(wrapping: client)
   }
 
@@ -83,6 +92,11 @@ public final class InferenceConnection: Sendable {
       defer { connection.close() }
       return try await body(connection)
     }
+  }
+
+  static func isIPv4Literal(_ host: String) -> Bool {
+    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+    return parts.count == 4 && parts.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
   }
 
   static func algorithm(_ compression: ConnectionOptions.Compression) -> CompressionAlgorithm {

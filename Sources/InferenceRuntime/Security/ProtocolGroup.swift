@@ -1,0 +1,77 @@
+/// The protocol groups that access control restricts, with Triton's names (as in
+/// `--grpc-restricted-protocol` / `--http-restricted-api`). Every gRPC method and HTTP route belongs to
+/// exactly one group.
+public enum ProtocolGroup: String, Sendable, CaseIterable, Hashable {
+  /// Liveness and readiness of the server and of models (also grpc.health.v1).
+  case health
+  /// Server and model metadata.
+  case metadata
+  /// Inference requests.
+  case inference
+  /// System and CUDA shared-memory registration.
+  case sharedMemory = "shared-memory"
+  /// Model configurations.
+  case modelConfig = "model-config"
+  /// Repository index, model load and unload.
+  case modelRepository = "model-repository"
+  /// Model statistics.
+  case statistics
+  /// Trace settings.
+  case trace
+  /// Log settings.
+  case logging
+
+  /// The group of a `inference.GRPCInferenceService` or `grpc.health.v1.Health` method, `nil` for a method
+  /// of another service (which the server does not serve).
+  /// - Parameters:
+  ///   - service: Fully qualified service name.
+  ///   - method: Method name.
+  public static func grpc(service: String, method: String) -> ProtocolGroup? {
+    if service == "grpc.health.v1.Health" { return .health }
+    guard service == "inference.GRPCInferenceService" else { return nil }
+    switch method {
+    case "ServerLive", "ServerReady", "ModelReady": return .health
+    case "ServerMetadata", "ModelMetadata": return .metadata
+    case "ModelInfer", "ModelStreamInfer": return .inference
+    case "ModelConfig": return .modelConfig
+    case "ModelStatistics": return .statistics
+    case "RepositoryIndex", "RepositoryModelLoad", "RepositoryModelUnload": return .modelRepository
+    case "TraceSetting": return .trace
+    case "LogSettings": return .logging
+    default:
+      return method.hasPrefix("SystemSharedMemory") || method.hasPrefix("CudaSharedMemory") ? .sharedMemory : nil
+    }
+  }
+
+  /// The group of a KServe v2 HTTP path (`/v2/...`); paths outside the API are `nil` (they get 404 anyway).
+  /// - Parameter path: The request path, without the query.
+  public static func http(path: String) -> ProtocolGroup? {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+    guard parts.first == "v2" else { return nil }
+    let rest = parts.dropFirst()
+    guard let head = rest.first else { return .metadata }  // GET /v2
+    switch head {
+    case "health": return .health
+    case "repository": return .modelRepository
+    case "systemsharedmemory", "cudasharedmemory": return .sharedMemory
+    case "logging": return .logging
+    case "trace": return .trace
+    case "models":
+      // models/stats, models/{m}[/versions/{v}][/ready|config|stats|infer|trace/setting]
+      let tail = Array(rest.dropFirst())
+      if tail == ["stats"] { return .statistics }
+      var index = 1
+      if tail.count >= 3, tail[1] == "versions" { index = 3 }
+      guard index < tail.count else { return .metadata }
+      switch tail[index] {
+      case "ready": return .health
+      case "config": return .modelConfig
+      case "stats": return .statistics
+      case "infer": return .inference
+      case "trace": return .trace
+      default: return .metadata
+      }
+    default: return .metadata
+    }
+  }
+}

@@ -1,0 +1,94 @@
+internal import Foundation
+internal import GRPCNIOTransportHTTP2
+internal import InferenceRuntime
+internal import KServeProtocol
+internal import NIOSSL
+
+/// The certificates and key of ``ServerConfiguration/TLS``, read and checked once at start so a wrong path
+/// or a key that does not match the certificate is reported before anything listens, and turned into the
+/// gRPC transport's and Hummingbird's TLS settings.
+struct ServerTLSMaterial: Sendable {
+  let settings: ServerConfiguration.TLS
+  let chain: [NIOSSLCertificate]
+  let key: NIOSSLPrivateKey
+  let clientAuthorities: [NIOSSLCertificate]?
+
+  /// Reads and checks the PEM files.
+  /// - Throws: ``InferenceError`` naming the file and the fix.
+  init(_ settings: ServerConfiguration.TLS) throws {
+    self.settings = settings
+    func read<T>(_ path: String, _ what: String, _ body: (String) throws -> T) throws -> T {
+      guard FileManager.default.isReadableFile(atPath: path) else {
+        throw InferenceError(.invalidArgument, "cannot read the TLS \(what) file '\(path)'; check the path")
+      }
+      do {
+        return try body(path)
+      } catch {
+        throw InferenceError(.invalidArgument, "the TLS \(what) file '\(path)' is not usable PEM: \(error)")
+      }
+    }
+    chain = try read(settings.certificateChainPath, "certificate") { try NIOSSLCertificate.fromPEMFile($0) }
+    guard !chain.isEmpty else {
+      throw InferenceError(
+        .invalidArgument, "the TLS certificate file '\(settings.certificateChainPath)' holds no certificate")
+    }
+    key = try read(settings.privateKeyPath, "private key") { try NIOSSLPrivateKey(file: $0, format: .pem) }
+    guard Self.publicKeyMatches(chain[0], key) else {
+      throw InferenceError(
+        .invalidArgument,
+        "the TLS private key '\(settings.privateKeyPath)' does not belong to the first certificate of '\(settings.certificateChainPath)'"
+      )
+    }
+    if let path = settings.clientCertificateAuthorityPath {
+      let authorities = try read(path, "client CA") { try NIOSSLCertificate.fromPEMFile($0) }
+      guard !authorities.isEmpty else {
+        throw InferenceError(.invalidArgument, "the TLS client CA file '\(path)' holds no certificate")
+      }
+      clientAuthorities = authorities
+    } else {
+      clientAuthorities = nil
+    }
+  }
+
+  /// Whether the key's public half is the certificate's (a TLS handshake would otherwise fail per client).
+  private static func publicKeyMatches(_ certificate: NIOSSLCertificate, _ key: NIOSSLPrivateKey) -> Bool {
+    var context = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+    context.minimumTLSVersion = .tlsv12
+    return (try? NIOSSLContext(configuration: context)) != nil
+  }
+
+  /// The gRPC transport's security: TLS, or mutual TLS verifying clients against the client CA.
+  var grpcSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
+    let chain: [TLSConfig.CertificateSource] = [.file(path: settings.certificateChainPath, format: .pem)]
+    let key = TLSConfig.PrivateKeySource.file(path: settings.privateKeyPath, format: .pem)
+    guard let ca = settings.clientCertificateAuthorityPath else {
+      return .tls(certificateChain: chain, privateKey: key)
+    }
+    return .mTLS(certificateChain: chain, privateKey: key) { config in
+      config.trustRoots = .certificates([.file(path: ca, format: .pem)])
+      // Clients are identified by their certificate chain; their host names are not known in advance.
+      config.clientCertificateVerification = .noHostnameVerification
+    }
+  }
+
+  /// Hummingbird's TLS configuration for HTTP/1.1 over TLS, with client verification for mutual TLS.
+  var httpConfiguration: TLSConfiguration {
+    var configuration = TLSConfiguration.makeServerConfiguration(
+      certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    configuration.minimumTLSVersion = .tlsv12
+    configuration.applicationProtocols = ["http/1.1"]
+    if let clientAuthorities {
+      configuration.trustRoots = .certificates(clientAuthorities)
+      configuration.certificateVerification = .noHostnameVerification
+    }
+    return configuration
+  }
+}
+
+extension ServerConfiguration.TLS {
+  /// Reads the files as the server will, so a command line can fail before loading models.
+  /// - Throws: ``InferenceError`` naming the unusable file.
+  public func check() throws {
+    _ = try ServerTLSMaterial(self)
+  }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import InferenceRuntime
+import KServeProtocol
+import Testing
+import TritonModelConfig
+
+/// Restricted protocol groups (pure policy) and confinement of model files to the repositories.
+@Suite struct AccessPolicyTests {
+  @Test func everyGRPCMethodBelongsToTheRightGroup() {
+    let expected: [String: ProtocolGroup] = [
+      "ServerLive": .health, "ServerReady": .health, "ModelReady": .health, "ServerMetadata": .metadata,
+      "ModelMetadata": .metadata, "ModelInfer": .inference, "ModelStreamInfer": .inference,
+      "ModelConfig": .modelConfig, "ModelStatistics": .statistics, "RepositoryIndex": .modelRepository,
+      "RepositoryModelLoad": .modelRepository, "RepositoryModelUnload": .modelRepository,
+      "SystemSharedMemoryStatus": .sharedMemory, "SystemSharedMemoryRegister": .sharedMemory,
+      "SystemSharedMemoryUnregister": .sharedMemory, "CudaSharedMemoryStatus": .sharedMemory,
+      "CudaSharedMemoryRegister": .sharedMemory, "CudaSharedMemoryUnregister": .sharedMemory,
+      "TraceSetting": .trace, "LogSettings": .logging,
+    ]
+    for (method, group) in expected {
+      #expect(ProtocolGroup.grpc(service: "inference.GRPCInferenceService", method: method) == group, "\(method)")
+    }
+    #expect(ProtocolGroup.grpc(service: "grpc.health.v1.Health", method: "Check") == .health)
+    #expect(ProtocolGroup.grpc(service: "inference.GRPCInferenceService", method: "Nope") == nil)
+    #expect(ProtocolGroup.grpc(service: "other.Service", method: "ModelInfer") == nil)
+  }
+
+  @Test func everyHTTPRouteBelongsToTheRightGroup() {
+    let expected: [String: ProtocolGroup] = [
+      "/v2": .metadata, "/v2/health/live": .health, "/v2/health/ready": .health,
+      "/v2/models/m": .metadata, "/v2/models/m/versions/2": .metadata, "/v2/models/m/ready": .health,
+      "/v2/models/m/versions/2/ready": .health, "/v2/models/m/config": .modelConfig,
+      "/v2/models/m/versions/1/config": .modelConfig, "/v2/models/stats": .statistics,
+      "/v2/models/m/stats": .statistics, "/v2/models/m/versions/1/stats": .statistics,
+      "/v2/models/m/infer": .inference, "/v2/models/m/versions/3/infer": .inference,
+      "/v2/repository/index": .modelRepository, "/v2/repository/models/m/load": .modelRepository,
+      "/v2/repository/models/m/unload": .modelRepository, "/v2/systemsharedmemory/status": .sharedMemory,
+      "/v2/systemsharedmemory/region/r/register": .sharedMemory, "/v2/cudasharedmemory/status": .sharedMemory,
+      "/v2/logging": .logging, "/v2/trace/setting": .trace, "/v2/models/m/trace/setting": .trace,
+      // A model named like a route keyword is still the model's metadata.
+      "/v2/models/infer": .metadata, "//v2//models/m/infer": .inference,
+    ]
+    for (path, group) in expected { #expect(ProtocolGroup.http(path: path) == group, "\(path)") }
+    #expect(ProtocolGroup.http(path: "/metrics") == nil)
+  }
+
+  @Test func parsesTritonsSyntaxAndReadsSecretsFromFilesOrEnvironment() throws {
+    let rule = try AccessPolicy.parseRule("model-repository, shared-memory:Admin-Key=a=b:c")
+    #expect(rule.groups == [.modelRepository, .sharedMemory])
+    #expect(rule.header == "admin-key")
+    #expect(rule.value == "a=b:c", "the value may contain '=' and ':'")
+
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("offload-token-\(UUID().uuidString)")
+    try "from-file\n".write(to: file, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: file) }
+    #expect(try AccessPolicy.parseRule("inference:authorization=@\(file.path)").value == "from-file")
+    #expect(try AccessPolicy.parseRule("inference:k=env:TOKEN", environment: ["TOKEN": "t"]).value == "t")
+
+    for bad in [
+      "model-repository", "model-repository:nokey", "models:k=v", ":k=v", "inference:k=", "inference:=v",
+      "inference:k=env:MISSING", "inference:k=@/nonexistent/file", "inference:bad header=v",
+    ] {
+      #expect(throws: AccessPolicyError.self, "\(bad)") { _ = try AccessPolicy.parseRule(bad) }
+    }
+    let unknown = #expect(throws: AccessPolicyError.self) { _ = try AccessPolicy.parseRule("repo:k=v") }
+    #expect(unknown?.description.contains("model-repository") == true, "names the valid groups")
+    #expect(throws: AccessPolicyError.self) {
+      _ = try AccessPolicy(rules: [
+        AccessPolicy.Rule(groups: [.inference], header: "a", value: "1"),
+        AccessPolicy.Rule(groups: [.inference, .health], header: "b", value: "2"),
+      ])
+    }
+  }
+
+  @Test func decidesOnTheHeaderValueOnly() throws {
+    let policy = try AccessPolicy(rules: [AccessPolicy.Rule(groups: [.modelRepository], header: "Key", value: "v1")])
+    #expect(policy.decision(for: .inference) { _ in [] } == .allow)
+    #expect(policy.decision(for: nil) { _ in [] } == .allow)
+    #expect(policy.decision(for: .modelRepository) { $0 == "key" ? ["v1"] : [] } == .allow)
+    #expect(policy.decision(for: .modelRepository) { $0 == "key" ? ["x", "v1"] : [] } == .allow)
+    for values in [[], ["v"], ["v1 "], ["V1"], ["v1v1"]] {
+      guard case .deny(let message) = policy.decision(for: .modelRepository, header: { _ in values }) else {
+        Issue.record("\(values) was allowed")
+        continue
+      }
+      #expect(message.contains("'key'") && !message.contains("v1"))
+    }
+  }
+
+  @Test func modelFilesStayInsideTheRepository() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    try repository.addModel("escape", config: "default_model_filename: \"../../../../../../etc/passwd\"")
+    var configuration = RuntimeConfiguration(repositories: [repository.root])
+    configuration.modelControl = .explicit(startupModels: ["pair", "escape"])
+    let runtime = ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([FakeBackend(.pair)]), logger: ModelRuntimeTests.logger)
+    try await runtime.loadAll()
+    let escape = runtime.repositoryIndex().first { $0.name == "escape" }
+    #expect(escape?.state == .unavailable)
+    #expect(escape?.reason.contains("must be a file name inside the version directory") == true)
+
+    // Names that are paths never reach outside: they are not model directories.
+    for name in ["../pair", "pair/../pair", "/etc", "..", "pair/1"] {
+      let error = await #expect(throws: InferenceError.self) { try await runtime.load(modelNamed: name) }
+      #expect(error?.code == .notFound, "\(name)")
+    }
+    // A load-time config override cannot point the model file elsewhere either.
+    var override = Inference_ModelConfig()
+    override.name = "pair"
+    override.defaultModelFilename = "../../model.fake"
+    let error = await #expect(throws: InferenceError.self) {
+      try await runtime.load(modelNamed: "pair", configOverride: override)
+    }
+    #expect(error?.message.contains("default_model_filename") == true)
+    #expect(runtime.isModelReady(name: "pair", version: ""), "the loaded version keeps serving")
+  }
+}
