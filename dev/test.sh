@@ -28,6 +28,12 @@ step "swift test (one test at a time)"
 # flaky in CI. Serial costs a few minutes and removes that cross-suite interference.
 swift test --skip-build --no-parallel
 
+step "fuzzing (dev/fuzz.sh: each libFuzzer target for a fixed 20000 inputs)"
+# A separate build (.build/fuzz, OFFLOAD_FUZZ=1) with libFuzzer + AddressSanitizer on the project's parsers; any
+# crash fails the run and leaves its input in .build/fuzz-artifacts. Longer runs: dev/fuzz.sh --runs -1
+# --max-total-time 3600 (docs/security.md).
+dev/fuzz.sh --runs 20000
+
 step "format check (swift-format lint)"
 dev/format.sh --lint
 

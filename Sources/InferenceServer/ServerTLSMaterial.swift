@@ -52,7 +52,8 @@ struct ServerTLSMaterial: Sendable {
 
   /// Whether the key's public half is the certificate's (a TLS handshake would otherwise fail per client).
   private static func publicKeyMatches(_ certificate: NIOSSLCertificate, _ key: NIOSSLPrivateKey) -> Bool {
-    var context = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
+    var context = TLSConfiguration.makeServerConfiguration(
+      certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
     context.minimumTLSVersion = .tlsv12
     return (try? NIOSSLContext(configuration: context)) != nil
   }

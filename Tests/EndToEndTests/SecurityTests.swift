@@ -7,7 +7,7 @@ import OffloadClient
 import Testing
 
 #if canImport(FoundationNetworking)
-  import FoundationNetworking
+import FoundationNetworking
 #endif
 
 /// TLS, mutual TLS and restricted protocol groups against a live server, with the client library's own
@@ -19,7 +19,8 @@ import Testing
   }
 
   /// One inference over gRPC and one over HTTP with these options; returns the two answers.
-  static func inferBoth(grpcPort: Int, httpPort: Int, options: ConnectionOptions, value: Float) async throws -> [Float] {
+  static func inferBoth(grpcPort: Int, httpPort: Int, options: ConnectionOptions, value: Float) async throws -> [Float]
+  {
     var answers: [Float] = []
     let grpc = try await InferenceConnection.withConnection(
       to: ServerEndpoint(host: "127.0.0.1", port: grpcPort), options: options
@@ -47,7 +48,8 @@ import Testing
         certificateChainPath: certificates.serverCertificate.path, privateKeyPath: certificates.serverKey.path)
     }) { _, grpcPort, httpPort in
       let trusted = ConnectionOptions(tls: .init(trustedCertificateAuthorities: certificates.caCertificate.path))
-      #expect(try await Self.inferBoth(grpcPort: grpcPort, httpPort: httpPort, options: trusted, value: 4.5) == [4.5, 4.5])
+      #expect(
+        try await Self.inferBoth(grpcPort: grpcPort, httpPort: httpPort, options: trusted, value: 4.5) == [4.5, 4.5])
 
       // A client that trusts another CA does not talk to this server, on either protocol.
       let untrusting = ConnectionOptions(tls: .init(trustedCertificateAuthorities: stranger.caCertificate.path))
@@ -103,7 +105,8 @@ import Testing
         }
         var http = options
         http.transportProtocol = .http
-        let connection = try HTTPInferenceConnection(to: ServerEndpoint(host: "127.0.0.1", port: httpPort), options: http)
+        let connection = try HTTPInferenceConnection(
+          to: ServerEndpoint(host: "127.0.0.1", port: httpPort), options: http)
         defer { connection.close() }
         await #expect(throws: (any Error).self) {
           _ = try await connection.infer(try Self.identityRequest(1), timeout: .seconds(5))
@@ -180,7 +183,9 @@ import Testing
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
-        return (http.statusCode, String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "WWW-Authenticate"))
+        return (
+          http.statusCode, String(decoding: data, as: UTF8.self), http.value(forHTTPHeaderField: "WWW-Authenticate")
+        )
       }
       let (status, body, challenge) = try await post("/v2/repository/index", headers: [:])
       #expect(status == 401)

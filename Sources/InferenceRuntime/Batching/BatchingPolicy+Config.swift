@@ -8,13 +8,13 @@ extension BatchingPolicy {
   ///   - maxTotalQueueSize: The server-wide bound on waiting requests per model version.
   public init?(config: Inference_ModelConfig, maxTotalQueueSize: Int) {
     guard case .dynamicBatching(let block)? = config.schedulingChoice, config.maxBatchSize > 0 else { return nil }
-    let levels = max(Int(block.priorityLevels), 1)
+    let levels = max(Int(clamping: block.priorityLevels), 1)
     func convert(_ policy: Inference_ModelQueuePolicy) -> QueuePolicy {
       QueuePolicy(
         timeoutAction: policy.timeoutAction == .delay ? .delay : .reject,
         defaultTimeoutNanos: policy.defaultTimeoutMicroseconds &* 1_000,
         allowTimeoutOverride: policy.allowTimeoutOverride,
-        maxQueueSize: Int(policy.maxQueueSize))
+        maxQueueSize: Int(clamping: policy.maxQueueSize))
     }
     let base = block.hasDefaultQueuePolicy ? convert(block.defaultQueuePolicy) : QueuePolicy()
     let policies = (1...levels).map { level in block.priorityQueuePolicy[UInt64(level)].map(convert) ?? base }
@@ -24,7 +24,7 @@ extension BatchingPolicy {
       maxQueueDelayNanos: block.maxQueueDelayMicroseconds &* 1_000,
       preserveOrdering: block.preserveOrdering,
       priorityLevels: levels,
-      defaultPriorityLevel: block.defaultPriorityLevel == 0 ? levels : Int(block.defaultPriorityLevel),
+      defaultPriorityLevel: block.defaultPriorityLevel == 0 ? levels : Int(clamping: block.defaultPriorityLevel),
       queuePolicies: policies,
       maxTotalQueueSize: maxTotalQueueSize)
   }

@@ -81,7 +81,45 @@ public struct ModelConfigCompleter: Sendable {
       kind: "output"
     ).map(\.asOutput)
     try completeInstanceGroups(&config)
+    try checkLimits(config)
     return Completed(config: config, backend: backend, signature: signature)
+  }
+
+  /// Most instances of one model version (all groups together).
+  public static let maxInstances = 256
+  /// Most dynamic-batching priority levels.
+  public static let maxPriorityLevels = 1024
+
+  /// Rejects values that fit the config's integer types but no server: found by fuzzing config.pbtxt, where a
+  /// huge `priority_levels` trapped on conversion or exhausted memory, and a huge instance count would try to
+  /// create that many engine sessions. A load request's config override takes the same path.
+  private func checkLimits(_ config: Inference_ModelConfig) throws {
+    let instances = config.instanceGroup.reduce(0) { $0 + Int($1.count) }
+    guard instances <= Self.maxInstances else {
+      throw InferenceError(
+        .invalidArgument,
+        "model '\(config.name)': instance_group asks for \(instances) instances; at most \(Self.maxInstances) per version"
+      )
+    }
+    guard case .dynamicBatching(let block)? = config.schedulingChoice else { return }
+    guard block.priorityLevels <= UInt64(Self.maxPriorityLevels) else {
+      throw InferenceError(
+        .invalidArgument,
+        "model '\(config.name)': dynamic_batching priority_levels \(block.priorityLevels) is above the limit of "
+          + "\(Self.maxPriorityLevels)")
+    }
+    let levels = max(block.priorityLevels, 1)
+    guard block.defaultPriorityLevel <= levels else {
+      throw InferenceError(
+        .invalidArgument,
+        "model '\(config.name)': dynamic_batching default_priority_level \(block.defaultPriorityLevel) is not one of "
+          + "the \(levels) priority levels")
+    }
+    if let level = block.priorityQueuePolicy.keys.first(where: { $0 < 1 || $0 > levels }) {
+      throw InferenceError(
+        .invalidArgument,
+        "model '\(config.name)': dynamic_batching priority_queue_policy names level \(level); levels are 1...\(levels)")
+    }
   }
 
   private func resolveBackend(_ config: inout Inference_ModelConfig, directory: URL) throws -> any InferenceBackend {

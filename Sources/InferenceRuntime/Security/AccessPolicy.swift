@@ -95,7 +95,9 @@ public struct AccessPolicy: Sendable, Equatable {
   ///   - specification: The flag's value.
   ///   - environment: Environment variables (for `env:`).
   /// - Throws: ``AccessPolicyError`` naming what is wrong and the valid groups.
-  public static func parseRule(_ specification: String, environment: [String: String] = [:]) throws(AccessPolicyError)
+  public static func parseRule(
+    _ specification: String, environment: [String: String] = [:]
+  ) throws(AccessPolicyError)
     -> Rule
   {
     guard let colon = specification.firstIndex(of: ":") else {
@@ -125,7 +127,8 @@ public struct AccessPolicy: Sendable, Equatable {
     }
     if value.hasPrefix("@") {
       let path = String(value.dropFirst())
-      guard let contents = FileManager.default.contents(atPath: path), let text = String(data: contents, encoding: .utf8)
+      guard let contents = FileManager.default.contents(atPath: path),
+        let text = String(data: contents, encoding: .utf8)
       else {
         throw AccessPolicyError("cannot read the credential file '\(path)' of the '\(header)' restriction")
       }
