@@ -30,7 +30,13 @@ extension GRPCInferenceServiceHandler {
         // Cancelled before the handler was registered (e.g. the deadline passed while the request waited
         // for a thread): the handler will not be called.
         if context.cancellation.isCancelled && !runtime.isDraining { work.cancel() }
-        return try await work.value
+        do {
+          return try await work.value
+        } catch let error as InferenceError where error.code == .cancelled && context.cancellation.isCancelled {
+          // The RPC was cancelled by its deadline (a client that reset the stream never sees this answer):
+          // DEADLINE_EXCEEDED, as the client's own timer says, not a CANCELLED that races with it.
+          throw InferenceError(.deadlineExceeded, error.message)
+        }
       } onCancelRPC: {
         if !runtime.isDraining { work.cancel() }
       }

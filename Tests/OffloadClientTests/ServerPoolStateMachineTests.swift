@@ -421,7 +421,7 @@ import Testing
   }
 
   @Test func aSuccessBetweenFailuresResetsTheCount() {
-    var pool = Self.healthyPool([Self.a])
+    var pool = Self.healthyPool([Self.a, Self.b])
     var random = SeededGenerator(seed: 20)
     #expect(!pool.requestFailed(Self.a, kind: .unavailable, reason: "r", now: 1, random: &random))
     #expect(!pool.requestFailed(Self.a, kind: .unavailable, reason: "r", now: 2, random: &random))
@@ -431,6 +431,24 @@ import Testing
     #expect(!pool.requestFailed(Self.a, kind: .unavailable, reason: "r", now: 4, random: &random))
     #expect(pool.member(Self.a)?.health == .healthy)
     #expect(pool.requestFailed(Self.a, kind: .unavailable, reason: "r", now: 5, random: &random))
+  }
+
+  @Test func theLastHealthyServerIsNotEjectedByRequestFailuresOnlyByItsCheck() {
+    var pool = Self.healthyPool([Self.a, Self.b])
+    var random = SeededGenerator(seed: 24)
+    for _ in 0..<3 { pool.requestFailed(Self.a, kind: .unavailable, reason: "r", now: 1, random: &random) }
+    #expect(pool.member(Self.a)?.health == .ejected(until: 1 + Self.base))
+    // b is now the only healthy server: failures keep it in the pool and ask for a check at once.
+    for n in 0..<10 {
+      #expect(!pool.requestFailed(Self.b, kind: .unavailable, reason: "r\(n)", now: 2, random: &random))
+    }
+    #expect(pool.member(Self.b)?.health == .healthy)
+    #expect(pool.candidates(for: "m") == [Self.b])
+    #expect(pool.startDueProbes(now: 2) == [Self.b])
+    // The check decides.
+    pool.probeFailed(Self.b, reason: "refused", now: 3, random: &random)
+    #expect(pool.member(Self.b)?.health == .ejected(until: 3 + Self.base))
+    #expect(pool.pick(model: "m", random: &random) == nil)
   }
 
   @Test func anUnavailableFailureAsksForAHealthCheckAtOnce() {
@@ -444,7 +462,7 @@ import Testing
   }
 
   @Test func failuresOfRequestsStillInFlightDoNotExtendAnEjection() {
-    var pool = Self.healthyPool([Self.a])
+    var pool = Self.healthyPool([Self.a, Self.b])
     var random = SeededGenerator(seed: 22)
     for _ in 0..<3 { pool.requestFailed(Self.a, kind: .unavailable, reason: "r", now: 0, random: &random) }
     #expect(pool.member(Self.a)?.health == .ejected(until: Self.base))

@@ -286,7 +286,13 @@ public struct ServerPoolStateMachine: Sendable {
       return false
     case .unavailable:
       members[i].consecutiveFailures += 1
-      if members[i].consecutiveFailures >= configuration.failuresBeforeEjection, members[i].health == .healthy {
+      // The last healthy server is not ejected on request failures alone (as Envoy's outlier detection keeps
+      // a floor of hosts): with nowhere else to go, ejecting it only turns slow or failing requests into
+      // immediate "no server" failures until the next check. A health check decides instead, at once.
+      let othersHealthy = members.indices.contains { $0 != i && members[$0].health == .healthy }
+      if members[i].consecutiveFailures >= configuration.failuresBeforeEjection, members[i].health == .healthy,
+        othersHealthy
+      {
         eject(i, reason: reason, now: now, random: &random)
         return true
       }
