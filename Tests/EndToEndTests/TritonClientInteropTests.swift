@@ -31,6 +31,36 @@ import Testing
     #expect(!output.contains(" failed"), "\(tail)")
   }
 
+  @Test func tritonclientOverMutualTLSWithACredential() async throws {
+    try #require(
+      FileManager.default.isExecutableFile(atPath: Self.python.path),
+      "no .venv: run dev/python-env.sh (dev/test.sh does) to install tritonclient and onnxruntime")
+    let certificates = try TestCertificates()
+    defer { certificates.remove() }
+    let token = "Bearer interop-\(UUID().uuidString)"
+    let policy = try AccessPolicy(rules: [AccessPolicy.parseRule("model-repository:authorization=\(token)")])
+    let (status, output) = try await TestServer.serving(configure: { config in
+      config.tls = .init(
+        certificateChainPath: certificates.serverCertificate.path, privateKeyPath: certificates.serverKey.path,
+        clientCertificateAuthorityPath: certificates.caCertificate.path)
+      config.grpcAccessPolicy = policy
+      config.httpAccessPolicy = policy
+    }) { _, grpcPort, httpPort in
+      try await Self.run(
+        [Self.python.path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", "Tests/Interop/test_tls.py"],
+        environment: [
+          "OFFLOAD_TLS_GRPC_URL": "127.0.0.1:\(grpcPort)", "OFFLOAD_TLS_HTTP_URL": "127.0.0.1:\(httpPort)",
+          "OFFLOAD_TLS_CA": certificates.caCertificate.path,
+          "OFFLOAD_TLS_CLIENT_CERT": certificates.clientCertificate.path,
+          "OFFLOAD_TLS_CLIENT_KEY": certificates.clientKey.path, "OFFLOAD_TLS_HEADER": "authorization",
+          "OFFLOAD_TLS_TOKEN": token,
+        ])
+    }
+    let tail = output.split(separator: "\n").suffix(40).joined(separator: "\n")
+    #expect(status == 0, "pytest exited \(status):\n\(tail)")
+    #expect(output.contains("6 passed"), "\(tail)")
+  }
+
   /// Runs a process without blocking a cooperative thread; returns its status and combined output.
   static func run(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
     let process = Process()
