@@ -92,15 +92,15 @@ struct ServeCommand: AsyncParsableCommand {
   var repositoryPollSeconds: Double = 15
 
   @Option(
-    name: [.customLong("tls-cert"), .customLong("grpc-server-cert")],
+    name: .customLong("tls-cert"),
     help: "PEM certificate chain: serve gRPC and HTTP/REST over TLS (with --tls-key).")
   var tlsCertificate: String?
 
-  @Option(name: [.customLong("tls-key"), .customLong("grpc-server-key")], help: "PEM private key of --tls-cert.")
+  @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
   var tlsKey: String?
 
   @Option(
-    name: [.customLong("tls-client-ca"), .customLong("grpc-root-cert")],
+    name: .customLong("tls-client-ca"),
     help: "PEM CA certificate(s): mutual TLS, clients must present a certificate it signed (needs --tls-cert).")
   var tlsClientCA: String?
 
