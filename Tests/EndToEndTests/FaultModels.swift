@@ -1,4 +1,5 @@
 import Foundation
+import InferenceRuntime
 import KServeGRPC
 import KServeProtocol
 
@@ -67,14 +68,7 @@ enum FaultModels {
   static func inferenceRequest(
     _ model: String, action: Int32, values: [Float] = [1, 2, 3], id: String = ""
   ) -> InferenceRequest {
-    InferenceRequest(
-      modelName: model, id: id,
-      inputs: [
-        InferenceTensor(
-          name: "ACTION", datatype: .int32, shape: [1, 1], data: withUnsafeBytes(of: action.littleEndian) { Data($0) }),
-        InferenceTensor(
-          name: "INPUT0", datatype: .fp32, shape: [1, Int64(values.count)], data: Requests.floats(values)),
-      ])
+    FaultInjectionBackend.request(model: model, action: action, values: values, id: id)
   }
 
   /// The same request as a KServe v2 JSON body (HTTP/REST).

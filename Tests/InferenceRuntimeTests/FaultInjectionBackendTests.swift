@@ -33,14 +33,7 @@ import Testing
   static func request(
     _ model: String, action: Int32, values: [Float] = [1, 2, 3], id: String = ""
   ) -> InferenceRequest {
-    InferenceRequest(
-      modelName: model, id: id,
-      inputs: [
-        InferenceTensor(
-          name: "ACTION", datatype: .int32, shape: [1, 1], data: withUnsafeBytes(of: action.littleEndian) { Data($0) }),
-        InferenceTensor(
-          name: "INPUT0", datatype: .fp32, shape: [1, Int64(values.count)], data: values.withUnsafeBytes { Data($0) }),
-      ])
+    FaultInjectionBackend.request(model: model, action: action, values: values, id: id)
   }
 
   static func floats(_ data: Data) -> [Float] { data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }

@@ -1,5 +1,5 @@
 public import Foundation
-internal import KServeProtocol
+public import KServeProtocol
 internal import Logging
 internal import Synchronization
 public import TritonModelConfig
@@ -64,6 +64,22 @@ public final class FaultInjectionBackend: InferenceBackend, Sendable {
 
   /// Creates the backend. Each backend has its own set of hangs that ``releaseHangs()`` ends.
   public init() {}
+
+  /// A one-row request for a fault model: `ACTION` = `action`, `INPUT0` = `values` (tests, load generators).
+  public static func request(
+    model: String, action: Int32, values: [Float] = [1, 2, 3], id: String = ""
+  ) -> InferenceRequest {
+    InferenceRequest(
+      modelName: model, id: id,
+      inputs: [
+        InferenceTensor(
+          name: actionInput, datatype: .int32, shape: [1, 1],
+          data: withUnsafeBytes(of: action.littleEndian) { Data($0) }),
+        InferenceTensor(
+          name: payloadInput, datatype: .fp32, shape: [1, Int64(values.count)],
+          data: values.withUnsafeBytes { Data($0) }),
+      ])
+  }
 
   /// Executions of this backend's instances that are hanging now (`ACTION` 2), for tests that must know a
   /// hang has begun before they go on.

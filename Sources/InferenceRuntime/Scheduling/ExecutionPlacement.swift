@@ -112,14 +112,12 @@ public final class ExecutionPlacement: Sendable {
 /// whichever of ``deliver(_:)`` and ``abandon()`` comes first decides what the caller gets.
 final class ExecutionHandoff<R: Sendable>: Sendable {
   private enum State {
-    /// Neither the result nor the caller's continuation has arrived.
+    /// Neither the outcome nor the caller's continuation has arrived.
     case pending
     /// The caller waits.
     case waiting(CheckedContinuation<R, any Error>)
-    /// The result arrived before the caller waited.
-    case delivered(Result<R, any Error>)
-    /// The caller gave up before it waited.
-    case abandoned
+    /// The outcome (the result, or the caller's giving up) arrived before the caller waited.
+    case settled(Result<R, any Error>)
     /// The caller has been answered.
     case done
   }
@@ -133,12 +131,9 @@ final class ExecutionHandoff<R: Sendable>: Sendable {
       case .pending:
         state = .waiting(continuation)
         return nil
-      case .delivered(let result):
+      case .settled(let outcome):
         state = .done
-        return result
-      case .abandoned:
-        state = .done
-        return .failure(CancellationError())
+        return outcome
       case .waiting, .done:
         return .failure(InferenceError(.internal, "an execution's result was awaited twice"))
       }
@@ -147,36 +142,25 @@ final class ExecutionHandoff<R: Sendable>: Sendable {
   }
 
   /// The execution ended with `result`.
-  func deliver(_ result: Result<R, any Error>) {
-    let waiter = state.withLock { state -> CheckedContinuation<R, any Error>? in
-      switch state {
-      case .pending:
-        state = .delivered(result)
-        return nil
-      case .waiting(let continuation):
-        state = .done
-        return continuation
-      case .delivered, .abandoned, .done:
-        return nil
-      }
-    }
-    waiter?.resume(with: result)
-  }
+  func deliver(_ result: Result<R, any Error>) { settle(result) }
 
   /// The caller gives up: it gets `CancellationError` now; the result, when it comes, is dropped.
-  func abandon() {
+  func abandon() { settle(.failure(CancellationError())) }
+
+  /// The first outcome wins: it answers a waiting caller, or is kept for ``wait(_:)``; later ones are dropped.
+  private func settle(_ outcome: Result<R, any Error>) {
     let waiter = state.withLock { state -> CheckedContinuation<R, any Error>? in
       switch state {
       case .pending:
-        state = .abandoned
+        state = .settled(outcome)
         return nil
       case .waiting(let continuation):
         state = .done
         return continuation
-      case .delivered, .abandoned, .done:
+      case .settled, .done:
         return nil
       }
     }
-    waiter?.resume(throwing: CancellationError())
+    waiter?.resume(with: outcome)
   }
 }
