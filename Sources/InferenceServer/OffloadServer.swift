@@ -5,7 +5,7 @@ internal import InferenceBackendONNX
 public import InferenceRuntime
 internal import InferenceServerGRPC
 internal import InferenceServerHTTP
-internal import KServeProtocol
+public import KServeProtocol
 public import Logging
 internal import Prometheus
 public import ServiceLifecycle
@@ -28,8 +28,9 @@ public final class OffloadServer: Service, Sendable {
   private let logger: Logger
   private let metrics: MetricsEndpoint?
   private let http: HTTPEndpoint?
-  /// Why TLS cannot be set up (unreadable or mismatched files); `run()` refuses to serve then.
-  private let tlsFailure: InferenceError?
+  /// Why TLS cannot be set up (unreadable or mismatched files); `run()` refuses to serve then. A command
+  /// line checks it before loading models (the files are read once, here).
+  public let tlsFailure: InferenceError?
 
   /// Creates the server; nothing is loaded or bound until ``run()``.
   /// - Parameters:
@@ -84,8 +85,12 @@ public final class OffloadServer: Service, Sendable {
       config: .defaults { transport in
         let grpc = configuration.grpc
         transport.rpc.maxRequestPayloadSize = grpc.maxTransportMessageBytes
-        // Accept gzip/deflate-compressed requests (clients choose; responses follow their grpc-accept-encoding).
+        // Accept gzip/deflate-compressed requests (clients choose). The transport would also compress every
+        // response to a client that accepts it (grpcio and gRPC C++ always do): only when asked for, as Triton.
         transport.compression.enabledAlgorithms = .all
+        if !grpc.responseCompression.compressesResponses {
+          transport.channelDebuggingCallbacks.onAcceptHTTP2Stream = ResponseCompressionFilter.install
+        }
         transport.http2.targetWindowSize = grpc.targetWindowSize
         transport.http2.maxFrameSize = grpc.maxFrameSize
         transport.connection.flushCoalescing = grpc.flushCoalescingDelay.map {

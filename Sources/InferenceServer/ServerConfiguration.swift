@@ -22,6 +22,22 @@ public struct ServerConfiguration: Sendable {
     /// How long the transport may hold a write back to coalesce it with others; `nil` flushes at once.
     /// Off by default: small HEP requests are latency-bound (grpc-swift's default is 100 µs).
     public var flushCoalescingDelay: Duration? = nil
+    /// Whether responses are compressed for clients that accept gzip/deflate (Triton's
+    /// `--grpc-infer-response-compression-level`). `.none` by default, as Triton: tensors of floats hardly
+    /// compress and compressing costs CPU on every call. Compressed requests are accepted either way.
+    public var responseCompression: GRPCResponseCompression = .none
+  }
+
+  /// Triton's `--grpc-infer-response-compression-level` values. grpc-swift compresses at zlib's default
+  /// level, so `low`, `medium` and `high` all turn response compression on at that level.
+  public enum GRPCResponseCompression: String, Sendable, CaseIterable {
+    /// Responses are never compressed.
+    case none
+    /// Responses are compressed with the first algorithm the client accepts.
+    case low, medium, high
+
+    /// Whether responses may be compressed.
+    public var compressesResponses: Bool { self != .none }
   }
 
   /// ONNX Runtime settings.

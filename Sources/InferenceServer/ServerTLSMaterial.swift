@@ -6,33 +6,40 @@ internal import NIOSSL
 
 /// The certificates and key of ``ServerConfiguration/TLS``, read and checked once at start so a wrong path
 /// or a key that does not match the certificate is reported before anything listens, and turned into the
-/// gRPC transport's and Hummingbird's TLS settings.
+/// gRPC transport's and Hummingbird's TLS settings. Both get the bytes read here: the files are not read
+/// again when the ports are bound, so what was checked is what is served.
 struct ServerTLSMaterial: Sendable {
-  let settings: ServerConfiguration.TLS
   let chain: [NIOSSLCertificate]
   let key: NIOSSLPrivateKey
   let clientAuthorities: [NIOSSLCertificate]?
+  /// The PEM files' bytes, for the gRPC transport.
+  let chainPEM: [UInt8]
+  let keyPEM: [UInt8]
+  let clientAuthoritiesPEM: [UInt8]?
 
   /// Reads and checks the PEM files.
   /// - Throws: ``InferenceError`` naming the file and the fix.
   init(_ settings: ServerConfiguration.TLS) throws {
-    self.settings = settings
-    func read<T>(_ path: String, _ what: String, _ body: (String) throws -> T) throws -> T {
-      guard FileManager.default.isReadableFile(atPath: path) else {
+    func read<T>(_ path: String, _ what: String, _ body: ([UInt8]) throws -> T) throws -> ([UInt8], T) {
+      guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path)
+      else {
         throw InferenceError(.invalidArgument, "cannot read the TLS \(what) file '\(path)'; check the path")
       }
+      let bytes = [UInt8](data)
       do {
-        return try body(path)
+        return (bytes, try body(bytes))
       } catch {
         throw InferenceError(.invalidArgument, "the TLS \(what) file '\(path)' is not usable PEM: \(error)")
       }
     }
-    chain = try read(settings.certificateChainPath, "certificate") { try NIOSSLCertificate.fromPEMFile($0) }
+    (chainPEM, chain) = try read(settings.certificateChainPath, "certificate") {
+      try NIOSSLCertificate.fromPEMBytes($0)
+    }
     guard !chain.isEmpty else {
       throw InferenceError(
         .invalidArgument, "the TLS certificate file '\(settings.certificateChainPath)' holds no certificate")
     }
-    key = try read(settings.privateKeyPath, "private key") { try NIOSSLPrivateKey(file: $0, format: .pem) }
+    (keyPEM, key) = try read(settings.privateKeyPath, "private key") { try NIOSSLPrivateKey(bytes: $0, format: .pem) }
     guard Self.publicKeyMatches(chain[0], key) else {
       throw InferenceError(
         .invalidArgument,
@@ -40,13 +47,13 @@ struct ServerTLSMaterial: Sendable {
       )
     }
     if let path = settings.clientCertificateAuthorityPath {
-      let authorities = try read(path, "client CA") { try NIOSSLCertificate.fromPEMFile($0) }
+      let (bytes, authorities) = try read(path, "client CA") { try NIOSSLCertificate.fromPEMBytes($0) }
       guard !authorities.isEmpty else {
         throw InferenceError(.invalidArgument, "the TLS client CA file '\(path)' holds no certificate")
       }
-      clientAuthorities = authorities
+      (clientAuthoritiesPEM, clientAuthorities) = (bytes, authorities)
     } else {
-      clientAuthorities = nil
+      (clientAuthoritiesPEM, clientAuthorities) = (nil, nil)
     }
   }
 
@@ -60,13 +67,13 @@ struct ServerTLSMaterial: Sendable {
 
   /// The gRPC transport's security: TLS, or mutual TLS verifying clients against the client CA.
   var grpcSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
-    let chain: [TLSConfig.CertificateSource] = [.file(path: settings.certificateChainPath, format: .pem)]
-    let key = TLSConfig.PrivateKeySource.file(path: settings.privateKeyPath, format: .pem)
-    guard let ca = settings.clientCertificateAuthorityPath else {
+    let chain: [TLSConfig.CertificateSource] = [.bytes(chainPEM, format: .pem)]
+    let key = TLSConfig.PrivateKeySource.bytes(keyPEM, format: .pem)
+    guard let clientAuthoritiesPEM else {
       return .tls(certificateChain: chain, privateKey: key)
     }
     return .mTLS(certificateChain: chain, privateKey: key) { config in
-      config.trustRoots = .certificates([.file(path: ca, format: .pem)])
+      config.trustRoots = .certificates([.bytes(clientAuthoritiesPEM, format: .pem)])
       // Clients are identified by their certificate chain; their host names are not known in advance.
       config.clientCertificateVerification = .noHostnameVerification
     }
@@ -87,7 +94,7 @@ struct ServerTLSMaterial: Sendable {
 }
 
 extension ServerConfiguration.TLS {
-  /// Reads the files as the server will, so a command line can fail before loading models.
+  /// Reads the files as the server will, so a caller can fail before loading models.
   /// - Throws: ``InferenceError`` naming the unusable file.
   public func check() throws {
     _ = try ServerTLSMaterial(self)

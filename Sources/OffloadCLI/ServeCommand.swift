@@ -26,6 +26,14 @@ struct ServeCommand: AsyncParsableCommand {
     name: .customLong("http-port"), help: "HTTP/REST port (KServe v2, JSON and binary tensors; 0: pick a free port).")
   var httpPort: Int = 8000
 
+  @Option(
+    name: .customLong("grpc-infer-response-compression-level"),
+    help: """
+      Compress gRPC responses for clients that accept gzip/deflate: none (default, as Triton), low, medium or \
+      high (grpc-swift compresses at zlib's default level for all three). Compressed requests are always accepted.
+      """)
+  var grpcResponseCompression: String = "none"
+
   @Option(name: .customLong("allow-http"), help: "Serve HTTP/REST (true/false).")
   var allowHTTP: Bool = true
 
@@ -154,6 +162,10 @@ struct ServeCommand: AsyncParsableCommand {
     guard tlsClientCA == nil || tlsCertificate != nil else {
       throw ValidationError("--tls-client-ca (mutual TLS) needs --tls-cert and --tls-key")
     }
+    guard ServerConfiguration.GRPCResponseCompression(rawValue: grpcResponseCompression) != nil else {
+      throw ValidationError(
+        "unknown --grpc-infer-response-compression-level '\(grpcResponseCompression)'; use none, low, medium or high")
+    }
     _ = try accessPolicies()
     _ = try latencySummaries()
     guard maxRequestSize > 0, maxQueueSize > 0, inlineExecutionLimitMicros >= 0 else {
@@ -211,6 +223,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.grpc.host = host
       config.grpc.port = grpcPort
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
+      config.grpc.responseCompression = .init(rawValue: grpcResponseCompression) ?? .none
       config.httpPort = httpPort
       config.httpEnabled = allowHTTP
       config.runtime.allowClientSharedMemory = allowClientSharedMemory
@@ -235,14 +248,6 @@ struct ServeCommand: AsyncParsableCommand {
       }
       if let policies = try? accessPolicies() { (config.grpcAccessPolicy, config.httpAccessPolicy) = policies }
     }
-    if let tls = configuration.tls {
-      do {
-        try tls.check()
-      } catch {
-        logger.critical("cannot serve over TLS: \((error as? InferenceError)?.message ?? "\(error)")")
-        throw ExitCode(2)
-      }
-    }
     if !configuration.grpcAccessPolicy.restricts(.modelRepository),
       configuration.runtime.modelControl.name == "explicit",
       !["127.0.0.1", "localhost", "::1"].contains(host)
@@ -253,6 +258,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     let server = OffloadServer(configuration: configuration, logger: logger)
+    if let failure = server.tlsFailure {
+      logger.critical("cannot serve over TLS: \(failure.message)")
+      throw ExitCode(2)
+    }
     do {
       try await server.loadModels()
     } catch {
