@@ -154,6 +154,38 @@ import Testing
     #expect(m.enqueue(Request(id: 3, rows: 1), now: 2) == [.reject(3, .closed)])
   }
 
+  @Test func drainRunsWaitingRequestsWithoutTheDelayAndRejectsNewOnes() {
+    var m = Self.machine(BatchingPolicy(maxBatchSize: 3, maxQueueDelayNanos: 1_000 * Self.µs))
+    #expect(m.enqueue(Request(id: 1, rows: 1), now: 0) == [.wakeUp(at: 1_000 * Self.µs)])
+    #expect(m.enqueue(Request(id: 2, rows: 1), now: 1) == [])
+    // Nothing can join the batch any more: it runs at once instead of at the delay's end.
+    #expect(m.drain(now: 2) == [.execute(instance: 0, requests: [1, 2])])
+    #expect(m.enqueue(Request(id: 3, rows: 1), now: 3) == [.reject(3, .closed)])
+    #expect(m.finished(instance: 0, requests: [1, 2], now: 4) == [.release([1, 2])])
+    #expect(m.queueDepth == 0)
+  }
+
+  @Test func drainLetsQueuedBatchesRunOneAfterAnother() {
+    var m = Self.machine(BatchingPolicy(maxBatchSize: 1))
+    _ = m.enqueue(Request(id: 1, rows: 1), now: 0)
+    _ = m.enqueue(Request(id: 2, rows: 1), now: 1)
+    _ = m.enqueue(Request(id: 3, rows: 1), now: 2)
+    #expect(m.drain(now: 3) == [])
+    #expect(m.finished(instance: 0, requests: [1], now: 4) == [.release([1]), .execute(instance: 0, requests: [2])])
+    #expect(m.finished(instance: 0, requests: [2], now: 5) == [.release([2]), .execute(instance: 0, requests: [3])])
+    #expect(m.finished(instance: 0, requests: [3], now: 6) == [.release([3])])
+  }
+
+  @Test func drainKeepsQueueTimeouts() {
+    let policy = BatchingPolicy(
+      maxBatchSize: 1, queuePolicies: [.init(timeoutAction: .reject, defaultTimeoutNanos: 10 * Self.µs)])
+    var m = Self.machine(policy)
+    _ = m.enqueue(Request(id: 1, rows: 1), now: 0)
+    _ = m.enqueue(Request(id: 2, rows: 1), now: 1)
+    #expect(m.drain(now: 2) == [])
+    #expect(m.tick(now: 20 * Self.µs) == [.reject(2, .timedOut)])
+  }
+
   @Test func oversizedRequestsAreRejected() {
     var m = Self.machine(BatchingPolicy(maxBatchSize: 4))
     #expect(m.enqueue(Request(id: 1, rows: 5), now: 0) == [.reject(1, .tooLarge(rows: 5, limit: 4))])

@@ -196,4 +196,49 @@ import Testing
     #expect(stats.fail.count == 2)
     #expect(stats.success.count == 1)
   }
+
+  /// Unloading drains, as Triton: requests already waiting for the busy instance still run and succeed,
+  /// later ones are refused; with and without dynamic batching (queued requests then run as one batch).
+  @Test(arguments: [false, true]) func unloadLetsWaitingRequestsFinish(batching: Bool) async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    let config = Self.config(parameters: ["hang_ms": "600000"]) + (batching ? "dynamic_batching { }\n" : "")
+    try repository.addModel("slow", config: config, versions: [1: ""], filename: "model.fault")
+    let backend = FaultInjectionBackend()
+    defer { backend.releaseHangs() }
+    var configuration = RuntimeConfiguration(repositories: [repository.root])
+    configuration.inlineExecutionLimit = .zero
+    configuration.modelControl = .explicit(startupModels: ["slow"])
+    let runtime = ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([backend]), logger: ModelRuntimeTests.logger)
+    try await runtime.loadAll()
+    let model = try runtime.servable(name: "slow", version: "1")
+    #expect((model.batcher != nil) == batching)
+
+    let hung = Task { try await runtime.infer(Self.request("slow", action: 2, values: [9])) }
+    while backend.hangingExecutions == 0 {
+      try Task.checkCancellation()
+      await Task.yield()
+    }
+    let waiting = (0..<3).map { index in
+      Task { try await runtime.infer(Self.request("slow", action: 0, values: [Float(index)], id: "w\(index)")) }
+    }
+    while (model.batcher?.queueDepth ?? model.scheduler.queueDepth) < 3 {
+      try Task.checkCancellation()
+      await Task.yield()
+    }
+
+    try await runtime.unload(modelNamed: "slow")
+    #expect(!runtime.isModelReady(name: "slow", version: "1"))
+    await Self.expectError(.unavailable, "slow") { _ = try await runtime.infer(Self.request("slow", action: 0)) }
+
+    backend.releaseHangs()
+    #expect(try await hung.value.outputs.first.map { Self.floats($0.data) } == [9])
+    for (index, task) in waiting.enumerated() {
+      let answer = try await task.value
+      #expect(answer.id == "w\(index)")
+      #expect(answer.outputs.first.map { Self.floats($0.data) } == [Float(index)])
+    }
+    #expect(model.batcher?.queueDepth ?? model.scheduler.queueDepth == 0)
+  }
 }

@@ -57,4 +57,18 @@ import Testing
     #expect(machine.acquire(4) == .reject(.closed))
     #expect(machine.release(instance: 0) == .none)
   }
+
+  @Test func drainKeepsWaitersAndRejectsNewRequests() {
+    var machine = InstanceSchedulerStateMachine(instanceCount: 1, maxQueueSize: 4)
+    _ = machine.acquire(1)
+    _ = machine.acquire(2)
+    _ = machine.acquire(3)
+    machine.drain()
+    #expect(machine.acquire(4) == .reject(.closed))
+    #expect(machine.queueDepth == 2)
+    #expect(machine.release(instance: 0) == .resume(waiter: 2, instance: 0))
+    #expect(machine.release(instance: 0) == .resume(waiter: 3, instance: 0))
+    #expect(machine.release(instance: 0) == .none)
+    #expect(machine.close() == [])
+  }
 }

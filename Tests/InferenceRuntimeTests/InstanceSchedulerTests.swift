@@ -63,6 +63,17 @@ import Testing
     try await occupied.release()
   }
 
+  @Test func drainLetsWaitersRunAndRejectsNewRequests() async throws {
+    let scheduler = InstanceScheduler(instanceCount: 1, maxQueueSize: 4, modelDescription: "model 't' version 1")
+    let occupied = try await Self.occupy(scheduler)
+    scheduler.drain()
+    await #expect {
+      try await scheduler.withInstance { _ in }
+    } throws: { ($0 as? InferenceError)?.message.contains("unloading") == true }
+    try await occupied.release()
+    try await occupied.waiter.value
+  }
+
   /// Occupies the scheduler's only instance until `release` is called, and queues one waiter behind it.
   struct Occupied {
     let busy: Task<Void, any Error>

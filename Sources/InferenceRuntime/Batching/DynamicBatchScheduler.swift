@@ -41,6 +41,16 @@ public final class DynamicBatchScheduler: Sendable {
     var wakeUpAt: UInt64?
     var timerSignal: CheckedContinuation<Void, Never>?
     var closed = false
+    var draining = false
+
+    /// The timer loop has nothing left to serve: closed, or drained empty.
+    var timerFinished: Bool { closed || (draining && machine.queueDepth == 0) }
+
+    /// Takes the timer loop's pending wait, to resume it.
+    mutating func takeTimerSignal() -> CheckedContinuation<Void, Never>? {
+      defer { timerSignal = nil }
+      return timerSignal
+    }
   }
 
   private let state: Mutex<State>
@@ -148,7 +158,13 @@ public final class DynamicBatchScheduler: Sendable {
     } catch {
       for id in ids { settle(id, .failure(error), release: false) }
     }
-    return state.withLock { $0.machine.finished(instance: instance, requests: ids, now: now()) }
+    let (actions, signal) = state.withLock { state in
+      let actions = state.machine.finished(instance: instance, requests: ids, now: now())
+      // Drained empty: let the timer loop end.
+      return (actions, state.draining && state.machine.queueDepth == 0 ? state.takeTimerSignal() : nil)
+    }
+    signal?.resume()
+    return actions
   }
 
   /// Requests in one batch may ask for different output subsets: keep each request's own, in its order
@@ -178,9 +194,9 @@ public final class DynamicBatchScheduler: Sendable {
   /// earlier one is requested), then ticks. The runtime runs one such loop per batching model version.
   public func runTimer() async {
     while true {
-      let (closed, wake) = state.withLock { ($0.closed, $0.wakeUpAt) }
+      let (finished, wake) = state.withLock { ($0.timerFinished, $0.wakeUpAt) }
       // Cancelled: sleeps and waits would return at once, so stop rather than spin.
-      if closed || Task.isCancelled { return }
+      if finished || Task.isCancelled { return }
       if let wake {
         let delay = Duration.nanoseconds(Int64(clamping: wake &- min(wake, now())))
         await withTaskGroup(of: Void.self) { group in
@@ -205,7 +221,7 @@ public final class DynamicBatchScheduler: Sendable {
     await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
         let resumeNow = state.withLock { state -> Bool in
-          if state.closed || Task.isCancelled { return true }
+          if state.timerFinished || Task.isCancelled { return true }
           state.timerSignal?.resume()
           state.timerSignal = continuation
           return false
@@ -219,6 +235,19 @@ public final class DynamicBatchScheduler: Sendable {
       }
       signal?.resume()
     }
+  }
+
+  /// Stops accepting requests; those waiting still run (see ``DynamicBatcherStateMachine/drain(now:)``).
+  /// ``runTimer()`` ends when the queue is empty. Returns at once: batches that can start now run in a task
+  /// of their own (the unload request does not wait for the queue).
+  public func drain() {
+    let (actions, signal) = state.withLock { state in
+      state.draining = true
+      let actions = state.machine.drain(now: now())
+      return (actions, state.takeTimerSignal())
+    }
+    signal?.resume()
+    if !actions.isEmpty { Task { await self.perform(actions) } }
   }
 
   /// Stops accepting requests, rejects those waiting, and ends ``runTimer()``.

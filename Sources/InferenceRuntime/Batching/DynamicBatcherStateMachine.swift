@@ -15,6 +15,8 @@ internal import DequeModule
 ///   when the oldest request's delay ends.
 /// - A request whose queue timeout expires before it is scheduled is rejected or delayed per its level's policy.
 /// - With `preserveOrdering`, finished requests are released in arrival order.
+/// - Unloading drains: no request is admitted, those waiting still run (``drain(now:)``); ``close()``
+///   rejects those waiting instead.
 public struct DynamicBatcherStateMachine: Sendable {
   /// Identifies a request.
   public typealias RequestID = UInt64
@@ -79,6 +81,7 @@ public struct DynamicBatcherStateMachine: Sendable {
   private var delayed: [Deque<Pending>]
   private var idleInstances: [Int]
   private var closed = false
+  private var draining = false
   private var nextSequence: UInt64 = 0
   // preserve_ordering bookkeeping: sequence of every request accepted and not yet released.
   private var outstanding: Deque<(sequence: UInt64, id: RequestID)> = []
@@ -144,6 +147,15 @@ public struct DynamicBatcherStateMachine: Sendable {
   /// The wake-up the driver was asked for has come (or any time: ticking early is harmless).
   public mutating func tick(now: UInt64) -> [Action] {
     scheduledWakeUp = nil
+    return schedule(now: now)
+  }
+
+  /// Stops accepting requests; those waiting still run (a model unloading lets its accepted requests
+  /// finish, as Triton). Batches now form as soon as an instance is free: no request can join them any more,
+  /// so waiting for `maxQueueDelay` would only delay them. Queue timeouts still apply.
+  public mutating func drain(now: UInt64) -> [Action] {
+    closed = true
+    draining = true
     return schedule(now: now)
   }
 
@@ -250,7 +262,7 @@ public struct DynamicBatcherStateMachine: Sendable {
     {
       return (Array(batch[...cut]), true, nil)
     }
-    let runNow = rows == policy.maxBatchSize || blocked || policy.maxQueueDelayNanos == 0 || now >= deadline
+    let runNow = draining || rows == policy.maxBatchSize || blocked || policy.maxQueueDelayNanos == 0 || now >= deadline
     return (batch, runNow, runNow ? nil : deadline)
   }
 

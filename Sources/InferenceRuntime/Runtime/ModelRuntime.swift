@@ -96,7 +96,7 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
     let servables = state.withLock { state in
       state.models.values.flatMap { $0.versions.values.compactMap(\.servable) }
     }
-    for servable in servables { await servable.retire() }
+    for servable in servables { await servable.retire(draining: false) }
     timersFinished.withLock { $0 = true }
     timers.continuation.finish()
   }

@@ -52,12 +52,20 @@ public final class ServableModel: Sendable {
     }
   }
 
-  /// Stops admitting requests: those waiting are rejected with UNAVAILABLE, executions in progress finish.
+  /// Stops admitting requests (new ones get UNAVAILABLE, or go to the version that replaced this one).
+  /// Draining (unload, reload), requests already waiting still run, as Triton lets a model's accepted
+  /// requests finish before it goes away; otherwise (server shutdown, after the front ends drained) those
+  /// still waiting are rejected with UNAVAILABLE. Executions in progress finish either way.
   /// Its latency summaries leave `/metrics` unless a newer load of the same version holds them.
-  func retire() async {
+  func retire(draining: Bool = true) async {
     retired.store(true, ordering: .releasing)
-    scheduler.close()
-    await batcher?.close()
+    if draining {
+      scheduler.drain()
+      batcher?.drain()
+    } else {
+      scheduler.close()
+      await batcher?.close()
+    }
     statistics.releaseLatencySummaries()
   }
 

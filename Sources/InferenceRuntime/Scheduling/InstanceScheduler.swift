@@ -103,6 +103,11 @@ public final class InstanceScheduler: Sendable {
     settled.map { $0.0.resume(with: $0.1) }
   }
 
+  /// Stops admitting requests; those waiting still run, in order, as instances free up.
+  public func drain() {
+    state.withLock { $0.machine.drain() }
+  }
+
   /// Stops admitting requests and fails those waiting.
   public func close() {
     let error = rejection(.closed)

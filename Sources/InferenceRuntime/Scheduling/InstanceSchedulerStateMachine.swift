@@ -76,6 +76,12 @@ public struct InstanceSchedulerStateMachine: Sendable {
     return true
   }
 
+  /// Stops admitting requests; those already waiting keep their places and get instances as they free up
+  /// (a model unloading lets its accepted requests finish, as Triton).
+  public mutating func drain() {
+    closed = true
+  }
+
   /// Stops admitting requests; returns the waiters to fail.
   public mutating func close() -> [WaiterID] {
     closed = true
