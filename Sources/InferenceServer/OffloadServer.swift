@@ -17,7 +17,10 @@ public final class OffloadServer: Service, Sendable {
   /// The version this build reports in ServerMetadata.
   public static let version = "0.1.0"
   /// Triton protocol extensions this server implements (reported in ServerMetadata).
-  public static let extensions = ["model_repository", "model_configuration", "statistics", "parameters"]
+  public static let extensions = [
+    "classification", "model_repository", "schedule_policy", "model_configuration", "system_shared_memory",
+    "binary_tensor_data", "parameters", "statistics",
+  ]
 
   /// The runtime core (for in-process use and tests).
   public let runtime: ModelRuntime

@@ -319,6 +319,29 @@ def test_identity_zero_elements(client):
     assert y.shape == (2, 0)
 
 
+def test_classification_top_k(client):
+    """Triton's classification extension: class_count=N answers the N largest entries per row as
+    BYTES 'value:index' strings, highest first, shape [batch, N]."""
+    x = np.array([[0.1, 0.7, 0.2, 0.4], [5.0, -1.0, 3.5, 9.25]], dtype=np.float32)
+    result = client.infer(
+        "identity_fp32", [make_input("INPUT0", x)],
+        outputs=[grpcclient.InferRequestedOutput("OUTPUT0", class_count=2)], client_timeout=RPC_TIMEOUT_S)
+    y = result.as_numpy("OUTPUT0")
+    assert y.shape == (2, 2)
+    assert [v.decode() for v in y.ravel()] == ["0.700000:1", "0.400000:3", "9.250000:3", "5.000000:0"]
+    output = result.get_output("OUTPUT0")
+    assert output.datatype == "BYTES"
+
+
+def test_classification_of_bool_output_is_refused(client):
+    with pytest.raises(InferenceServerException) as error:
+        client.infer(
+            "identity_bool", [make_input("INPUT0", np.array([[True, False]]))],
+            outputs=[grpcclient.InferRequestedOutput("OUTPUT0", class_count=1)], client_timeout=RPC_TIMEOUT_S)
+    assert "StatusCode.INVALID_ARGUMENT" in str(error.value.status())
+    assert "class results are not available" in error.value.message()
+
+
 # ---------------------------------------------------------------------------
 # inference: add_sub, request ids, output selection
 # ---------------------------------------------------------------------------

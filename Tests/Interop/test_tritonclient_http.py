@@ -319,6 +319,21 @@ def test_add_sub_requested_output_only(http_client, binary):
     np.testing.assert_array_equal(result.as_numpy("OUTPUT1"), a - b)
 
 
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "json"])
+def test_classification_top_k(http_client, binary):
+    """Triton's classification extension over HTTP: class_count=N gives BYTES 'value:index' strings."""
+    x = np.array([[3, 1, 2], [-4, 8, 8]], dtype=np.int32)
+    result = http_client.infer(
+        "identity_int32", [make_input("INPUT0", x, binary=binary)],
+        outputs=[httpclient.InferRequestedOutput("OUTPUT0", binary_data=binary, class_count=5)],
+    )
+    y = result.as_numpy("OUTPUT0")
+    assert y.shape == (2, 3), "the count is capped at the entries per row"
+    as_text = [v.decode() if isinstance(v, bytes) else v for v in y.ravel()]
+    assert as_text == ["3:0", "2:2", "1:1", "8:1", "8:2", "-4:0"]
+    assert output_entry(result, "OUTPUT0")["datatype"] == "BYTES"
+
+
 def test_request_id_echoed(http_client):
     a, b = add_sub_arrays(np.random.default_rng(7))
     result = http_client.infer(

@@ -1,6 +1,7 @@
 internal import Foundation
 public import KServeProtocol
 internal import Synchronization
+internal import TritonModelConfig
 
 extension ModelRuntime {
   /// Runs one request: finds the model version, validates the request against its configuration,
@@ -37,7 +38,9 @@ extension ModelRuntime {
       try sharedMemory.resolveInputs(of: &request)
       let validated = try model.validator.validate(request)
       try checkSize(validated.inputs, model: model)
-      let outputs: [InferenceTensor]
+      let classifications = try Classification.requestedCounts(
+        request.outputs, specs: validated.outputs, model: "model '\(model.name)' version \(model.version)")
+      var outputs: [InferenceTensor]
       let queueNanos: UInt64
       let timings: ComputeTimings
       let executedRows: Int
@@ -64,6 +67,8 @@ extension ModelRuntime {
         record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queued, result.timings)
         (outputs, queueNanos, timings, executedRows) = (result.outputs, queued, result.timings, validated.batchSize)
       }
+      try Classification.apply(
+        &outputs, counts: classifications, batched: model.config.maxBatchSize > 0, labels: model.labels)
       var response = InferenceResponse(
         modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: outputs)
       if case .bool(true)? = request.parameters[TimingParameters.request] {

@@ -213,7 +213,8 @@ extension ModelRuntime {
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
         maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit,
-        metricsFactory: metricsFactory, latencySummaries: latencySummaries)
+        metricsFactory: metricsFactory, latencySummaries: latencySummaries,
+        labels: try Classification.labels(config, modelDirectory: model.directory))
       logger.info(
         "model version ready",
         metadata: ["version": "\(version)", "backend": "\(backend.name)", "instances": "\(instances.count)"])

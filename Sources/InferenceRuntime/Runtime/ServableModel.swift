@@ -22,14 +22,18 @@ public final class ServableModel: Sendable {
   /// The dynamic batcher, when the config has a `dynamic_batching` block.
   public let batcher: DynamicBatchScheduler?
   let instances: [any ModelInstance]
+  /// Class labels per output (`label_filename`), for the classification extension.
+  let labels: [String: [String]]
   /// Set by ``retire()``: a request it rejects may be sent to the version that replaced it.
   let retired = Atomic<Bool>(false)
 
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
-    inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?, latencySummaries: LatencySummaryRegistry?
+    inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?, latencySummaries: LatencySummaryRegistry?,
+    labels: [String: [String]] = [:]
   ) {
     let description = "model '\(name)' version \(version)"
+    self.labels = labels
     self.name = name
     self.version = version
     self.config = config

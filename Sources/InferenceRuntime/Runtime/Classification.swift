@@ -1,0 +1,153 @@
+internal import Foundation
+public import KServeProtocol
+public import TritonModelConfig
+
+/// Triton's classification extension. An output requested with the parameter `classification` = N (N > 0)
+/// is answered, instead of its values, with its N largest entries per batch row as a `BYTES` tensor of
+/// strings `value:index` or `value:index:label`, highest value first; shape `[batch, min(N, entries)]` for
+/// a model with a batch dimension, `[min(N, entries)]` otherwise. Values print as C++'s `std::to_string`
+/// does (six decimals for floating point), as Triton's answers do; ties keep index order. Labels come from
+/// the output's `label_filename` (one label per line, the line number is the index) in the model directory.
+public enum Classification {
+  /// The output parameter that asks for classification.
+  public static let parameter = "classification"
+
+  /// Output datatypes that can be classified (Triton's: integers, FP32 and FP64).
+  static let supported: Set<DataType> = [
+    .uint8, .uint16, .uint32, .uint64, .int8, .int16, .int32, .int64, .fp32, .fp64,
+  ]
+
+  /// The classification counts a request asks for, by output name, checked before the model runs.
+  /// - Parameters:
+  ///   - outputs: The requested outputs and their parameters.
+  ///   - specs: The outputs the model will produce (with their datatypes).
+  ///   - model: e.g. `model 'x' version 1`, for errors.
+  /// - Throws: ``InferenceError`` (invalidArgument) for a count that is not a non-negative integer, an
+  ///   output whose type cannot be classified, or classification into shared memory.
+  static func requestedCounts(
+    _ outputs: [RequestedOutput], specs: [OutputSpec], model: String
+  ) throws -> [String: Int] {
+    var counts: [String: Int] = [:]
+    for output in outputs {
+      guard let value = output.parameters[parameter] else { continue }
+      guard let count = value.int64Value, count >= 0 else {
+        throw InferenceError(
+          .invalidArgument,
+          "\(model): output '\(output.name)' has classification \(value); give the number of top classes "
+            + "as a non-negative integer (0: the raw output)")
+      }
+      guard count > 0 else { continue }
+      if let type = specs.first(where: { $0.name == output.name })?.datatype, !supported.contains(type) {
+        throw InferenceError(
+          .invalidArgument,
+          "\(model): class results are not available for output '\(output.name)' of type \(type.rawValue); "
+            + "classification needs an integer, FP32 or FP64 output; ask for the raw output instead")
+      }
+      if output.parameters["shared_memory_region"] != nil {
+        throw InferenceError(
+          .invalidArgument,
+          "\(model): output '\(output.name)' asks for classification into shared memory; the class strings "
+            + "have no fixed size: ask for one or the other")
+      }
+      counts[output.name] = Int(min(count, Int64(Int32.max)))
+    }
+    return counts
+  }
+
+  /// Replaces each output named in `counts` by its top entries.
+  /// - Parameters:
+  ///   - outputs: The outputs of one request.
+  ///   - counts: Top-N per output name (from ``requestedCounts(_:specs:model:)``).
+  ///   - batched: Whether the model has a batch dimension (`max_batch_size` > 0).
+  ///   - labels: Labels per output name.
+  static func apply(
+    _ outputs: inout [InferenceTensor], counts: [String: Int], batched: Bool, labels: [String: [String]]
+  ) throws {
+    guard !counts.isEmpty else { return }
+    for index in outputs.indices {
+      guard let count = counts[outputs[index].name] else { continue }
+      outputs[index] = try topClasses(outputs[index], count: count, batched: batched, labels: labels[outputs[index].name])
+    }
+  }
+
+  /// One tensor's top `count` entries per batch row (the whole tensor when `batched` is false).
+  public static func topClasses(
+    _ tensor: InferenceTensor, count: Int, batched: Bool, labels: [String]?
+  ) throws -> InferenceTensor {
+    let rows = batched && !tensor.shape.isEmpty ? max(Int(tensor.shape[0]), 0) : 1
+    let perRow = Int(TensorShape.elementCount(batched ? Array(tensor.shape.dropFirst()) : tensor.shape) ?? 0)
+    let kept = min(count, perRow)
+    var strings: [String] = []
+    strings.reserveCapacity(rows * kept)
+    func add<T: TensorElement>(_: T.Type, key: (T) -> Double, text: (T) -> String) throws {
+      try tensor.withValues(as: T.self) { values in
+        for row in 0..<rows {
+          let start = row * perRow
+          guard start + perRow <= values.count else { break }
+          // Highest first; equal values keep index order; NaN counts as the smallest value.
+          let order = (0..<perRow).sorted { a, b in
+            let (x, y) = (key(values[start + a]), key(values[start + b]))
+            return x != y ? x > y : a < b
+          }
+          for entry in order.prefix(kept) {
+            var text = text(values[start + entry]) + ":\(entry)"
+            if let labels, entry < labels.count { text += ":" + labels[entry] }
+            strings.append(text)
+          }
+        }
+      }
+    }
+    func integer<T: TensorElement & BinaryInteger>(_ type: T.Type) throws {
+      try add(type, key: { Double($0) }, text: { String($0) })
+    }
+    func floating<T: TensorElement & BinaryFloatingPoint>(_ type: T.Type) throws {
+      try add(type, key: { $0.isNaN ? -.infinity : Double($0) }, text: { String(format: "%f", Double($0)) })
+    }
+    switch tensor.datatype {
+    case .uint8: try integer(UInt8.self)
+    case .uint16: try integer(UInt16.self)
+    case .uint32: try integer(UInt32.self)
+    case .uint64: try integer(UInt64.self)
+    case .int8: try integer(Int8.self)
+    case .int16: try integer(Int16.self)
+    case .int32: try integer(Int32.self)
+    case .int64: try integer(Int64.self)
+    case .fp32: try floating(Float.self)
+    case .fp64: try floating(Double.self)
+    default:
+      throw InferenceError(
+        .invalidArgument,
+        "class results are not available for output '\(tensor.name)' of type \(tensor.datatype.rawValue)")
+    }
+    let shape: [Int64] = batched ? [Int64(rows), Int64(kept)] : [Int64(kept)]
+    return try InferenceTensor(name: tensor.name, strings: strings, shape: shape, parameters: tensor.parameters)
+  }
+
+  /// Reads the `label_filename` of every output that names one, from the model directory.
+  /// - Throws: ``InferenceError`` (invalidArgument) for a name that leaves the directory or a file that
+  ///   cannot be read: the version fails to load, as Triton's does.
+  static func labels(_ config: Inference_ModelConfig, modelDirectory: URL) throws -> [String: [String]] {
+    var labels: [String: [String]] = [:]
+    for output in config.output where !output.labelFilename.isEmpty {
+      let name = output.labelFilename
+      guard !name.contains("/"), name != "..", name != "." else {
+        throw InferenceError(
+          .invalidArgument,
+          "output '\(output.name)': label_filename '\(name)' must be a file name in the model directory")
+      }
+      let file = modelDirectory.appendingPathComponent(name)
+      guard let data = FileManager.default.contents(atPath: file.path) else {
+        throw InferenceError(
+          .invalidArgument,
+          "output '\(output.name)': cannot read its label file \(file.path); add it or remove label_filename")
+      }
+      // "\r\n" is one Character in Swift: split on it as on "\n" (label files written on Windows).
+      var lines = String(decoding: data, as: UTF8.self)
+        .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        .map(String.init)
+      if lines.last == "" { lines.removeLast() }
+      labels[output.name] = lines
+    }
+    return labels
+  }
+}
