@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the deployment manifest checks, Swift unit, in-process and live-socket tests
 # (the gateway failover tests among them, which need nginx), and the interop tests with the real Python
-# Triton client (tritonclient, in the project-local .venv that this script prepares).
+# Triton clients (tritonclient and perf_analyzer, in the project-local .venv that this script prepares).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Python environment (onnxruntime, tritonclient, onnx, pytest) in .venv"
 dev/python-env.sh --print-ort-lib >/dev/null
+
+step "perf_analyzer (NVIDIA's C++ load generator, from the tritonclient 2.50 wheel) in .venv"
+dev/perf-analyzer.sh >/dev/null
 
 step "example models are reproducible from dev/make-example-models.py"
 .venv/bin/python dev/make-example-models.py --check --no-verify

@@ -89,7 +89,7 @@ public final class OffloadServer: Service, Sendable {
         let grpc = configuration.grpc
         transport.rpc.maxRequestPayloadSize = grpc.maxTransportMessageBytes
         // Accept gzip/deflate-compressed requests (clients choose). The transport would also compress every
-        // response to a client that accepts it (grpcio and gRPC C++ always do): only when asked for, as Triton.
+        // response to a client that lists an algorithm first (grpc-swift clients do): only when asked for, as Triton.
         transport.compression.enabledAlgorithms = .all
         if !grpc.responseCompression.compressesResponses {
           transport.channelDebuggingCallbacks.onAcceptHTTP2Stream = ResponseCompressionFilter.install

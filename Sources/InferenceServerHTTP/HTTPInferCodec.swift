@@ -149,7 +149,8 @@ package enum HTTPInferCodec {
         "\"shape\":[\(output.shape.map(String.init).joined(separator: ","))]",
       ]
       if output.parameters["shared_memory_region"] != nil {
-        fields.append("\"parameters\":" + jsonObject(output.parameters))
+        // In shared memory: name, datatype and shape only, as Triton answers. Triton's C++ client (and so
+        // perf_analyzer) reads any output `parameters` as binary data and fails without `binary_data_size`.
       } else if binaryOutputs[output.name] ?? defaultBinary {
         fields.append("\"parameters\":{\"binary_data_size\":\(output.data.count)}")
         tail.append(output.data)

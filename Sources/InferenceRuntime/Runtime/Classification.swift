@@ -66,7 +66,8 @@ public enum Classification {
     guard !counts.isEmpty else { return }
     for index in outputs.indices {
       guard let count = counts[outputs[index].name] else { continue }
-      outputs[index] = try topClasses(outputs[index], count: count, batched: batched, labels: labels[outputs[index].name])
+      outputs[index] = try topClasses(
+        outputs[index], count: count, batched: batched, labels: labels[outputs[index].name])
     }
   }
 
