@@ -38,6 +38,8 @@ public final class DynamicBatchScheduler: Sendable {
     var machine: DynamicBatcherStateMachine
     var entries: [UInt64: Entry] = [:]
     var nextID: UInt64 = 0
+    /// The machine's latest wake-up request, recorded under the same lock as the machine call that made it
+    /// (so wake-ups performed out of order cannot keep a stale time).
     var wakeUpAt: UInt64?
     var timerSignal: CheckedContinuation<Void, Never>?
     var closed = false
@@ -45,6 +47,15 @@ public final class DynamicBatchScheduler: Sendable {
 
     /// The timer loop has nothing left to serve: closed, or drained empty.
     var timerFinished: Bool { closed || (draining && machine.queueDepth == 0) }
+
+    /// Calls the machine and records the wake-up it asks for.
+    mutating func step(
+      _ body: (inout DynamicBatcherStateMachine) -> [DynamicBatcherStateMachine.Action]
+    ) -> [DynamicBatcherStateMachine.Action] {
+      let actions = body(&machine)
+      for case .wakeUp(let at) in actions { wakeUpAt = at }
+      return actions
+    }
 
     /// Takes the timer loop's pending wait, to resume it.
     mutating func takeTimerSignal() -> CheckedContinuation<Void, Never>? {
@@ -101,7 +112,7 @@ public final class DynamicBatchScheduler: Sendable {
       state.entries[id] = Entry(inputs: inputs, outputs: outputs, rows: rows, arrival: arrival)
       let request = DynamicBatcherStateMachine.Request(
         id: id, rows: rows, shapeKey: shapeKey, priority: priority, timeoutNanos: timeoutNanos)
-      return (id, state.machine.enqueue(request, now: arrival))
+      return (id, state.step { $0.enqueue(request, now: arrival) })
     }
     await perform(actions)
     return try await withCheckedThrowingContinuation { continuation in
@@ -129,13 +140,9 @@ public final class DynamicBatchScheduler: Sendable {
         settle(id, .failure(rejection(reason)), release: true)
       case .release(let ids):
         for id in ids { settle(id, nil, release: true) }
-      case .wakeUp(let at):
-        let signal = state.withLock { state -> CheckedContinuation<Void, Never>? in
-          state.wakeUpAt = at
-          defer { state.timerSignal = nil }
-          return state.timerSignal
-        }
-        signal?.resume()
+      case .wakeUp:
+        // The time is in state.wakeUpAt, recorded with the machine call: wake the loop to look at it.
+        state.withLock { $0.takeTimerSignal() }?.resume()
       }
     }
   }
@@ -159,7 +166,7 @@ public final class DynamicBatchScheduler: Sendable {
       for id in ids { settle(id, .failure(error), release: false) }
     }
     let (actions, signal) = state.withLock { state in
-      let actions = state.machine.finished(instance: instance, requests: ids, now: now())
+      let actions = state.step { $0.finished(instance: instance, requests: ids, now: now()) }
       // Drained empty: let the timer loop end.
       return (actions, state.draining && state.machine.queueDepth == 0 ? state.takeTimerSignal() : nil)
     }
@@ -210,7 +217,7 @@ public final class DynamicBatchScheduler: Sendable {
           state.wakeUpAt = nil
           return true
         }
-        if due { await perform(state.withLock { $0.machine.tick(now: now()) }) }
+        if due { await perform(state.withLock { state in state.step { $0.tick(now: now()) } }) }
       } else {
         await waitForSignal()
       }
@@ -243,7 +250,7 @@ public final class DynamicBatchScheduler: Sendable {
   public func drain() {
     let (actions, signal) = state.withLock { state in
       state.draining = true
-      let actions = state.machine.drain(now: now())
+      let actions = state.step { $0.drain(now: now()) }
       return (actions, state.takeTimerSignal())
     }
     signal?.resume()
@@ -255,8 +262,7 @@ public final class DynamicBatchScheduler: Sendable {
     let (actions, signal) = state.withLock {
       state -> ([DynamicBatcherStateMachine.Action], CheckedContinuation<Void, Never>?) in
       state.closed = true
-      defer { state.timerSignal = nil }
-      return (state.machine.close(), state.timerSignal)
+      return (state.step { $0.close() }, state.takeTimerSignal())
     }
     signal?.resume()
     await perform(actions)
