@@ -27,9 +27,11 @@ import Testing
   }
 
   @Test func integersPrintAsIntegers() throws {
-    let tensor = try InferenceTensor(name: "y", values: [Int64(-3), 9_007_199_254_740_993, 7], shape: [1, 3])
-    let classes = try Classification.topClasses(tensor, count: 2, batched: true, labels: nil)
-    #expect(try classes.strings() == ["9007199254740993:1", "7:2"])
+    // 2^53 + 1 and 2^53 are equal as doubles: the order must come from the integers themselves.
+    let tensor = try InferenceTensor(
+      name: "y", values: [Int64(-3), 9_007_199_254_740_992, 9_007_199_254_740_993, 7], shape: [1, 4])
+    let classes = try Classification.topClasses(tensor, count: 3, batched: true, labels: nil)
+    #expect(try classes.strings() == ["9007199254740993:2", "9007199254740992:1", "7:3"])
     let bytes = try InferenceTensor(name: "u", values: [UInt8(200), 3], shape: [2])
     #expect(try Classification.topClasses(bytes, count: 1, batched: false, labels: nil).strings() == ["200:0"])
   }

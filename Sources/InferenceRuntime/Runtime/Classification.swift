@@ -80,15 +80,19 @@ public enum Classification {
     let kept = min(count, perRow)
     var strings: [String] = []
     strings.reserveCapacity(rows * kept)
-    func add<T: TensorElement>(_: T.Type, key: (T) -> Double, text: (T) -> String) throws {
+    /// `above(x, y)`: x ranks before y (a strict order in the element's own type: 64-bit integers keep
+    /// their full precision).
+    func add<T: TensorElement>(_: T.Type, above: (T, T) -> Bool, text: (T) -> String) throws {
       try tensor.withValues(as: T.self) { values in
         for row in 0..<rows {
           let start = row * perRow
           guard start + perRow <= values.count else { break }
-          // Highest first; equal values keep index order; NaN counts as the smallest value.
+          // Highest first; equal values keep index order.
           let order = (0..<perRow).sorted { a, b in
-            let (x, y) = (key(values[start + a]), key(values[start + b]))
-            return x != y ? x > y : a < b
+            let (x, y) = (values[start + a], values[start + b])
+            if above(x, y) { return true }
+            if above(y, x) { return false }
+            return a < b
           }
           for entry in order.prefix(kept) {
             var text = text(values[start + entry]) + ":\(entry)"
@@ -99,10 +103,13 @@ public enum Classification {
       }
     }
     func integer<T: TensorElement & BinaryInteger>(_ type: T.Type) throws {
-      try add(type, key: { Double($0) }, text: { String($0) })
+      try add(type, above: { $0 > $1 }, text: { String($0) })
     }
     func floating<T: TensorElement & BinaryFloatingPoint>(_ type: T.Type) throws {
-      try add(type, key: { $0.isNaN ? -.infinity : Double($0) }, text: { String(format: "%f", Double($0)) })
+      // NaN ranks below every number (and equal to another NaN).
+      try add(
+        type, above: { x, y in y.isNaN ? !x.isNaN : (!x.isNaN && x > y) },
+        text: { String(format: "%f", Double($0)) })
     }
     switch tensor.datatype {
     case .uint8: try integer(UInt8.self)
