@@ -219,7 +219,20 @@ public struct ModelConfigCompleter: Sendable {
           "model '\(model)': config \(kind) '\(tensor.name)' has data_type \(entry.dataType) but the model declares "
             + "\(datatype.rawValue); change data_type to \(datatype.configValue)")
       }
-      if !entry.hasReshape && !Self.compatible(entry.dims, modelDims) {
+      if entry.hasReshape {
+        // Clients use dims; the model sees reshape.shape (see TensorReshape).
+        if let problem = TensorReshape.problem(dims: entry.dims, shape: entry.reshapeShape) {
+          throw InferenceError(
+            .invalidArgument, "model '\(model)': config \(kind) '\(tensor.name)': \(problem); fix dims or reshape")
+        }
+        if !Self.compatible(entry.reshapeShape, modelDims) {
+          throw InferenceError(
+            .invalidArgument,
+            "model '\(model)': config \(kind) '\(tensor.name)' has reshape \(TensorShape.describe(entry.reshapeShape)) "
+              + "but the model declares \(TensorShape.describe(modelDims))"
+              + "\(batched ? " after the batch dimension" : ""); the reshape must match the model")
+        }
+      } else if !Self.compatible(entry.dims, modelDims) {
         throw InferenceError(
           .invalidArgument,
           "model '\(model)': config \(kind) '\(tensor.name)' has dims \(TensorShape.describe(entry.dims)) but the model "
@@ -268,6 +281,7 @@ struct ConfigTensor {
   var dataType: Inference_DataType = .typeInvalid
   var dims: [Int64] = []
   var hasReshape = false
+  var reshapeShape: [Int64] = []
   var input: Inference_ModelInput?
   var output: Inference_ModelOutput?
 
@@ -278,6 +292,7 @@ struct ConfigTensor {
     self.dataType = input.dataType
     self.dims = input.dims
     self.hasReshape = input.hasReshape
+    self.reshapeShape = input.reshape.shape
     self.input = input
   }
 
@@ -286,6 +301,7 @@ struct ConfigTensor {
     self.dataType = output.dataType
     self.dims = output.dims
     self.hasReshape = output.hasReshape
+    self.reshapeShape = output.reshape.shape
     self.output = output
   }
 

@@ -67,12 +67,13 @@ enum ModelWarmup {
     let samples = try samples(config, modelDirectory: modelDirectory)
     guard !samples.isEmpty else { return }
     let outputs = config.output.map { OutputSpec(name: $0.name, datatype: DataType(config: $0.dataType) ?? .bytes) }
+    let reshape = TensorReshape(config: config)
     let start = ContinuousClock.now
     for sample in samples {
       for (index, instance) in instances.enumerated() {
         for _ in 0..<sample.count {
           do {
-            _ = try instance.execute(inputs: sample.inputs, outputs: outputs)
+            _ = try instance.execute(inputs: reshape.modelInputs(sample.inputs), outputs: outputs)
           } catch {
             throw InferenceError(
               .invalidArgument,

@@ -36,7 +36,8 @@ extension ModelRuntime {
     defer { model.statistics.left() }
     do {
       try sharedMemory.resolveInputs(of: &request)
-      let validated = try model.validator.validate(request)
+      var validated = try model.validator.validate(request)
+      validated.inputs = model.reshape.modelInputs(validated.inputs)
       try checkSize(validated.inputs, model: model)
       let classifications = try Classification.requestedCounts(
         request.outputs, specs: validated.outputs, model: "model '\(model.name)' version \(model.version)")
@@ -67,6 +68,7 @@ extension ModelRuntime {
         record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queued, result.timings)
         (outputs, queueNanos, timings, executedRows) = (result.outputs, queued, result.timings, validated.batchSize)
       }
+      outputs = try model.reshape.clientOutputs(outputs, model: "model '\(model.name)' version \(model.version)")
       try Classification.apply(
         &outputs, counts: classifications, batched: model.config.maxBatchSize > 0, labels: model.labels)
       var response = InferenceResponse(

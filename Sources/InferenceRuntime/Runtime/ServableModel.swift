@@ -24,6 +24,8 @@ public final class ServableModel: Sendable {
   let instances: [any ModelInstance]
   /// Class labels per output (`label_filename`), for the classification extension.
   let labels: [String: [String]]
+  /// config.pbtxt `reshape` of inputs and outputs.
+  let reshape: TensorReshape
   /// Set by ``retire()``: a request it rejects may be sent to the version that replaced it.
   let retired = Atomic<Bool>(false)
 
@@ -34,6 +36,7 @@ public final class ServableModel: Sendable {
   ) {
     let description = "model '\(name)' version \(version)"
     self.labels = labels
+    self.reshape = TensorReshape(config: config)
     self.name = name
     self.version = version
     self.config = config
