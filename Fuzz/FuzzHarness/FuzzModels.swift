@@ -93,7 +93,8 @@ struct FuzzBackend: InferenceBackend {
   }
 
   /// The signature a model file matching the config would declare (so completion gets past the signature
-  /// checks): the config's tensors, with a dynamic batch dimension when it batches and FP32 where it names no
+  /// checks): the config's tensors (their reshape when they have one), with a dynamic batch dimension when it
+  /// batches and FP32 where it names no
   /// type; a fixed FP32 [-1, 4] input and output when it lists none (the auto-complete path).
   static func signature(declaredBy config: Inference_ModelConfig) -> ModelSignature {
     let batch: [Int64] = config.maxBatchSize > 0 ? [-1] : []
@@ -104,8 +105,9 @@ struct FuzzBackend: InferenceBackend {
     func fixed(_ name: String) -> ModelSignature.Tensor {
       ModelSignature.Tensor(name: name, datatype: .fp32, engineTypeName: "float", shape: [-1, 4])
     }
-    let inputs = config.input.map { tensor($0.name, $0.dataType, $0.dims) }
-    let outputs = config.output.map { tensor($0.name, $0.dataType, $0.dims) }
+    // With a reshape, the model holds the reshaped shape (clients use dims).
+    let inputs = config.input.map { tensor($0.name, $0.dataType, $0.hasReshape ? $0.reshape.shape : $0.dims) }
+    let outputs = config.output.map { tensor($0.name, $0.dataType, $0.hasReshape ? $0.reshape.shape : $0.dims) }
     return ModelSignature(
       inputs: inputs.isEmpty ? [fixed("INPUT0")] : inputs, outputs: outputs.isEmpty ? [fixed("OUTPUT0")] : outputs)
   }

@@ -14,6 +14,7 @@ import Testing
     #expect(TensorReshape.problem(dims: [4, 4], shape: [15])?.contains("same number of elements") == true)
     #expect(TensorReshape.problem(dims: [-1, -1], shape: [-1])?.contains("correspond in order") == true)
     #expect(TensorReshape.problem(dims: [2, -1], shape: [-1]) != nil)
+    #expect(TensorReshape.problem(dims: [1 << 40, 1 << 40], shape: [1])?.contains("too many elements") == true)
   }
 
   /// A repository with add_sub and identity_fp32 under reshaping configs, and one whose reshape is wrong.

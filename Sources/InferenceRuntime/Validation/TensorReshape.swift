@@ -45,8 +45,13 @@ public struct TensorReshape: Sendable {
       return "dims \(TensorShape.describe(dims)) have \(dimsVariable) variable size(s) (-1) but reshape "
         + "\(TensorShape.describe(shape)) has \(shapeVariable); they correspond in order"
     }
-    let (fixedDims, fixedShape) = (dims.filter { $0 != -1 }, shape.filter { $0 != -1 })
-    guard fixedDims.reduce(1, *) == fixedShape.reduce(1, *) else {
+    // Overflow-safe products: a config can come from the network (a load request's override).
+    let fixedDims = TensorShape.elementCount(dims.filter { $0 != -1 })
+    let fixedShape = TensorShape.elementCount(shape.filter { $0 != -1 })
+    guard let fixedDims, let fixedShape else {
+      return "dims \(TensorShape.describe(dims)) or reshape \(TensorShape.describe(shape)) hold too many elements"
+    }
+    guard fixedDims == fixedShape else {
       return "dims \(TensorShape.describe(dims)) and reshape \(TensorShape.describe(shape)) do not hold the same "
         + "number of elements"
     }
@@ -82,7 +87,8 @@ public struct TensorReshape: Sendable {
         throw InferenceError(
           .internal,
           "\(model): output '\(tensor.name)' has shape \(TensorShape.describe(tensor.shape)), which does not fit "
-            + "its reshape \(TensorShape.describe(rule.shape)) → dims \(TensorShape.describe(rule.dims)); fix config.pbtxt")
+            + "its reshape \(TensorShape.describe(rule.shape)) → dims \(TensorShape.describe(rule.dims)); fix config.pbtxt"
+        )
       }
       return reshaped
     }
