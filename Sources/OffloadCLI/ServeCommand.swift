@@ -34,6 +34,14 @@ struct ServeCommand: AsyncParsableCommand {
       """)
   var grpcResponseCompression: String = "none"
 
+  @Option(
+    name: .customLong("strict-readiness"),
+    help: """
+      Triton's flag: readiness also requires that no model failed to load (true/false; default false: a failed \
+      model is reported and UNAVAILABLE while the server stays ready for the others).
+      """)
+  var strictReadiness: Bool = false
+
   @Option(name: .customLong("allow-http"), help: "Serve HTTP/REST (true/false).")
   var allowHTTP: Bool = true
 
@@ -227,6 +235,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.httpPort = httpPort
       config.httpEnabled = allowHTTP
       config.runtime.allowClientSharedMemory = allowClientSharedMemory
+      config.runtime.strictReadiness = strictReadiness
       config.drainDelay = .milliseconds(Int64(max(0, drainDelaySeconds) * 1000))
       config.httpMaxBodyBytes = httpMaxBodySize
       config.metricsPort = metricsPort

@@ -33,6 +33,25 @@ import TritonModelConfig
       ])
   }
 
+  /// Triton's --strict-readiness: a model that failed to load makes the server unready; off by default.
+  @Test(arguments: [false, true]) func strictReadinessCountsFailedModels(strict: Bool) async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("pair", config: nil)
+    try repository.addModel("broken", config: nil, versions: [1: "fail-load"])
+    var configuration = RuntimeConfiguration(repositories: [repository.root], maxRequestBytes: 100)
+    configuration.strictReadiness = strict
+    let runtime = ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([FakeBackend(.pair)]), logger: Self.logger)
+    #expect(!runtime.isReady, "not ready before the initial load")
+    try await runtime.loadAll()
+    #expect(runtime.isModelReady(name: "pair", version: ""))
+    #expect(runtime.isReady == !strict)
+    // Unloading the failed model (explicit control) makes a strict server ready again.
+    try await runtime.unload(modelNamed: "broken")
+    #expect(runtime.isReady)
+  }
+
   @Test func configIsCompletedFromTheModelSignature() async throws {
     let repository = try TemporaryRepository()
     defer { repository.remove() }

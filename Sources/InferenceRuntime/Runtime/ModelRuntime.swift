@@ -105,7 +105,17 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   public var isLive: Bool { true }
 
   /// Ready once the initial load finished, until shutdown begins.
-  public var isReady: Bool { state.withLock { $0.started && !$0.draining } }
+  public var isReady: Bool {
+    state.withLock { state in
+      guard state.started, !state.draining else { return false }
+      guard configuration.strictReadiness else { return true }
+      // Strict: no model whose configuration or a version failed to load (a failed reload keeps the old
+      // versions serving and does not count; unloaded or never-loaded models do not count either).
+      return state.models.values.allSatisfy { record in
+        record.failure == nil && !record.versions.values.contains { $0.loadFailed }
+      }
+    }
+  }
 
   /// Marks the runtime as draining: readiness turns false; requests in flight continue.
   public func beginDraining() {

@@ -11,6 +11,10 @@ public struct RuntimeConfiguration: Sendable {
   /// Executions whose moving-average duration is below this run inline on the request's thread; longer
   /// ones run on the instance's own thread (see ``ExecutionPlacement``).
   public var inlineExecutionLimit: Duration = .microseconds(500)
+  /// Triton's `--strict-readiness`: readiness also requires that no model failed to load. Off by default in
+  /// Offload (Triton's default is on): a model that fails is reported in the repository index and its
+  /// requests get UNAVAILABLE, while the other models keep the server in rotation.
+  public var strictReadiness = false
   /// How models are loaded and unloaded. The library's default loads everything at start and accepts
   /// load/unload requests; `offload serve` defaults to Triton's `none`.
   public var modelControl: ModelControlMode = .explicit(startupModels: nil)
