@@ -57,7 +57,7 @@ public struct ModelConfigCompleter: Sendable {
     // The model file is looked up inside the version directory; a name with a path in it (from config.pbtxt or
     // a load request's config override) could read any file the server can.
     let file = config.defaultModelFilename
-    guard file.isEmpty || (!file.contains("/") && file != "." && file != ".." && !file.contains("\0")) else {
+    guard file.isEmpty || Self.isPlainFileName(file) else {
       throw InferenceError(
         .invalidArgument,
         "model '\(name)': default_model_filename '\(file)' must be a file name inside the version directory, not a path"
@@ -245,6 +245,12 @@ public struct ModelConfigCompleter: Sendable {
       ? result
       : configured.map { c in result.first { $0.name == c.name }! }
         + result.filter { r in !configured.contains { $0.name == r.name } }
+  }
+
+  /// Whether `name` names a file directly inside a directory (no path, no `.`/`..`, no NUL): file names
+  /// in config.pbtxt can come from a load request's config override and must not reach other files.
+  static func isPlainFileName(_ name: String) -> Bool {
+    !name.isEmpty && !name.contains("/") && name != "." && name != ".." && !name.contains("\0")
   }
 
   static func compatible(_ config: [Int64], _ model: [Int64]) -> Bool {

@@ -138,7 +138,7 @@ public enum Classification {
     var labels: [String: [String]] = [:]
     for output in config.output where !output.labelFilename.isEmpty {
       let name = output.labelFilename
-      guard !name.contains("/"), name != "..", name != "." else {
+      guard ModelConfigCompleter.isPlainFileName(name) else {
         throw InferenceError(
           .invalidArgument,
           "output '\(output.name)': label_filename '\(name)' must be a file name in the model directory")
