@@ -40,7 +40,7 @@ extension ModelRuntime {
       validated.inputs = model.reshape.modelInputs(validated.inputs)
       try checkSize(validated.inputs, model: model)
       let classifications = try Classification.requestedCounts(
-        request.outputs, specs: validated.outputs, model: "model '\(model.name)' version \(model.version)")
+        request.outputs, specs: validated.outputs, model: model.description)
       var outputs: [InferenceTensor]
       let queueNanos: UInt64
       let timings: ComputeTimings
@@ -68,7 +68,7 @@ extension ModelRuntime {
         record(model, rows: validated.batchSize, arrival: arrival, queueNanos: queued, result.timings)
         (outputs, queueNanos, timings, executedRows) = (result.outputs, queued, result.timings, validated.batchSize)
       }
-      outputs = try model.reshape.clientOutputs(outputs, model: "model '\(model.name)' version \(model.version)")
+      outputs = try model.reshape.clientOutputs(outputs, model: model.description)
       try Classification.apply(
         &outputs, counts: classifications, batched: model.config.maxBatchSize > 0, labels: model.labels)
       var response = InferenceResponse(
@@ -100,7 +100,7 @@ extension ModelRuntime {
   private static func cancelled(_ model: ServableModel) -> InferenceError {
     InferenceError(
       .cancelled,
-      "model '\(model.name)' version \(model.version): the request was cancelled (its deadline passed or its "
+      "\(model.description): the request was cancelled (its deadline passed or its "
         + "client went away) before it was answered; an execution it had begun runs on to its end")
   }
 

@@ -22,6 +22,8 @@ public final class ServableModel: Sendable {
   /// The dynamic batcher, when the config has a `dynamic_batching` block.
   public let batcher: DynamicBatchScheduler?
   let instances: [any ModelInstance]
+  /// `model 'name' version N`, for messages.
+  let description: String
   /// Class labels per output (`label_filename`), for the classification extension.
   let labels: [String: [String]]
   /// config.pbtxt `reshape` of inputs and outputs.
@@ -35,6 +37,7 @@ public final class ServableModel: Sendable {
     labels: [String: [String]] = [:]
   ) {
     let description = "model '\(name)' version \(version)"
+    self.description = description
     self.labels = labels
     self.reshape = TensorReshape(config: config)
     self.name = name
