@@ -21,8 +21,7 @@ struct ServerTLSMaterial: Sendable {
   /// - Throws: ``InferenceError`` naming the file and the fix.
   init(_ settings: ServerConfiguration.TLS) throws {
     func read<T>(_ path: String, _ what: String, _ body: ([UInt8]) throws -> T) throws -> ([UInt8], T) {
-      guard FileManager.default.isReadableFile(atPath: path), let data = FileManager.default.contents(atPath: path)
-      else {
+      guard let data = FileManager.default.contents(atPath: path) else {
         throw InferenceError(.invalidArgument, "cannot read the TLS \(what) file '\(path)'; check the path")
       }
       let bytes = [UInt8](data)

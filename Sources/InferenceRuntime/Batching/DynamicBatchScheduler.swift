@@ -168,7 +168,7 @@ public final class DynamicBatchScheduler: Sendable {
     let (actions, signal) = state.withLock { state in
       let actions = state.step { $0.finished(instance: instance, requests: ids, now: now()) }
       // Drained empty: let the timer loop end.
-      return (actions, state.draining && state.machine.queueDepth == 0 ? state.takeTimerSignal() : nil)
+      return (actions, state.timerFinished ? state.takeTimerSignal() : nil)
     }
     signal?.resume()
     return actions
