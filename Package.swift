@@ -45,6 +45,7 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -115,7 +116,8 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
-    // GRPCInferenceService and grpc.health.v1.Health over the runtime. Transport-agnostic.
+    // GRPCInferenceService and grpc.health.v1.Health over the runtime, and gRPC's wire protocol on an HTTP/2
+    // connection's frames (Wire/): swift-nio-http2 below it, no sockets or listener here.
     .target(
       name: "InferenceServerGRPC",
       dependencies: [
@@ -124,8 +126,11 @@ let package = Package(
         "KServeProtocol",
         "TritonModelConfig",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        .product(name: "GRPCCore", package: "grpc-swift-2"),
-        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
+        .product(name: "DequeModule", package: "swift-collections"),
+        .product(name: "CompressNIO", package: "compress-nio"),
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
@@ -157,12 +162,10 @@ let package = Package(
         "InferenceServerGRPC",
         "InferenceServerHTTP",
         "KServeProtocol",
-        .product(name: "GRPCCore", package: "grpc-swift-2"),
-        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-        .product(name: "NIOHPACK", package: "swift-nio-http2"),
+        .product(name: "NIOExtras", package: "swift-nio-extras"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -289,6 +292,17 @@ let package = Package(
       dependencies: [
         "InferenceRuntime", "KServeProtocol", "TritonModelConfig",
         .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "InferenceServerGRPCTests",
+      dependencies: [
+        "InferenceServerGRPC", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
       ],
       swiftSettings: strictSettings
     ),

@@ -1,6 +1,4 @@
 internal import Foundation
-internal import GRPCCore
-internal import GRPCNIOTransportHTTP2
 internal import InferenceBackendONNX
 public import InferenceRuntime
 internal import InferenceServerGRPC
@@ -26,8 +24,7 @@ public final class OffloadServer: Service, Sendable {
   public let runtime: ModelRuntime
   /// The configuration.
   public let configuration: ServerConfiguration
-  private let server: GRPCServer<HTTP2ServerTransport.Posix>
-  private let transport: HTTP2ServerTransport.Posix
+  private let grpc: GRPCEndpoint
   private let logger: Logger
   private let metrics: MetricsEndpoint?
   private let http: HTTPEndpoint?
@@ -82,33 +79,20 @@ public final class OffloadServer: Service, Sendable {
           logger: logger),
         host: configuration.grpc.host, port: configuration.httpPort, tls: tls?.httpConfiguration, logger: logger)
       : nil
-    self.transport = HTTP2ServerTransport.Posix(
-      address: .ipv4(host: configuration.grpc.host, port: configuration.grpc.port),
-      transportSecurity: tls?.grpcSecurity ?? .plaintext,
-      config: .defaults { transport in
-        let grpc = configuration.grpc
-        transport.rpc.maxRequestPayloadSize = grpc.maxTransportMessageBytes
-        // Accept gzip/deflate-compressed requests (clients choose). The transport would also compress every
-        // response to a client that lists an algorithm first (grpc-swift clients do): only when asked for, as Triton.
-        transport.compression.enabledAlgorithms = .all
-        if !grpc.responseCompression.compressesResponses {
-          transport.channelDebuggingCallbacks.onAcceptHTTP2Stream = ResponseCompressionFilter.install
-        }
-        transport.http2.targetWindowSize = grpc.targetWindowSize
-        transport.http2.maxFrameSize = grpc.maxFrameSize
-        transport.connection.flushCoalescing = grpc.flushCoalescingDelay.map {
-          .init(maxFlushDelay: $0, maxBytes: 64 << 10)
-        }
-      })
     let handler = GRPCInferenceServiceHandler(
       runtime: runtime,
       configuration: GRPCFrontEndConfiguration(serverVersion: Self.version, extensions: Self.extensions),
       logger: logger)
-    self.server = GRPCServer(
-      transport: transport,
-      services: [KServeGRPCService(handler: handler), HealthServiceHandler(runtime: runtime)],
-      interceptors: configuration.grpcAccessPolicy.isRestricting
-        ? [AccessControlInterceptor(policy: configuration.grpcAccessPolicy)] : [])
+    let grpc = configuration.grpc
+    self.grpc = GRPCEndpoint(
+      methods: KServeGRPCService.methods(handler: handler, health: HealthServiceHandler(runtime: runtime)),
+      settings: GRPCEndpoint.Settings(
+        host: grpc.host, port: grpc.port, maxFrameSize: grpc.maxFrameSize,
+        connection: GRPCConnectionConfiguration(
+          maxMessageBytes: grpc.maxTransportMessageBytes, targetWindowSize: grpc.targetWindowSize,
+          compressResponses: grpc.responseCompression.compressesResponses,
+          accessPolicy: configuration.grpcAccessPolicy)),
+      tls: tls?.grpcContext, logger: logger)
   }
 
   /// Loads every model; failures are recorded per model and do not stop the server.
@@ -119,8 +103,9 @@ public final class OffloadServer: Service, Sendable {
 
   /// The bound gRPC port (useful when configured with port 0).
   public func grpcPort() async throws -> Int {
-    guard let port = try await transport.listeningAddress.ipv4?.port else {
-      throw InferenceError(.internal, "the gRPC transport is not bound to an IPv4 address")
+    guard let port = await grpc.boundPort() else {
+      throw InferenceError(
+        .unavailable, "the gRPC listener could not bind \(configuration.grpc.host):\(configuration.grpc.port)")
     }
     return port
   }
@@ -150,7 +135,7 @@ public final class OffloadServer: Service, Sendable {
       if let http { group.addTask { try await http.run() } }
       defer { group.cancelAll() }
       try await withGracefulShutdownHandler {
-        try await server.serve()
+        try await grpc.run()
       } onGracefulShutdown: {
         self.logger.info("graceful shutdown: draining in-flight requests")
         self.runtime.beginDraining()
@@ -161,10 +146,10 @@ public final class OffloadServer: Service, Sendable {
           self.logger.info("readiness is false; serving on during the drain delay", metadata: ["delay": "\(delay)"])
           Task {
             try? await Task.sleep(for: delay)
-            self.server.beginGracefulShutdown()
+            self.grpc.beginGracefulShutdown()
           }
         } else {
-          self.server.beginGracefulShutdown()
+          self.grpc.beginGracefulShutdown()
         }
       }
       await runtime.shutdown()

@@ -10,25 +10,22 @@ public struct ServerConfiguration: Sendable {
     public var host: String = "0.0.0.0"
     /// Port; 0 picks a free one (tests).
     public var port: Int = 8001
-    /// Largest request message the transport accepts before resetting the stream. Kept above
-    /// ``RuntimeConfiguration/maxRequestBytes`` so that requests just above the server's own limit
-    /// get a clear RESOURCE_EXHAUSTED rather than a reset.
+    /// Largest gRPC request message (as sent, and after decompression): a message prefix announcing more is
+    /// answered RESOURCE_EXHAUSTED before its bytes are buffered. Kept above
+    /// ``RuntimeConfiguration/maxRequestBytes``, which the runtime checks with a message naming the model.
     public var maxTransportMessageBytes: Int = 512 << 20
     /// HTTP/2 flow-control window the server grants per stream and connection. Large, so a multi-MiB
-    /// request needs no WINDOW_UPDATE round trips on the way (grpc-swift's default is 64 KiB).
+    /// request needs no WINDOW_UPDATE round trips on the way (HTTP/2's default is 64 KiB).
     public var targetWindowSize: Int = 16 << 20
-    /// Largest HTTP/2 DATA frame the server accepts (grpc-swift's default is 16 KiB).
+    /// Largest HTTP/2 frame the server accepts (HTTP/2's default is 16 KiB).
     public var maxFrameSize: Int = 1 << 20
-    /// How long the transport may hold a write back to coalesce it with others; `nil` flushes at once.
-    /// Off by default: small HEP requests are latency-bound (grpc-swift's default is 100 µs).
-    public var flushCoalescingDelay: Duration? = nil
     /// Whether responses are compressed for clients that accept gzip/deflate (Triton's
     /// `--grpc-infer-response-compression-level`). `.none` by default, as Triton: tensors of floats hardly
     /// compress and compressing costs CPU on every call. Compressed requests are accepted either way.
     public var responseCompression: GRPCResponseCompression = .none
   }
 
-  /// Triton's `--grpc-infer-response-compression-level` values. grpc-swift compresses at zlib's default
+  /// Triton's `--grpc-infer-response-compression-level` values. Offload compresses at zlib's default
   /// level, so `low`, `medium` and `high` all turn response compression on at that level.
   public enum GRPCResponseCompression: String, Sendable, CaseIterable {
     /// Responses are never compressed.

@@ -1,44 +1,39 @@
 internal import Foundation
-internal import GRPCNIOTransportHTTP2
 internal import InferenceRuntime
 internal import KServeProtocol
 internal import NIOSSL
 
 /// The certificates and key of ``ServerConfiguration/TLS``, read and checked once at start so a wrong path
 /// or a key that does not match the certificate is reported before anything listens, and turned into the
-/// gRPC transport's and Hummingbird's TLS settings. Both get the bytes read here: the files are not read
+/// gRPC listener's and Hummingbird's TLS settings. Both get what was read here: the files are not read
 /// again when the ports are bound, so what was checked is what is served.
 struct ServerTLSMaterial: Sendable {
   let chain: [NIOSSLCertificate]
   let key: NIOSSLPrivateKey
   let clientAuthorities: [NIOSSLCertificate]?
-  /// The PEM files' bytes, for the gRPC transport.
-  let chainPEM: [UInt8]
-  let keyPEM: [UInt8]
-  let clientAuthoritiesPEM: [UInt8]?
 
   /// Reads and checks the PEM files.
   /// - Throws: ``InferenceError`` naming the file and the fix.
   init(_ settings: ServerConfiguration.TLS) throws {
-    func read<T>(_ path: String, _ what: String, _ body: ([UInt8]) throws -> T) throws -> ([UInt8], T) {
+    func read<T>(_ path: String, _ what: String, _ body: ([UInt8]) throws -> T) throws -> T {
       guard let data = FileManager.default.contents(atPath: path) else {
         throw InferenceError(.invalidArgument, "cannot read the TLS \(what) file '\(path)'; check the path")
       }
       let bytes = [UInt8](data)
       do {
-        return (bytes, try body(bytes))
+        return try body(bytes)
       } catch {
         throw InferenceError(.invalidArgument, "the TLS \(what) file '\(path)' is not usable PEM: \(error)")
       }
     }
-    (chainPEM, chain) = try read(settings.certificateChainPath, "certificate") {
+    chain = try read(settings.certificateChainPath, "certificate") {
       try NIOSSLCertificate.fromPEMBytes($0)
     }
     guard !chain.isEmpty else {
       throw InferenceError(
         .invalidArgument, "the TLS certificate file '\(settings.certificateChainPath)' holds no certificate")
     }
-    (keyPEM, key) = try read(settings.privateKeyPath, "private key") { try NIOSSLPrivateKey(bytes: $0, format: .pem) }
+    key = try read(settings.privateKeyPath, "private key") { try NIOSSLPrivateKey(bytes: $0, format: .pem) }
     guard Self.publicKeyMatches(chain[0], key) else {
       throw InferenceError(
         .invalidArgument,
@@ -46,13 +41,13 @@ struct ServerTLSMaterial: Sendable {
       )
     }
     if let path = settings.clientCertificateAuthorityPath {
-      let (bytes, authorities) = try read(path, "client CA") { try NIOSSLCertificate.fromPEMBytes($0) }
+      let authorities = try read(path, "client CA") { try NIOSSLCertificate.fromPEMBytes($0) }
       guard !authorities.isEmpty else {
         throw InferenceError(.invalidArgument, "the TLS client CA file '\(path)' holds no certificate")
       }
-      (clientAuthoritiesPEM, clientAuthorities) = (bytes, authorities)
+      clientAuthorities = authorities
     } else {
-      (clientAuthoritiesPEM, clientAuthorities) = (nil, nil)
+      clientAuthorities = nil
     }
   }
 
@@ -65,20 +60,21 @@ struct ServerTLSMaterial: Sendable {
   }
 
   /// The gRPC transport's security: TLS, or mutual TLS verifying clients against the client CA.
-  var grpcSecurity: HTTP2ServerTransport.Posix.TransportSecurity {
-    let chain: [TLSConfig.CertificateSource] = [.bytes(chainPEM, format: .pem)]
-    let key = TLSConfig.PrivateKeySource.bytes(keyPEM, format: .pem)
-    guard let clientAuthoritiesPEM else {
-      return .tls(certificateChain: chain, privateKey: key)
+  /// The gRPC listener's TLS: HTTP/2 only (ALPN `h2`), TLS 1.2 or later, client certificates required and
+  /// checked against the client CA when one is configured (client host names are not known in advance).
+  var grpcContext: NIOSSLContext? {
+    var configuration = TLSConfiguration.makeServerConfiguration(
+      certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+    configuration.minimumTLSVersion = .tlsv12
+    configuration.applicationProtocols = ["h2"]
+    if let clientAuthorities {
+      configuration.trustRoots = .certificates(clientAuthorities)
+      configuration.certificateVerification = .noHostnameVerification
     }
-    return .mTLS(certificateChain: chain, privateKey: key) { config in
-      config.trustRoots = .certificates([.bytes(clientAuthoritiesPEM, format: .pem)])
-      // Clients are identified by their certificate chain; their host names are not known in advance.
-      config.clientCertificateVerification = .noHostnameVerification
-    }
+    // Cannot fail: the same material made a context in publicKeyMatches.
+    return try? NIOSSLContext(configuration: configuration)
   }
 
-  /// Hummingbird's TLS configuration for HTTP/1.1 over TLS, with client verification for mutual TLS.
   var httpConfiguration: TLSConfiguration {
     var configuration = TLSConfiguration.makeServerConfiguration(
       certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))

@@ -1,4 +1,4 @@
-public import GRPCCore
+
 internal import InferenceRuntime
 public import KServeGRPC
 internal import KServeProtocol
@@ -7,7 +7,7 @@ internal import TritonModelConfig
 
 extension GRPCInferenceServiceHandler {
   public func modelStatistics(
-    request: Inference_ModelStatisticsRequest, context: ServerContext
+    request: Inference_ModelStatisticsRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ModelStatisticsResponse
   {
@@ -17,7 +17,7 @@ extension GRPCInferenceServiceHandler {
   }
 
   public func repositoryIndex(
-    request: Inference_RepositoryIndexRequest, context: ServerContext
+    request: Inference_RepositoryIndexRequest, context: GRPCCallContext
   ) async throws
     -> Inference_RepositoryIndexResponse
   {
@@ -35,7 +35,7 @@ extension GRPCInferenceServiceHandler {
   }
 
   public func repositoryModelLoad(
-    request: Inference_RepositoryModelLoadRequest, context: ServerContext
+    request: Inference_RepositoryModelLoadRequest, context: GRPCCallContext
   ) async throws
     -> Inference_RepositoryModelLoadResponse
   {
@@ -67,7 +67,7 @@ extension GRPCInferenceServiceHandler {
   }
 
   public func repositoryModelUnload(
-    request: Inference_RepositoryModelUnloadRequest, context: ServerContext
+    request: Inference_RepositoryModelUnloadRequest, context: GRPCCallContext
   )
     async throws -> Inference_RepositoryModelUnloadResponse
   {

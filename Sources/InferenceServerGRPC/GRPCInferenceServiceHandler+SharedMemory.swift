@@ -1,4 +1,4 @@
-public import GRPCCore
+
 internal import InferenceRuntime
 public import KServeGRPC
 internal import KServeProtocol
@@ -7,7 +7,7 @@ internal import Logging
 /// System shared-memory registration: the runtime's ``SharedMemoryRegistry``, shared with HTTP.
 extension GRPCInferenceServiceHandler {
   public func systemSharedMemoryStatus(
-    request: Inference_SystemSharedMemoryStatusRequest, context: ServerContext
+    request: Inference_SystemSharedMemoryStatusRequest, context: GRPCCallContext
   ) async throws -> Inference_SystemSharedMemoryStatusResponse {
     var response = Inference_SystemSharedMemoryStatusResponse()
     for region in try runtime.sharedMemory.status(name: request.name) {
@@ -22,7 +22,7 @@ extension GRPCInferenceServiceHandler {
   }
 
   public func systemSharedMemoryRegister(
-    request: Inference_SystemSharedMemoryRegisterRequest, context: ServerContext
+    request: Inference_SystemSharedMemoryRegisterRequest, context: GRPCCallContext
   ) async throws -> Inference_SystemSharedMemoryRegisterResponse {
     guard let offset = Int(exactly: request.offset), let byteSize = Int(exactly: request.byteSize) else {
       throw InferenceError(.invalidArgument, "shared memory region '\(request.name)': offset or byte_size too large")
@@ -35,7 +35,7 @@ extension GRPCInferenceServiceHandler {
   }
 
   public func systemSharedMemoryUnregister(
-    request: Inference_SystemSharedMemoryUnregisterRequest, context: ServerContext
+    request: Inference_SystemSharedMemoryUnregisterRequest, context: GRPCCallContext
   ) async throws -> Inference_SystemSharedMemoryUnregisterResponse {
     try runtime.sharedMemory.unregister(name: request.name)
     return .init()

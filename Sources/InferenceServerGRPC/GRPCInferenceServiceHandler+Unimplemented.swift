@@ -1,4 +1,4 @@
-public import GRPCCore
+
 public import KServeGRPC
 internal import KServeProtocol
 internal import Logging
@@ -10,26 +10,26 @@ extension GRPCInferenceServiceHandler {
     .unimplemented, "CUDA shared memory is not available on this server (no GPU); send tensor data in the request")
 
   public func cudaSharedMemoryStatus(
-    request: Inference_CudaSharedMemoryStatusRequest, context: ServerContext
+    request: Inference_CudaSharedMemoryStatusRequest, context: GRPCCallContext
   )
     async throws -> Inference_CudaSharedMemoryStatusResponse
   { throw Self.cudaSharedMemory }
 
   public func cudaSharedMemoryRegister(
-    request: Inference_CudaSharedMemoryRegisterRequest, context: ServerContext
+    request: Inference_CudaSharedMemoryRegisterRequest, context: GRPCCallContext
   )
     async throws -> Inference_CudaSharedMemoryRegisterResponse
   { throw Self.cudaSharedMemory }
 
   public func cudaSharedMemoryUnregister(
-    request: Inference_CudaSharedMemoryUnregisterRequest, context: ServerContext
+    request: Inference_CudaSharedMemoryUnregisterRequest, context: GRPCCallContext
   )
     async throws -> Inference_CudaSharedMemoryUnregisterResponse
   { throw Self.cudaSharedMemory }
 
   /// Reports the trace settings (tracing is off); changing them is not implemented yet.
   public func traceSetting(
-    request: Inference_TraceSettingRequest, context: ServerContext
+    request: Inference_TraceSettingRequest, context: GRPCCallContext
   ) async throws
     -> Inference_TraceSettingResponse
   {
@@ -52,7 +52,7 @@ extension GRPCInferenceServiceHandler {
 
   /// Reports the log settings; changing them at run time is not implemented yet (use --log-level).
   public func logSettings(
-    request: Inference_LogSettingsRequest, context: ServerContext
+    request: Inference_LogSettingsRequest, context: GRPCCallContext
   ) async throws
     -> Inference_LogSettingsResponse
   {

@@ -1,12 +1,13 @@
-public import GRPCCore
+
 public import InferenceRuntime
 public import KServeGRPC
 internal import KServeProtocol
 public import Logging
 
 /// `inference.GRPCInferenceService` over a ``ModelRuntime``: translates wire messages to runtime calls
-/// and runtime errors to gRPC statuses. Knows no transport.
-public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.SimpleServiceProtocol {
+/// and runtime errors to gRPC statuses. Knows no transport: ``KServeGRPCService`` puts its methods in a
+/// ``GRPCMethodTable`` that a connection serves.
+public struct GRPCInferenceServiceHandler: Sendable {
   let runtime: ModelRuntime
   let configuration: GRPCFrontEndConfiguration
   let logger: Logger
@@ -23,7 +24,7 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
   }
 
   public func serverLive(
-    request: Inference_ServerLiveRequest, context: ServerContext
+    request: Inference_ServerLiveRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ServerLiveResponse
   {
@@ -33,7 +34,7 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
   }
 
   public func serverReady(
-    request: Inference_ServerReadyRequest, context: ServerContext
+    request: Inference_ServerReadyRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ServerReadyResponse
   {
@@ -43,7 +44,7 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
   }
 
   public func modelReady(
-    request: Inference_ModelReadyRequest, context: ServerContext
+    request: Inference_ModelReadyRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ModelReadyResponse
   {
@@ -53,7 +54,7 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
   }
 
   public func serverMetadata(
-    request: Inference_ServerMetadataRequest, context: ServerContext
+    request: Inference_ServerMetadataRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ServerMetadataResponse
   {
@@ -65,7 +66,7 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
   }
 
   public func modelMetadata(
-    request: Inference_ModelMetadataRequest, context: ServerContext
+    request: Inference_ModelMetadataRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ModelMetadataResponse
   {
@@ -88,7 +89,7 @@ public struct GRPCInferenceServiceHandler: Inference_GRPCInferenceService.Simple
   }
 
   public func modelConfig(
-    request: Inference_ModelConfigRequest, context: ServerContext
+    request: Inference_ModelConfigRequest, context: GRPCCallContext
   ) async throws
     -> Inference_ModelConfigResponse
   {

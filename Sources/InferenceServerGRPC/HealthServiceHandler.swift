@@ -1,10 +1,9 @@
-public import GRPCCore
 public import InferenceRuntime
 public import KServeGRPC
 
 /// The standard `grpc.health.v1.Health` service: the empty service name and
 /// `inference.GRPCInferenceService` are SERVING while the runtime is ready.
-public struct HealthServiceHandler: Grpc_Health_V1_Health.SimpleServiceProtocol {
+public struct HealthServiceHandler: Sendable {
   static let knownServices: Set<String> = ["", "inference.GRPCInferenceService"]
   let runtime: ModelRuntime
   let watchInterval: Duration
@@ -19,23 +18,23 @@ public struct HealthServiceHandler: Grpc_Health_V1_Health.SimpleServiceProtocol 
   }
 
   public func check(
-    request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext
+    request: Grpc_Health_V1_HealthCheckRequest, context: GRPCCallContext
   ) async throws
     -> Grpc_Health_V1_HealthCheckResponse
   {
     guard Self.knownServices.contains(request.service) else {
-      throw RPCError(
-        code: .notFound,
-        message: "unknown service '\(request.service)'; ask for '' or 'inference.GRPCInferenceService'")
+      throw GRPCStatus(
+        .notFound, "unknown service '\(request.service)'; ask for '' or 'inference.GRPCInferenceService'")
     }
     return status()
   }
 
-  /// Sends the status now and again whenever it changes, until the client goes away.
+  /// Sends the status now and again whenever it changes, until the client goes away or the server drains
+  /// (NOT_SERVING is sent first, so a watcher learns it before the stream ends).
   public func watch(
     request: Grpc_Health_V1_HealthCheckRequest,
-    response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>,
-    context: ServerContext
+    response: GRPCResponseWriter,
+    context: GRPCCallContext
   ) async throws {
     guard Self.knownServices.contains(request.service) else {
       var unknown = Grpc_Health_V1_HealthCheckResponse()
@@ -45,7 +44,7 @@ public struct HealthServiceHandler: Grpc_Health_V1_Health.SimpleServiceProtocol 
     }
     var last = status()
     try await response.write(last)
-    while !Task.isCancelled {
+    while !Task.isCancelled && !runtime.isDraining {
       try await Task.sleep(for: watchInterval)
       let current = status()
       if current.status != last.status {

@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     name: .customLong("grpc-infer-response-compression-level"),
     help: """
       Compress gRPC responses for clients that accept gzip/deflate: none (default, as Triton), low, medium or \
-      high (grpc-swift compresses at zlib's default level for all three). Compressed requests are always accepted.
+      high (all three use zlib's default level). Compressed requests are always accepted.
       """)
   var grpcResponseCompression: String = "none"
 

@@ -1,0 +1,141 @@
+internal import InferenceServerGRPC
+internal import Logging
+internal import NIOCore
+internal import NIOExtras
+internal import NIOHTTP2
+internal import NIOPosix
+internal import NIOSSL
+internal import Synchronization
+
+/// The gRPC listener: a SwiftNIO server whose connections run swift-nio-http2 (framing, HPACK, flow-control
+/// accounting), `NIOHTTP2ServerConnectionManagementHandler` (keepalive pings, idle and graceful close with
+/// GOAWAY) and ``GRPCConnectionHandler`` (gRPC calls on the connection's frames, no per-stream channel), with
+/// TLS first when configured. Connections run on SwiftNIO's shared event loops, the same threads that run
+/// request handlers when the loops are Swift's global executor.
+final class GRPCEndpoint: Sendable {
+  /// Listener settings.
+  struct Settings: Sendable {
+    var host: String
+    var port: Int
+    var maxFrameSize: Int
+    var maxConcurrentStreams: Int = 4096
+    var maxHeaderListSize: Int = 64 << 10
+    var connection: GRPCConnectionConfiguration
+    var management = NIOHTTP2ServerConnectionManagementHandler.Configuration(
+      maxIdleTime: nil, maxAge: nil, maxGraceTime: nil,
+      keepalive: .init(pingInterval: .hours(2), ackTimeout: .seconds(20)))
+  }
+
+  private let methods: GRPCMethodTable
+  private let settings: Settings
+  private let tls: NIOSSLContext?
+  private let logger: Logger
+  private let port = BoundPort()
+  private let state = Mutex<State>(.idle)
+
+  private enum State {
+    case idle
+    case serving(any Channel, ServerQuiescingHelper, drained: EventLoopPromise<Void>)
+    case stopping
+  }
+
+  init(methods: GRPCMethodTable, settings: Settings, tls: NIOSSLContext?, logger: Logger) {
+    self.methods = methods
+    self.settings = settings
+    self.tls = tls
+    self.logger = logger
+  }
+
+  /// The bound port; waits until the listener is up, `nil` when binding failed.
+  func boundPort() async -> Int? {
+    let port = await port.value()
+    return port >= 0 ? port : nil
+  }
+
+  /// Binds and serves until ``beginGracefulShutdown()`` has let every connection finish, or until the task
+  /// is cancelled (connections are then closed at once).
+  func run() async throws {
+    let group = MultiThreadedEventLoopGroup.singleton
+    let quiescing = ServerQuiescingHelper(group: group)
+    let methods = self.methods
+    let settings = self.settings
+    let tls = self.tls
+    let channel: any Channel
+    do {
+      channel = try await ServerBootstrap(group: group)
+        .serverChannelOption(.backlog, value: 256)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .serverChannelInitializer { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+          }
+        }
+        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try Self.configure(channel, methods: methods, settings: settings, tls: tls)
+          }
+        }
+        .bind(host: settings.host, port: settings.port).get()
+    } catch {
+      port.set(-1)
+      throw error
+    }
+    let drained = channel.eventLoop.makePromise(of: Void.self)
+    let proceed = state.withLock { state -> Bool in
+      guard case .idle = state else { return false }
+      state = .serving(channel, quiescing, drained: drained)
+      return true
+    }
+    port.set(channel.localAddress?.port ?? settings.port)
+    guard proceed else {
+      try? await channel.close()
+      drained.succeed()
+      return
+    }
+    logger.info("gRPC listening", metadata: ["address": "\(settings.host):\(channel.localAddress?.port ?? 0)"])
+    await withTaskCancellationHandler {
+      // Quiescing closes the listener first; then wait for the connections to finish their calls and close.
+      try? await channel.closeFuture.get()
+      guard !Task.isCancelled else { return }
+      try? await drained.futureResult.get()
+    } onCancel: {
+      self.beginGracefulShutdown()
+    }
+  }
+
+  /// Stops accepting connections and asks every connection to finish: GOAWAY, calls in flight run to their end,
+  /// then the connection closes. ``run()`` returns when all are closed.
+  func beginGracefulShutdown() {
+    let serving = state.withLock { state -> (ServerQuiescingHelper, EventLoopPromise<Void>)? in
+      defer { state = .stopping }
+      if case .serving(_, let quiescing, let drained) = state { return (quiescing, drained) }
+      return nil
+    }
+    // Quiescing closes the listener and sends each connection the quiesce event (GOAWAY, then close when idle).
+    guard let (quiescing, drained) = serving else { return }
+    quiescing.initiateShutdown(promise: drained)
+  }
+
+  private static func configure(
+    _ channel: any Channel, methods: GRPCMethodTable, settings: Settings, tls: NIOSSLContext?
+  ) throws {
+    let pipeline = channel.pipeline.syncOperations
+    if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+    var connection = NIOHTTP2Handler.ConnectionConfiguration()
+    connection.initialSettings = [
+      HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
+      HTTP2Setting(parameter: .maxHeaderListSize, value: settings.maxHeaderListSize),
+      HTTP2Setting(parameter: .maxFrameSize, value: settings.maxFrameSize),
+      HTTP2Setting(parameter: .initialWindowSize, value: settings.connection.targetWindowSize),
+    ]
+    connection.targetWindowSize = settings.connection.targetWindowSize
+    var stream = NIOHTTP2Handler.StreamConfiguration()
+    stream.targetWindowSize = settings.connection.targetWindowSize
+    try pipeline.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: connection, streamConfiguration: stream))
+    try pipeline.addHandler(
+      NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: settings.management))
+    try pipeline.addHandler(GRPCConnectionHandler(methods: methods, configuration: settings.connection))
+  }
+}

@@ -1,0 +1,502 @@
+internal import DequeModule
+internal import InferenceRuntime
+public import NIOCore
+internal import NIOHPACK
+public import NIOHTTP2
+
+/// Serves gRPC calls on one HTTP/2 connection, reading and writing the connection's frames directly: no
+/// channel per stream, no task per stream beyond the one that runs a handler, and responses written on the
+/// connection's event loop as soon as the handler returns (gRPC's PROTOCOL-HTTP2 over swift-nio-http2).
+///
+/// It sits after `NIOHTTP2Handler` (HTTP/2 framing, HPACK, flow-control accounting, stream states) and
+/// `NIOHTTP2ServerConnectionManagementHandler` (keepalive pings, GOAWAY and graceful close). Since no stream
+/// multiplexer runs, it returns receive-window credit itself: bytes are credited back to the peer as they
+/// arrive (the connection's from the window events of the HTTP/2 layer, a stream's from its DATA); the memory a
+/// stream can hold is bounded by the message limit, checked from each message's prefix before its bytes are
+/// buffered.
+///
+/// A handler runs in a `Task` started on this event loop (with the event loops as Swift's global executor it
+/// stays on this thread). A stream reset by the client, a passed `grpc-timeout` or a closed connection
+/// cancels that task; a passed deadline answers DEADLINE_EXCEEDED at once.
+public final class GRPCConnectionHandler: ChannelDuplexHandler {
+  public typealias InboundIn = HTTP2Frame
+  public typealias InboundOut = HTTP2Frame
+  public typealias OutboundIn = HTTP2Frame
+  public typealias OutboundOut = HTTP2Frame
+
+  /// One open call.
+  struct Call {
+    var entry: GRPCMethodTable.Entry
+    var context: GRPCCallContext
+    var head: GRPCRequestHead
+    var deframer: GRPCMessageDeframer
+    /// The encoding of responses, when compressing.
+    var responseEncoding: GRPCCompression?
+    /// The request message of a unary or server-streaming call.
+    var message: ByteBuffer?
+    /// Messages of a message-by-message stream waiting for their turn.
+    var queued: Deque<ByteBuffer> = []
+    /// The handler task now running.
+    var task: Task<Void, Never>?
+    /// The client closed its side (END_STREAM).
+    var clientClosed = false
+    /// Response headers were sent.
+    var sentHeaders = false
+    /// Stream-level receive credit not yet returned.
+    var unreturnedCredit = 0
+    /// The deadline timer.
+    var deadline: Scheduled<Void>?
+  }
+
+  private let methods: GRPCMethodTable
+  private let configuration: GRPCConnectionConfiguration
+  private var calls: [HTTP2StreamID: Call] = [:]
+  private var inReadLoop = false
+  private var flushPending = false
+  private var context: ChannelHandlerContext?
+
+  /// Creates the handler for one connection.
+  public init(methods: GRPCMethodTable, configuration: GRPCConnectionConfiguration) {
+    self.methods = methods
+    self.configuration = configuration
+  }
+
+  public func handlerAdded(context: ChannelHandlerContext) {
+    self.context = context
+    if context.channel.isActive { openConnectionWindow(context: context) }
+  }
+
+  public func handlerRemoved(context: ChannelHandlerContext) {
+    cancelAll()
+    self.context = nil
+  }
+
+  public func channelActive(context: ChannelHandlerContext) {
+    openConnectionWindow(context: context)
+    context.fireChannelActive()
+  }
+
+  public func channelInactive(context: ChannelHandlerContext) {
+    cancelAll()
+    context.fireChannelInactive()
+  }
+
+  /// The connection window starts at 65,535 bytes whatever the settings say; widen it to the target.
+  private func openConnectionWindow(context: ChannelHandlerContext) {
+    let increment = configuration.targetWindowSize - 65_535
+    guard increment > 0 else { return }
+    context.writeAndFlush(
+      wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
+      promise: nil)
+  }
+
+  private func cancelAll() {
+    for call in calls.values {
+      call.task?.cancel()
+      call.deadline?.cancel()
+    }
+    calls.removeAll()
+  }
+
+  // MARK: Reading
+
+  public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    inReadLoop = true
+    let frame = unwrapInboundIn(data)
+    switch frame.payload {
+    case .headers(let headers):
+      if calls[frame.streamID] != nil {
+        // Trailers from the client: gRPC clients send none; END_STREAM on them closes the client's side.
+        if headers.endStream { clientEnded(frame.streamID, context: context) }
+      } else {
+        open(frame.streamID, headers: headers.headers, endStream: headers.endStream, context: context)
+      }
+    case .data(let data):
+      // Flow-controlled length: the data, plus the pad length byte and the padding (RFC 9113 §6.1).
+      let length = data.data.readableBytes + (data.paddingBytes.map { $0 + 1 } ?? 0)
+      returnCredit(frame.streamID, bytes: length, streamOpen: !data.endStream, context: context)
+      guard case .byteBuffer(let bytes) = data.data else { break }
+      received(frame.streamID, bytes: bytes, endStream: data.endStream, context: context)
+    case .rstStream:
+      if let call = calls.removeValue(forKey: frame.streamID) {
+        call.task?.cancel()
+        call.deadline?.cancel()
+      }
+    default:
+      break
+    }
+  }
+
+  public func channelReadComplete(context: ChannelHandlerContext) {
+    inReadLoop = false
+    if flushPending {
+      flushPending = false
+      context.flush()
+    }
+    context.fireChannelReadComplete()
+  }
+
+  public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+    if let window = event as? NIOHTTP2WindowUpdatedEvent {
+      // The HTTP/2 layer reports the connection's receive window after every DATA frame, including frames it
+      // dropped for streams already reset, so all credit is seen here; top it up once half is used.
+      if window.streamID == .rootStream, let inbound = window.inboundWindowSize,
+        inbound <= configuration.targetWindowSize / 2
+      {
+        context.write(
+          wrapOutboundOut(
+            HTTP2Frame(
+              streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: configuration.targetWindowSize - inbound))),
+          promise: nil)
+        markFlush(context: context)
+      }
+    } else if let closed = event as? StreamClosedEvent {
+      if let call = calls.removeValue(forKey: closed.streamID) {
+        call.task?.cancel()
+        call.deadline?.cancel()
+      }
+    }
+    context.fireUserInboundEventTriggered(event)
+  }
+
+  private func open(_ stream: HTTP2StreamID, headers: HPACKHeaders, endStream: Bool, context: ChannelHandlerContext) {
+    let head: GRPCRequestHead
+    do {
+      head = try GRPCRequestHead(headers)
+    } catch {
+      switch error {
+      case .http(let status):
+        var response = HPACKHeaders()
+        response.add(name: ":status", value: status)
+        refuse(stream, trailers: response, clientClosed: endStream, context: context)
+      case .status(let status):
+        refuse(stream, status: status, clientClosed: endStream, context: context)
+      }
+      return
+    }
+    guard let entry = methods.entry(forPath: head.path) else {
+      refuse(stream, status: Self.unknownMethod(head.path, known: methods.paths), clientClosed: endStream, context: context)
+      return
+    }
+    if configuration.accessPolicy.isRestricting {
+      let decision = configuration.accessPolicy.decision(for: entry.group) { name in headers[canonicalForm: name].map { String($0) } }
+      if case .deny(let message) = decision {
+        refuse(stream, status: GRPCStatus(.unauthenticated, message), clientClosed: endStream, context: context)
+        return
+      }
+    }
+    var call = Call(
+      entry: entry, context: GRPCCallContext(path: head.path, headers: headers), head: head,
+      deframer: GRPCMessageDeframer(maxMessageBytes: configuration.maxMessageBytes))
+    if configuration.compressResponses { call.responseEncoding = head.acceptedResponseEncoding }
+    if let nanos = head.timeoutNanos {
+      let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+      call.deadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {
+        loop.value.deadlinePassed(stream)
+      }
+    }
+    calls[stream] = call
+    if endStream { clientEnded(stream, context: context) }
+  }
+
+  static func unknownMethod(_ path: String, known: [String]) -> GRPCStatus {
+    let method = path.split(separator: "/").last.map(String.init) ?? path
+    let similar = known.filter { $0.hasSuffix("/" + method) || $0.lowercased().hasSuffix("/" + method.lowercased()) }
+    let hint = similar.isEmpty ? "" : " (did you mean \(similar.joined(separator: ", "))?)"
+    return GRPCStatus(
+      .unimplemented,
+      "method '\(path)' is not served here\(hint); this server implements inference.GRPCInferenceService and "
+        + "grpc.health.v1.Health")
+  }
+
+  private func received(_ stream: HTTP2StreamID, bytes: ByteBuffer, endStream: Bool, context: ChannelHandlerContext) {
+    guard var call = calls[stream] else { return }
+    call.deframer.append(bytes)
+    // END_STREAM on this frame: the client has closed its side even if a message in it is refused.
+    if endStream { call.clientClosed = true }
+    calls[stream] = call
+    do {
+      while let message = try nextMessage(stream) {
+        try accept(stream, message: message, context: context)
+      }
+    } catch {
+      fail(stream, status: GRPCStatus(describing: error), context: context)
+      return
+    }
+    if endStream { clientEnded(stream, context: context) }
+  }
+
+  /// The next whole request message of a stream, decompressed.
+  private func nextMessage(_ stream: HTTP2StreamID) throws -> ByteBuffer? {
+    guard var call = calls[stream] else { return nil }
+    let next = try call.deframer.next()
+    calls[stream] = call
+    guard let next else { return nil }
+    guard next.compressed else { return next.bytes }
+    guard let encoding = call.head.requestEncoding else {
+      throw GRPCStatus(.internal, "a request message is marked compressed but the call sent no grpc-encoding")
+    }
+    return try encoding.decompress(next.bytes, limit: configuration.maxMessageBytes)
+  }
+
+  private func accept(_ stream: HTTP2StreamID, message: ByteBuffer, context: ChannelHandlerContext) throws {
+    guard var call = calls[stream] else { return }
+    switch call.entry.handler {
+    case .unary, .serverStreaming:
+      guard call.message == nil else {
+        throw GRPCStatus(.internal, "\(call.context.path) takes one request message; the client sent more")
+      }
+      call.message = message
+      calls[stream] = call
+    case .messageByMessage(let handler):
+      guard call.queued.count < configuration.maxQueuedStreamMessages else {
+        throw GRPCStatus(
+          .resourceExhausted,
+          "more than \(configuration.maxQueuedStreamMessages) stream requests wait for their answers; "
+            + "send fewer at a time")
+      }
+      call.queued.append(message)
+      calls[stream] = call
+      if call.task == nil { runNext(stream, handler: handler, context: context) }
+    }
+  }
+
+  private func clientEnded(_ stream: HTTP2StreamID, context: ChannelHandlerContext) {
+    guard var call = calls[stream] else { return }
+    call.clientClosed = true
+    calls[stream] = call
+    if call.deframer.hasPartialMessage {
+      fail(
+        stream,
+        status: GRPCStatus(.internal, "the request stream ended inside a message (truncated message); check the client"),
+        context: context)
+      return
+    }
+    switch call.entry.handler {
+    case .unary(let handler):
+      guard let message = call.message else {
+        fail(stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"), context: context)
+        return
+      }
+      start(stream, context: context) { try await handler(message, $0) }
+    case .serverStreaming(let handler):
+      guard let message = call.message else {
+        fail(stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"), context: context)
+        return
+      }
+      let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+      let eventLoop = context.eventLoop
+      let writer = GRPCResponseWriter { bytes in
+        try await eventLoop.submit { try loop.value.writeStreamMessage(stream, bytes) }.get()
+      }
+      start(stream, context: context) { callContext in
+        try await handler(message, callContext, writer)
+        return nil
+      }
+    case .messageByMessage:
+      if call.task == nil && call.queued.isEmpty { finish(stream, status: .ok, context: context) }
+    }
+  }
+
+  // MARK: Running handlers
+
+  /// Runs a unary or server-streaming handler; a returned message is the unary response.
+  private func start(
+    _ stream: HTTP2StreamID, context: ChannelHandlerContext,
+    _ body: @escaping @Sendable (GRPCCallContext) async throws -> ByteBuffer?
+  ) {
+    guard var call = calls[stream] else { return }
+    let callContext = call.context
+    let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+    let eventLoop = context.eventLoop
+    call.message = nil
+    call.task = Task {
+      let result: Result<ByteBuffer?, GRPCStatus>
+      do {
+        result = .success(try await body(callContext))
+      } catch {
+        result = .failure(GRPCStatus(describing: error))
+      }
+      if eventLoop.inEventLoop {
+        loop.value.completed(stream, result)
+      } else {
+        eventLoop.execute { loop.value.completed(stream, result) }
+      }
+    }
+    calls[stream] = call
+  }
+
+  private func completed(_ stream: HTTP2StreamID, _ result: Result<ByteBuffer?, GRPCStatus>) {
+    guard let context, calls[stream] != nil else { return }
+    switch result {
+    case .success(let message):
+      if let message {
+        do {
+          try writeStreamMessage(stream, message)
+        } catch {
+          fail(stream, status: GRPCStatus(describing: error), context: context)
+          return
+        }
+      }
+      finish(stream, status: .ok, context: context)
+    case .failure(let status):
+      fail(stream, status: status, context: context)
+    }
+  }
+
+  /// Runs the next queued message of a message-by-message stream.
+  private func runNext(
+    _ stream: HTTP2StreamID, handler: @escaping @Sendable (ByteBuffer, GRPCCallContext) async throws -> ByteBuffer,
+    context: ChannelHandlerContext
+  ) {
+    guard var call = calls[stream], let message = call.queued.popFirst() else { return }
+    let callContext = call.context
+    let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+    let eventLoop = context.eventLoop
+    call.task = Task {
+      let result: Result<ByteBuffer, GRPCStatus>
+      do {
+        result = .success(try await handler(message, callContext))
+      } catch {
+        result = .failure(GRPCStatus(describing: error))
+      }
+      if eventLoop.inEventLoop {
+        loop.value.answered(stream, result, handler: handler)
+      } else {
+        eventLoop.execute { loop.value.answered(stream, result, handler: handler) }
+      }
+    }
+    calls[stream] = call
+  }
+
+  private func answered(
+    _ stream: HTTP2StreamID, _ result: Result<ByteBuffer, GRPCStatus>,
+    handler: @escaping @Sendable (ByteBuffer, GRPCCallContext) async throws -> ByteBuffer
+  ) {
+    guard let context, var call = calls[stream] else { return }
+    call.task = nil
+    calls[stream] = call
+    switch result {
+    case .success(let message):
+      do {
+        try writeStreamMessage(stream, message)
+      } catch {
+        fail(stream, status: GRPCStatus(describing: error), context: context)
+        return
+      }
+      if !call.queued.isEmpty {
+        runNext(stream, handler: handler, context: context)
+      } else if call.clientClosed {
+        finish(stream, status: .ok, context: context)
+      }
+    case .failure(let status):
+      fail(stream, status: status, context: context)
+    }
+  }
+
+  private func deadlinePassed(_ stream: HTTP2StreamID) {
+    guard let context, let call = calls[stream] else { return }
+    call.task?.cancel()
+    fail(
+      stream,
+      status: GRPCStatus(
+        .deadlineExceeded,
+        "the call's deadline (grpc-timeout) passed before it was answered; an execution it had begun runs on to its end"
+      ),
+      context: context)
+  }
+
+  // MARK: Writing
+
+  /// Sends one response message (with the response headers before the first).
+  /// - Throws: `CancellationError` when the call is over.
+  func writeStreamMessage(_ stream: HTTP2StreamID, _ message: ByteBuffer) throws {
+    guard let context, var call = calls[stream] else { throw CancellationError() }
+    var framed = GRPCMessageFramer.frame(message)
+    if let encoding = call.responseEncoding {
+      framed = GRPCMessageFramer.frame(try encoding.compress(message), compressed: true)
+    }
+    if !call.sentHeaders {
+      call.sentHeaders = true
+      calls[stream] = call
+      var headers = HPACKHeaders()
+      headers.reserveCapacity(4)
+      headers.add(name: ":status", value: "200")
+      headers.add(name: "content-type", value: "application/grpc")
+      if let encoding = call.responseEncoding { headers.add(name: "grpc-encoding", value: encoding.rawValue) }
+      headers.add(name: "grpc-accept-encoding", value: GRPCCompression.acceptEncodingValue)
+      context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers)))), promise: nil)
+    }
+    context.write(
+      wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(framed))))), promise: nil)
+    markFlush(context: context)
+  }
+
+  /// Ends a call with a status (trailers after a response, or a trailers-only response).
+  private func finish(_ stream: HTTP2StreamID, status: GRPCStatus, context: ChannelHandlerContext) {
+    guard let call = calls.removeValue(forKey: stream) else { return }
+    call.deadline?.cancel()
+    call.task?.cancel()
+    var trailers = HPACKHeaders()
+    if !call.sentHeaders {
+      trailers.add(name: ":status", value: "200")
+      trailers.add(name: "content-type", value: "application/grpc")
+    }
+    trailers.add(name: "grpc-status", value: String(status.code.rawValue))
+    if !status.message.isEmpty { trailers.add(name: "grpc-message", value: status.encodedMessage) }
+    writeEnd(stream, trailers: trailers, clientClosed: call.clientClosed, context: context)
+  }
+
+  private func fail(_ stream: HTTP2StreamID, status: GRPCStatus, context: ChannelHandlerContext) {
+    finish(stream, status: status, context: context)
+  }
+
+  private func refuse(_ stream: HTTP2StreamID, status: GRPCStatus, clientClosed: Bool, context: ChannelHandlerContext) {
+    var trailers = HPACKHeaders()
+    trailers.add(name: ":status", value: "200")
+    trailers.add(name: "content-type", value: "application/grpc")
+    trailers.add(name: "grpc-status", value: String(status.code.rawValue))
+    trailers.add(name: "grpc-message", value: status.encodedMessage)
+    refuse(stream, trailers: trailers, clientClosed: clientClosed, context: context)
+  }
+
+  private func refuse(_ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext) {
+    writeEnd(stream, trailers: trailers, clientClosed: clientClosed, context: context)
+  }
+
+  /// Writes the final HEADERS; a client still sending is told to stop with RST_STREAM(NO_ERROR), as
+  /// RFC 9113 §8.1 allows once the response is complete.
+  private func writeEnd(_ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext) {
+    context.write(
+      wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: trailers, endStream: true)))),
+      promise: nil)
+    if !clientClosed {
+      context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .rstStream(.noError))), promise: nil)
+    }
+    markFlush(context: context)
+  }
+
+  private func markFlush(context: ChannelHandlerContext) {
+    if inReadLoop {
+      flushPending = true
+    } else {
+      context.flush()
+    }
+  }
+
+  /// Returns receive credit for DATA that arrived: to the connection always, to the stream while it is open.
+  /// Stream credit goes back once half the window is used, so small messages cost no WINDOW_UPDATE each.
+  private func returnCredit(_ stream: HTTP2StreamID, bytes: Int, streamOpen: Bool, context: ChannelHandlerContext) {
+    let threshold = max(configuration.targetWindowSize / 2, 1)
+    guard streamOpen, var call = calls[stream] else { return }
+    call.unreturnedCredit += bytes
+    if call.unreturnedCredit >= threshold {
+      context.write(
+        wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .windowUpdate(windowSizeIncrement: call.unreturnedCredit))),
+        promise: nil)
+      call.unreturnedCredit = 0
+      markFlush(context: context)
+    }
+    calls[stream] = call
+  }
+}

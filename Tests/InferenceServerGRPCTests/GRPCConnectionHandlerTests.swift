@@ -1,0 +1,394 @@
+import InferenceRuntime
+import InferenceServerGRPC
+import KServeGRPC
+import KServeProtocol
+import NIOCore
+import NIOEmbedded
+import NIOHPACK
+import NIOHTTP2
+import Testing
+
+/// The connection handler on an in-process channel: HTTP/2 frames in, frames out, no sockets.
+@Suite("gRPC connection handler", .timeLimit(.minutes(1)))
+struct GRPCConnectionHandlerTests {
+  static let echoPath = "/test.Echo/Say"
+
+  /// A table with an echo (unary: Check request → its service name as the response status text is not
+  /// possible, so the response is a HealthCheckResponse SERVING when the service is "ok"), a hanging method,
+  /// a failing method and a message-by-message echo.
+  static func table(hung: HangProbe = HangProbe()) -> GRPCMethodTable {
+    var table = GRPCMethodTable()
+    table.register(
+      service: "test.Echo", method: "Say",
+      GRPCMethodTable.unary { (request: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) in
+        var response = Grpc_Health_V1_HealthCheckResponse()
+        response.status = request.service == "ok" ? .serving : .notServing
+        return response
+      })
+    table.register(
+      service: "test.Echo", method: "Hang",
+      GRPCMethodTable.unary { (_: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) in
+        hung.started()
+        do {
+          try await Task.sleep(for: .seconds(60))
+        } catch {
+          hung.cancelled()
+          throw error
+        }
+        return Grpc_Health_V1_HealthCheckResponse()
+      })
+    table.register(
+      service: "test.Echo", method: "Fail",
+      GRPCMethodTable.unary { (_: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) -> Grpc_Health_V1_HealthCheckResponse in
+        throw InferenceError(.notFound, "model 'x' is not here; did you mean 'y'?")
+      })
+    table.register(
+      service: "test.Echo", method: "Stream",
+      GRPCMethodTable.messageByMessage { (request: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) in
+        var response = Grpc_Health_V1_HealthCheckResponse()
+        response.status = request.service == "ok" ? .serving : .notServing
+        return response
+      })
+    // Health is not in an access group; ModelInfer is ("inference").
+    table.register(
+      service: "inference.GRPCInferenceService", method: "ServerLive",
+      GRPCMethodTable.unary { (_: Inference_ServerLiveRequest, _: GRPCCallContext) in
+        var response = Inference_ServerLiveResponse()
+        response.live = true
+        return response
+      })
+    return table
+  }
+
+  /// What the hanging handler reports: "started" and "cancelled", awaited without polling.
+  final class HangProbe: Sendable {
+    let events: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
+
+    init() {
+      (events, continuation) = AsyncStream.makeStream(of: String.self)
+    }
+
+    func started() { continuation.yield("started") }
+    func cancelled() { continuation.yield("cancelled") }
+
+    /// Waits for the next event to be `event`.
+    func next(_ event: String) async {
+      for await seen in events {
+        #expect(seen == event)
+        return
+      }
+    }
+  }
+
+  static func makeChannel(
+    _ table: GRPCMethodTable = table(), configuration: GRPCConnectionConfiguration = .init(maxMessageBytes: 1 << 16)
+  ) async throws -> NIOAsyncTestingChannel {
+    let channel = NIOAsyncTestingChannel()
+    try await channel.pipeline.addHandler(GRPCConnectionHandler(methods: table, configuration: configuration))
+    return channel
+  }
+
+  static func requestHeaders(_ path: String, extra: [(String, String)] = []) -> HPACKHeaders {
+    HPACKHeaders(
+      [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+       ("content-type", "application/grpc"), ("te", "trailers")] + extra)
+  }
+
+  static func message(_ service: String) throws -> ByteBuffer {
+    var request = Grpc_Health_V1_HealthCheckRequest()
+    request.service = service
+    return GRPCMessageFramer.frame(try GRPCMessageCodec.encode(request))
+  }
+
+  static func send(
+    _ channel: NIOAsyncTestingChannel, stream: Int, path: String, extra: [(String, String)] = [],
+    body: ByteBuffer?, end: Bool = true
+  ) async throws {
+    let id = HTTP2StreamID(stream)
+    try await channel.writeInbound(
+      HTTP2Frame(streamID: id, payload: .headers(.init(headers: requestHeaders(path, extra: extra), endStream: body == nil && end))))
+    if let body {
+      try await channel.writeInbound(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(body), endStream: end))))
+    }
+  }
+
+  /// Outbound frames until (and including) the stream's END_STREAM headers; window updates are skipped.
+  static func response(_ channel: NIOAsyncTestingChannel, stream: Int) async throws -> [HTTP2Frame.FramePayload] {
+    var frames: [HTTP2Frame.FramePayload] = []
+    while true {
+      let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+      if case .windowUpdate = frame.payload { continue }
+      // An earlier refused stream's RST_STREAM may come first.
+      if frame.streamID != HTTP2StreamID(stream), isReset(frame.payload) { continue }
+      #expect(frame.streamID == HTTP2StreamID(stream))
+      frames.append(frame.payload)
+      if case .headers(let headers) = frame.payload, headers.endStream { return frames }
+    }
+  }
+
+  static func isReset(_ payload: HTTP2Frame.FramePayload) -> Bool {
+    if case .rstStream(.noError) = payload { return true }
+    return false
+  }
+
+  static func status(_ frames: [HTTP2Frame.FramePayload]) -> (code: String?, message: String?) {
+    guard case .headers(let trailers)? = frames.last else { return (nil, nil) }
+    return (trailers.headers.first(name: "grpc-status"), trailers.headers.first(name: "grpc-message"))
+  }
+
+  @Test func aUnaryCallIsAnsweredWithHeadersMessageAndTrailers() async throws {
+    let channel = try await Self.makeChannel()
+    try await Self.send(channel, stream: 1, path: Self.echoPath, body: try Self.message("ok"))
+    let frames = try await Self.response(channel, stream: 1)
+    #expect(frames.count == 3)
+    guard case .headers(let headers) = frames[0], case .data(let data) = frames[1] else {
+      Issue.record("unexpected frames \(frames)")
+      return
+    }
+    #expect(headers.headers.first(name: ":status") == "200")
+    #expect(headers.headers.first(name: "content-type") == "application/grpc")
+    guard case .byteBuffer(let body) = data.data else { return }
+    var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
+    deframer.append(body)
+    let reply = try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: try #require(try deframer.next()).bytes)
+    #expect(reply.status == .serving)
+    #expect(Self.status(frames).code == "0")
+    _ = try await channel.finish()
+  }
+
+  @Test func manyCallsOnOneConnectionAreAnsweredEachOnItsStream() async throws {
+    let channel = try await Self.makeChannel()
+    for stream in stride(from: 1, through: 39, by: 2) {
+      try await Self.send(channel, stream: stream, path: Self.echoPath, body: try Self.message(stream % 4 == 1 ? "ok" : "no"))
+    }
+    var ended = Set<Int>()
+    while ended.count < 20 {
+      let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+      if case .headers(let headers) = frame.payload, headers.endStream {
+        #expect(headers.headers.first(name: "grpc-status") == "0")
+        ended.insert(Int(frame.streamID))
+      }
+    }
+    #expect(ended == Set(stride(from: 1, through: 39, by: 2)))
+    _ = try await channel.finish()
+  }
+
+  @Test func anUnknownMethodIsUnimplementedAndNamesTheClosestOne() async throws {
+    let channel = try await Self.makeChannel()
+    try await Self.send(channel, stream: 1, path: "/other.Service/Say", body: try Self.message("ok"))
+    let frames = try await Self.response(channel, stream: 1)
+    let status = Self.status(frames)
+    #expect(status.code == "12")
+    #expect(status.message?.contains("test.Echo/Say") == true)
+    // The client had not closed its side: it is told to stop sending.
+    let reset = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+    #expect(Self.isReset(reset.payload))
+    _ = try await channel.finish()
+  }
+
+  @Test func aNonGRPCRequestGets415() async throws {
+    let channel = try await Self.makeChannel()
+    try await channel.writeInbound(
+      HTTP2Frame(
+        streamID: 1,
+        payload: .headers(
+          .init(
+            headers: HPACKHeaders([(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-type", "text/html")]),
+            endStream: true))))
+    let frames = try await Self.response(channel, stream: 1)
+    guard case .headers(let headers) = frames[0] else { return }
+    #expect(headers.headers.first(name: ":status") == "415")
+    #expect(headers.headers.first(name: "grpc-status") == nil)
+    _ = try await channel.finish()
+  }
+
+  @Test func aPrefixAboveTheLimitIsRefusedAndOtherStreamsGoOn() async throws {
+    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 64))
+    var lying = ByteBuffer()
+    lying.writeInteger(UInt8(0))
+    lying.writeInteger(UInt32(1 << 30), endianness: .big)
+    try await Self.send(channel, stream: 1, path: Self.echoPath, body: lying, end: false)
+    let frames = try await Self.response(channel, stream: 1)
+    #expect(Self.status(frames).code == "8")
+    #expect(Self.isReset(try await channel.waitForOutboundWrite(as: HTTP2Frame.self).payload))
+    // More DATA on the refused stream is dropped; another stream is served.
+    try await channel.writeInbound(HTTP2Frame(streamID: 1, payload: .data(.init(data: .byteBuffer(ByteBuffer(repeating: 0, count: 100)), endStream: true))))
+    try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
+    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+    _ = try await channel.finish()
+  }
+
+  @Test func aTruncatedMessageIsInternal() async throws {
+    let channel = try await Self.makeChannel()
+    var body = try Self.message("ok")
+    body.moveWriterIndex(to: body.writerIndex - 1)
+    try await Self.send(channel, stream: 1, path: Self.echoPath, body: body)
+    let status = Self.status(try await Self.response(channel, stream: 1))
+    #expect(status.code == "13")
+    #expect(status.message?.contains("truncated") == true)
+    _ = try await channel.finish()
+  }
+
+  @Test func aUnaryCallWithTwoMessagesOrNoneIsRefused() async throws {
+    let channel = try await Self.makeChannel()
+    var two = try Self.message("ok")
+    var second = try Self.message("ok")
+    two.writeBuffer(&second)
+    try await Self.send(channel, stream: 1, path: Self.echoPath, body: two)
+    #expect(Self.status(try await Self.response(channel, stream: 1)).code == "13")
+    try await Self.send(channel, stream: 3, path: Self.echoPath, body: nil)
+    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
+    _ = try await channel.finish()
+  }
+
+  @Test func malformedProtobufIsInvalidArgument() async throws {
+    let channel = try await Self.makeChannel()
+    try await Self.send(channel, stream: 1, path: Self.echoPath, body: GRPCMessageFramer.frame(ByteBuffer(bytes: [0x0A, 0x05, 0x41])))
+    #expect(Self.status(try await Self.response(channel, stream: 1)).code == "3")
+    _ = try await channel.finish()
+  }
+
+  @Test func handlerErrorsKeepTheirCodeAndMessage() async throws {
+    let channel = try await Self.makeChannel()
+    try await Self.send(channel, stream: 1, path: "/test.Echo/Fail", body: try Self.message("ok"))
+    let frames = try await Self.response(channel, stream: 1)
+    #expect(frames.count == 1)  // trailers-only
+    let status = Self.status(frames)
+    #expect(status.code == "5")
+    #expect(status.message == GRPCStatus(.notFound, "model 'x' is not here; did you mean 'y'?").encodedMessage)
+    _ = try await channel.finish()
+  }
+
+  @Test func aResetStreamCancelsItsHandler() async throws {
+    let probe = HangProbe()
+    let channel = try await Self.makeChannel(Self.table(hung: probe))
+    try await Self.send(channel, stream: 1, path: "/test.Echo/Hang", body: try Self.message("ok"))
+    await probe.next("started")
+    try await channel.writeInbound(HTTP2Frame(streamID: 1, payload: .rstStream(.cancel)))
+    await probe.next("cancelled")
+    // Nothing is written for the reset stream.
+    try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
+    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+    _ = try await channel.finish()
+  }
+
+  @Test func aPassedDeadlineAnswersDeadlineExceededAndCancelsTheHandler() async throws {
+    let probe = HangProbe()
+    let channel = try await Self.makeChannel(Self.table(hung: probe))
+    try await Self.send(
+      channel, stream: 1, path: "/test.Echo/Hang", extra: [("grpc-timeout", "50m")], body: try Self.message("ok"))
+    await probe.next("started")
+    await channel.testingEventLoop.advanceTime(by: .milliseconds(49))
+    #expect(try await channel.readOutbound(as: HTTP2Frame.self).map { "\($0.payload)" }.map { $0.contains("windowUpdate") } ?? true)
+    await channel.testingEventLoop.advanceTime(by: .milliseconds(1))
+    let status = Self.status(try await Self.response(channel, stream: 1))
+    #expect(status.code == "4")
+    await probe.next("cancelled")
+    _ = try await channel.finish()
+  }
+
+  @Test func streamMessagesAreAnsweredInOrderThenTheStreamEnds() async throws {
+    let channel = try await Self.makeChannel()
+    var body = ByteBuffer()
+    for service in ["ok", "no", "ok", "ok", "no"] {
+      var one = try Self.message(service)
+      body.writeBuffer(&one)
+    }
+    try await Self.send(channel, stream: 1, path: "/test.Echo/Stream", body: body)
+    let frames = try await Self.response(channel, stream: 1)
+    var statuses: [Grpc_Health_V1_HealthCheckResponse.ServingStatus] = []
+    for case .data(let data) in frames {
+      guard case .byteBuffer(let bytes) = data.data else { continue }
+      var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
+      deframer.append(bytes)
+      while let message = try deframer.next() {
+        statuses.append(try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: message.bytes).status)
+      }
+    }
+    #expect(statuses == [.serving, .notServing, .serving, .serving, .notServing])
+    #expect(Self.status(frames).code == "0")
+    _ = try await channel.finish()
+  }
+
+  @Test func gzipRequestsAreReadAndUnknownEncodingsRefused() async throws {
+    let channel = try await Self.makeChannel()
+    var request = Grpc_Health_V1_HealthCheckRequest()
+    request.service = "ok"
+    let compressed = try GRPCCompression.gzip.compress(try GRPCMessageCodec.encode(request))
+    try await Self.send(
+      channel, stream: 1, path: Self.echoPath, extra: [("grpc-encoding", "gzip")],
+      body: GRPCMessageFramer.frame(compressed, compressed: true))
+    #expect(Self.status(try await Self.response(channel, stream: 1)).code == "0")
+    // Marked compressed without an encoding.
+    try await Self.send(channel, stream: 3, path: Self.echoPath, body: GRPCMessageFramer.frame(compressed, compressed: true))
+    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
+    try await Self.send(channel, stream: 5, path: Self.echoPath, extra: [("grpc-encoding", "br")], body: try Self.message("ok"))
+    #expect(Self.status(try await Self.response(channel, stream: 5)).code == "12")
+    _ = try await channel.finish()
+  }
+
+  @Test func responsesAreCompressedOnlyWhenConfigured() async throws {
+    for compress in [false, true] {
+      let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 16, compressResponses: compress))
+      try await Self.send(channel, stream: 1, path: Self.echoPath, extra: [("grpc-accept-encoding", "gzip,deflate")], body: try Self.message("ok"))
+      let frames = try await Self.response(channel, stream: 1)
+      guard case .headers(let headers) = frames[0] else { return }
+      #expect(headers.headers.first(name: "grpc-encoding") == (compress ? "gzip" : nil))
+      _ = try await channel.finish()
+    }
+  }
+
+  @Test func restrictedGroupsNeedTheirHeader() async throws {
+    let policy = try AccessPolicy(rules: [AccessPolicy.parseRule("health:x-token=secret")])
+    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 16, accessPolicy: policy))
+    var live = Inference_ServerLiveRequest()
+    let body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(live))
+    try await Self.send(channel, stream: 1, path: "/inference.GRPCInferenceService/ServerLive", body: body)
+    let denied = Self.status(try await Self.response(channel, stream: 1))
+    #expect(denied.code == "16")
+    #expect(denied.message?.contains("secret") == false)
+    try await Self.send(
+      channel, stream: 3, path: "/inference.GRPCInferenceService/ServerLive", extra: [("x-token", "secret")], body: body)
+    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+    live = Inference_ServerLiveRequest()
+    _ = try await channel.finish()
+  }
+
+  @Test func largeMessagesReturnStreamCredit() async throws {
+    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 20, targetWindowSize: 65_535))
+    // A message of ~200 KB in 16 KB frames: the handler must give the stream's window back as it goes.
+    var request = Grpc_Health_V1_HealthCheckRequest()
+    request.service = String(repeating: "a", count: 200_000)
+    var body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(request))
+    try await channel.writeInbound(
+      HTTP2Frame(streamID: 1, payload: .headers(.init(headers: Self.requestHeaders(Self.echoPath)))))
+    var credit = 0
+    while body.readableBytes > 0, let chunk = body.readSlice(length: min(16_384, body.readableBytes)) {
+      try await channel.writeInbound(
+        HTTP2Frame(streamID: 1, payload: .data(.init(data: .byteBuffer(chunk), endStream: body.readableBytes == 0))))
+      while let frame = try await channel.readOutbound(as: HTTP2Frame.self) {
+        if case .windowUpdate(let increment) = frame.payload, frame.streamID == 1 { credit += increment }
+      }
+    }
+    #expect(credit >= 150_000)
+    _ = try await channel.finish()
+  }
+
+  @Test func theConnectionWindowIsToppedUpWhenHalfIsUsed() async throws {
+    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 20, targetWindowSize: 100_000))
+    channel.pipeline.fireUserInboundEventTriggered(
+      NIOHTTP2WindowUpdatedEvent(streamID: .rootStream, inboundWindowSize: 60_000, outboundWindowSize: nil))
+    #expect(try await channel.readOutbound(as: HTTP2Frame.self) == nil)
+    channel.pipeline.fireUserInboundEventTriggered(
+      NIOHTTP2WindowUpdatedEvent(streamID: .rootStream, inboundWindowSize: 40_000, outboundWindowSize: nil))
+    let update = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+    #expect(update.streamID == .rootStream)
+    guard case .windowUpdate(let increment) = update.payload else {
+      Issue.record("expected a WINDOW_UPDATE, got \(update.payload)")
+      return
+    }
+    #expect(increment == 60_000)
+    _ = try await channel.finish()
+  }
+}
