@@ -133,7 +133,7 @@ let package = Package(
         .product(name: "CompressNIO", package: "compress-nio"),
         .product(name: "Logging", package: "swift-log"),
       ],
-      swiftSettings: strictSettings
+      swiftSettings: fuzzedSettings
     ),
 
     // KServe v2 HTTP/REST (JSON and binary tensors) over the runtime, as a Hummingbird router. No transport setup.
@@ -275,8 +275,10 @@ let package = Package(
     .target(
       name: "FuzzHarness",
       dependencies: [
-        "InferenceRuntime", "InferenceServerHTTP", "KServeGRPC", "KServeProtocol", "TritonModelConfig",
+        "InferenceRuntime", "InferenceServerGRPC", "InferenceServerHTTP", "KServeGRPC", "KServeProtocol",
+        "TritonModelConfig",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       path: "Fuzz/FuzzHarness",
       swiftSettings: fuzzedSettings
@@ -357,7 +359,7 @@ let package = Package(
 // own main(). lld: gold prints a warning per AddressSanitizer symbol.
 if fuzzing {
   package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/FuzzDriver"))
-  for name in ["FuzzGRPCInferRequest", "FuzzHTTPInfer", "FuzzModelConfig"] {
+  for name in ["FuzzGRPCInferRequest", "FuzzGRPCStream", "FuzzHTTPInfer", "FuzzModelConfig"] {
     package.targets.append(
       .executableTarget(
         name: name,

@@ -6,10 +6,12 @@ of Fuzz/FuzzHarness/FuzzModels.swift for the gRPC and HTTP targets, configs the 
 FuzzModelConfig. Run it after changing a seed here; the output is deterministic.
 """
 
+import gzip
 import json
 import pathlib
 import shutil
 import struct
+import zlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "Fuzz" / "Corpus"
@@ -229,6 +231,23 @@ def config_seeds():
     return seeds
 
 
+def grpc_message(payload, compressed=False):
+    """gRPC's length-prefixed message: a compressed flag and a 4-byte big-endian length."""
+    return bytes([1 if compressed else 0]) + struct.pack(">I", len(payload)) + payload
+
+
+def grpc_stream_seeds():
+    """FuzzGRPCStream: a control byte (bit 0 gzip, bit 1 deflate, upper 6 bits + 1 = DATA frame size), then a
+    request stream. Each ModelInferRequest seed twice in 7-byte frames, and compressed ones."""
+    seeds = {}
+    for name, message in grpc_seeds().items():
+        seeds[f"{name}-identity"] = bytes([6 << 2]) + grpc_message(message) * 2
+    message = grpc_seeds()["fp32-raw"]
+    seeds["fp32-raw-gzip"] = bytes([1 | (63 << 2)]) + grpc_message(gzip.compress(message, mtime=0), True)
+    seeds["fp32-raw-deflate"] = bytes([2 | (3 << 2)]) + grpc_message(zlib.compress(message), True)
+    return seeds
+
+
 def write(target, seeds):
     directory = CORPUS / target
     if directory.exists():
@@ -241,5 +260,6 @@ def write(target, seeds):
 
 if __name__ == "__main__":
     write("FuzzGRPCInferRequest", grpc_seeds())
+    write("FuzzGRPCStream", grpc_stream_seeds())
     write("FuzzHTTPInfer", http_seeds())
     write("FuzzModelConfig", config_seeds())

@@ -6,7 +6,7 @@
 # Options:
 #   --runs N             inputs per target (default 20000; -1: until --max-total-time or a crash)
 #   --max-total-time S   stop each target after S seconds (default 0: no limit)
-#   --target NAME        run only this target (repeatable); targets: FuzzGRPCInferRequest FuzzHTTPInfer FuzzModelConfig
+#   --target NAME        run only this target (repeatable); targets: FuzzGRPCInferRequest FuzzGRPCStream FuzzHTTPInfer FuzzModelConfig
 #   --max-len BYTES      largest input libFuzzer generates (default 4096)
 #   --release            build with -c release (faster inputs, slower build; `assert` is off)
 #   -- ARGS              further libFuzzer flags, e.g. -- -detect_leaks=0 -rss_limit_mb=4096
@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-all_targets=(FuzzGRPCInferRequest FuzzHTTPInfer FuzzModelConfig)
+all_targets=(FuzzGRPCInferRequest FuzzGRPCStream FuzzHTTPInfer FuzzModelConfig)
 runs=20000
 max_total_time=0
 max_len=4096

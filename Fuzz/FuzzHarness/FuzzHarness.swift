@@ -1,8 +1,10 @@
 public import Foundation
 internal import InferenceRuntime
+internal import InferenceServerGRPC
 internal import InferenceServerHTTP
 internal import KServeGRPC
 internal import KServeProtocol
+internal import NIOCore
 internal import SwiftProtobuf
 internal import TritonModelConfig
 
@@ -30,6 +32,7 @@ public enum FuzzHarness {
     case grpcInferRequest = "FuzzGRPCInferRequest"
     case httpInfer = "FuzzHTTPInfer"
     case modelConfig = "FuzzModelConfig"
+    case grpcStream = "FuzzGRPCStream"
 
     /// Runs one input.
     public func run(_ data: Data) -> Outcome {
@@ -37,6 +40,7 @@ public enum FuzzHarness {
       case .grpcInferRequest: FuzzHarness.grpcInferRequest(data)
       case .httpInfer: FuzzHarness.httpInfer(data)
       case .modelConfig: FuzzHarness.modelConfig(data)
+      case .grpcStream: FuzzHarness.grpcStream(data)
       }
     }
   }
@@ -51,6 +55,44 @@ public enum FuzzHarness {
       return .rejected
     }
     return validate(request)
+  }
+
+  /// gRPC's wire layer: the bytes of a request stream as the server's connection sees them →
+  /// ``GRPCMessageDeframer`` (a 64 KiB limit) → decompression where a message says so → ``GRPCMessageCodec``
+  /// (`ModelInferRequest`) → `InferenceRequest` → ``RequestValidator`` of each fixed model. The first byte
+  /// chooses the call's `grpc-encoding` (bit 0: gzip, bit 1: deflate, else identity) and the DATA frame size
+  /// (the upper 6 bits + 1), so messages split across frames at every position.
+  public static func grpcStream(_ data: Data) -> Outcome {
+    guard let control = data.first else { return .rejected }
+    let encoding: GRPCCompression? = control & 1 != 0 ? .gzip : (control & 2 != 0 ? .deflate : nil)
+    let frameSize = Int(control >> 2) + 1
+    let limit = 64 << 10
+    var deframer = GRPCMessageDeframer(maxMessageBytes: limit)
+    var stream = ByteBuffer(bytes: data.dropFirst())
+    var outcome = Outcome.rejected
+    while stream.readableBytes > 0, let frame = stream.readSlice(length: min(frameSize, stream.readableBytes)) {
+      deframer.append(frame)
+      while true {
+        let message: GRPCMessageDeframer.Message?
+        do {
+          message = try deframer.next()
+        } catch {
+          return outcome  // the stream ends with that status
+        }
+        guard var message else { break }
+        if message.compressed {
+          guard let encoding, let inflated = try? encoding.decompress(message.bytes, limit: limit) else {
+            return outcome
+          }
+          message.bytes = inflated
+        }
+        guard let decoded = try? GRPCMessageCodec.decode(Inference_ModelInferRequest.self, from: message.bytes),
+          let request = try? InferenceRequest(decoded)
+        else { continue }
+        outcome = max(outcome, validate(request))
+      }
+    }
+    return deframer.hasPartialMessage ? min(outcome, .decoded) : outcome
   }
 
   /// HTTP/REST: the body of `POST /v2/models/fuzz/infer` → `HTTPInferCodec.decode` (JSON, and Triton's binary

@@ -21,8 +21,11 @@ final class GRPCEndpoint: Sendable {
     var maxConcurrentStreams: Int = 4096
     var maxHeaderListSize: Int = 64 << 10
     var connection: GRPCConnectionConfiguration
+    /// Keepalive pings after 2 h without reads (20 s to answer), and a 30 s limit on a graceful close (Triton's
+    /// `--exit-timeout-secs` default): a stream that never ends (a Watch, an idle ModelStreamInfer) cannot hold
+    /// shutdown back for longer.
     var management = NIOHTTP2ServerConnectionManagementHandler.Configuration(
-      maxIdleTime: nil, maxAge: nil, maxGraceTime: nil,
+      maxIdleTime: nil, maxAge: nil, maxGraceTime: .seconds(30),
       keepalive: .init(pingInterval: .hours(2), ackTimeout: .seconds(20)))
   }
 
@@ -133,7 +136,8 @@ final class GRPCEndpoint: Sendable {
     connection.targetWindowSize = settings.connection.targetWindowSize
     var stream = NIOHTTP2Handler.StreamConfiguration()
     stream.targetWindowSize = settings.connection.targetWindowSize
-    try pipeline.addHandler(NIOHTTP2Handler(mode: .server, connectionConfiguration: connection, streamConfiguration: stream))
+    try pipeline.addHandler(
+      NIOHTTP2Handler(mode: .server, connectionConfiguration: connection, streamConfiguration: stream))
     try pipeline.addHandler(
       NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: settings.management))
     try pipeline.addHandler(GRPCConnectionHandler(methods: methods, configuration: settings.connection))

@@ -1,4 +1,3 @@
-
 internal import InferenceRuntime
 public import KServeGRPC
 internal import KServeProtocol

@@ -1,4 +1,3 @@
-
 public import KServeGRPC
 internal import KServeProtocol
 internal import Logging

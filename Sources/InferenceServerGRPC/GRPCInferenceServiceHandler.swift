@@ -1,4 +1,3 @@
-
 public import InferenceRuntime
 public import KServeGRPC
 internal import KServeProtocol

@@ -39,7 +39,8 @@ struct GRPCConnectionHandlerTests {
       })
     table.register(
       service: "test.Echo", method: "Fail",
-      GRPCMethodTable.unary { (_: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) -> Grpc_Health_V1_HealthCheckResponse in
+      GRPCMethodTable.unary {
+        (_: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) -> Grpc_Health_V1_HealthCheckResponse in
         throw InferenceError(.notFound, "model 'x' is not here; did you mean 'y'?")
       })
     table.register(
@@ -91,8 +92,10 @@ struct GRPCConnectionHandlerTests {
 
   static func requestHeaders(_ path: String, extra: [(String, String)] = []) -> HPACKHeaders {
     HPACKHeaders(
-      [(":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
-       ("content-type", "application/grpc"), ("te", "trailers")] + extra)
+      [
+        (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", "localhost"),
+        ("content-type", "application/grpc"), ("te", "trailers"),
+      ] + extra)
   }
 
   static func message(_ service: String) throws -> ByteBuffer {
@@ -107,9 +110,12 @@ struct GRPCConnectionHandlerTests {
   ) async throws {
     let id = HTTP2StreamID(stream)
     try await channel.writeInbound(
-      HTTP2Frame(streamID: id, payload: .headers(.init(headers: requestHeaders(path, extra: extra), endStream: body == nil && end))))
+      HTTP2Frame(
+        streamID: id,
+        payload: .headers(.init(headers: requestHeaders(path, extra: extra), endStream: body == nil && end))))
     if let body {
-      try await channel.writeInbound(HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(body), endStream: end))))
+      try await channel.writeInbound(
+        HTTP2Frame(streamID: id, payload: .data(.init(data: .byteBuffer(body), endStream: end))))
     }
   }
 
@@ -151,7 +157,8 @@ struct GRPCConnectionHandlerTests {
     guard case .byteBuffer(let body) = data.data else { return }
     var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
     deframer.append(body)
-    let reply = try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: try #require(try deframer.next()).bytes)
+    let reply = try GRPCMessageCodec.decode(
+      Grpc_Health_V1_HealthCheckResponse.self, from: try #require(try deframer.next()).bytes)
     #expect(reply.status == .serving)
     #expect(Self.status(frames).code == "0")
     _ = try await channel.finish()
@@ -160,7 +167,8 @@ struct GRPCConnectionHandlerTests {
   @Test func manyCallsOnOneConnectionAreAnsweredEachOnItsStream() async throws {
     let channel = try await Self.makeChannel()
     for stream in stride(from: 1, through: 39, by: 2) {
-      try await Self.send(channel, stream: stream, path: Self.echoPath, body: try Self.message(stream % 4 == 1 ? "ok" : "no"))
+      try await Self.send(
+        channel, stream: stream, path: Self.echoPath, body: try Self.message(stream % 4 == 1 ? "ok" : "no"))
     }
     var ended = Set<Int>()
     while ended.count < 20 {
@@ -194,7 +202,9 @@ struct GRPCConnectionHandlerTests {
         streamID: 1,
         payload: .headers(
           .init(
-            headers: HPACKHeaders([(":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-type", "text/html")]),
+            headers: HPACKHeaders([
+              (":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-type", "text/html"),
+            ]),
             endStream: true))))
     let frames = try await Self.response(channel, stream: 1)
     guard case .headers(let headers) = frames[0] else { return }
@@ -213,7 +223,9 @@ struct GRPCConnectionHandlerTests {
     #expect(Self.status(frames).code == "8")
     #expect(Self.isReset(try await channel.waitForOutboundWrite(as: HTTP2Frame.self).payload))
     // More DATA on the refused stream is dropped; another stream is served.
-    try await channel.writeInbound(HTTP2Frame(streamID: 1, payload: .data(.init(data: .byteBuffer(ByteBuffer(repeating: 0, count: 100)), endStream: true))))
+    try await channel.writeInbound(
+      HTTP2Frame(
+        streamID: 1, payload: .data(.init(data: .byteBuffer(ByteBuffer(repeating: 0, count: 100)), endStream: true))))
     try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
     #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
     _ = try await channel.finish()
@@ -244,7 +256,8 @@ struct GRPCConnectionHandlerTests {
 
   @Test func malformedProtobufIsInvalidArgument() async throws {
     let channel = try await Self.makeChannel()
-    try await Self.send(channel, stream: 1, path: Self.echoPath, body: GRPCMessageFramer.frame(ByteBuffer(bytes: [0x0A, 0x05, 0x41])))
+    try await Self.send(
+      channel, stream: 1, path: Self.echoPath, body: GRPCMessageFramer.frame(ByteBuffer(bytes: [0x0A, 0x05, 0x41])))
     #expect(Self.status(try await Self.response(channel, stream: 1)).code == "3")
     _ = try await channel.finish()
   }
@@ -280,7 +293,9 @@ struct GRPCConnectionHandlerTests {
       channel, stream: 1, path: "/test.Echo/Hang", extra: [("grpc-timeout", "50m")], body: try Self.message("ok"))
     await probe.next("started")
     await channel.testingEventLoop.advanceTime(by: .milliseconds(49))
-    #expect(try await channel.readOutbound(as: HTTP2Frame.self).map { "\($0.payload)" }.map { $0.contains("windowUpdate") } ?? true)
+    #expect(
+      try await channel.readOutbound(as: HTTP2Frame.self).map { "\($0.payload)" }.map { $0.contains("windowUpdate") }
+        ?? true)
     await channel.testingEventLoop.advanceTime(by: .milliseconds(1))
     let status = Self.status(try await Self.response(channel, stream: 1))
     #expect(status.code == "4")
@@ -303,7 +318,8 @@ struct GRPCConnectionHandlerTests {
       var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
       deframer.append(bytes)
       while let message = try deframer.next() {
-        statuses.append(try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: message.bytes).status)
+        statuses.append(
+          try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: message.bytes).status)
       }
     }
     #expect(statuses == [.serving, .notServing, .serving, .serving, .notServing])
@@ -321,17 +337,22 @@ struct GRPCConnectionHandlerTests {
       body: GRPCMessageFramer.frame(compressed, compressed: true))
     #expect(Self.status(try await Self.response(channel, stream: 1)).code == "0")
     // Marked compressed without an encoding.
-    try await Self.send(channel, stream: 3, path: Self.echoPath, body: GRPCMessageFramer.frame(compressed, compressed: true))
+    try await Self.send(
+      channel, stream: 3, path: Self.echoPath, body: GRPCMessageFramer.frame(compressed, compressed: true))
     #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
-    try await Self.send(channel, stream: 5, path: Self.echoPath, extra: [("grpc-encoding", "br")], body: try Self.message("ok"))
+    try await Self.send(
+      channel, stream: 5, path: Self.echoPath, extra: [("grpc-encoding", "br")], body: try Self.message("ok"))
     #expect(Self.status(try await Self.response(channel, stream: 5)).code == "12")
     _ = try await channel.finish()
   }
 
   @Test func responsesAreCompressedOnlyWhenConfigured() async throws {
     for compress in [false, true] {
-      let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 16, compressResponses: compress))
-      try await Self.send(channel, stream: 1, path: Self.echoPath, extra: [("grpc-accept-encoding", "gzip,deflate")], body: try Self.message("ok"))
+      let channel = try await Self.makeChannel(
+        configuration: .init(maxMessageBytes: 1 << 16, compressResponses: compress))
+      try await Self.send(
+        channel, stream: 1, path: Self.echoPath, extra: [("grpc-accept-encoding", "gzip,deflate")],
+        body: try Self.message("ok"))
       let frames = try await Self.response(channel, stream: 1)
       guard case .headers(let headers) = frames[0] else { return }
       #expect(headers.headers.first(name: "grpc-encoding") == (compress ? "gzip" : nil))
@@ -349,7 +370,8 @@ struct GRPCConnectionHandlerTests {
     #expect(denied.code == "16")
     #expect(denied.message?.contains("secret") == false)
     try await Self.send(
-      channel, stream: 3, path: "/inference.GRPCInferenceService/ServerLive", extra: [("x-token", "secret")], body: body)
+      channel, stream: 3, path: "/inference.GRPCInferenceService/ServerLive", extra: [("x-token", "secret")], body: body
+    )
     #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
     live = Inference_ServerLiveRequest()
     _ = try await channel.finish()

@@ -66,7 +66,10 @@ struct GRPCWireTests {
     var bad = Self.prefixed([1])
     bad.setInteger(UInt8(2), at: bad.readerIndex)
     deframer.append(bad)
-    #expect(throws: GRPCStatus(.internal, "the gRPC message prefix has compression flag 2; only 0 and 1 exist (a broken client or proxy)")) {
+    #expect(
+      throws: GRPCStatus(
+        .internal, "the gRPC message prefix has compression flag 2; only 0 and 1 exist (a broken client or proxy)")
+    ) {
       try deframer.next()
     }
   }
@@ -104,14 +107,19 @@ struct GRPCWireTests {
 
   @Test func validHeadersAreRead() throws {
     let head = try GRPCRequestHead(
-      Self.headers(Self.valid + [("grpc-timeout", "250m"), ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "identity, deflate")]))
+      Self.headers(
+        Self.valid + [
+          ("grpc-timeout", "250m"), ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "identity, deflate"),
+        ]))
     #expect(head.path == "/inference.GRPCInferenceService/ModelInfer")
     #expect(head.timeoutNanos == 250_000_000)
     #expect(head.requestEncoding == .gzip)
     #expect(head.acceptedResponseEncoding == .deflate)
   }
 
-  @Test(arguments: ["application/grpc", "application/grpc+proto", "application/grpc; charset=utf-8", "Application/GRPC"])
+  @Test(arguments: [
+    "application/grpc", "application/grpc+proto", "application/grpc; charset=utf-8", "Application/GRPC",
+  ])
   func grpcContentTypes(_ value: String) throws {
     var pairs = Self.valid.filter { $0.0 != "content-type" }
     pairs.append(("content-type", value))
@@ -177,7 +185,8 @@ struct GRPCWireTests {
     }
     // Field 1 (a string) that is not UTF-8.
     do {
-      _ = try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckRequest.self, from: ByteBuffer(bytes: [0x0A, 0x01, 0xFF]))
+      _ = try GRPCMessageCodec.decode(
+        Grpc_Health_V1_HealthCheckRequest.self, from: ByteBuffer(bytes: [0x0A, 0x01, 0xFF]))
       Issue.record("decoded a non-UTF-8 string")
     } catch let status as GRPCStatus {
       #expect(status.code == .invalidArgument)

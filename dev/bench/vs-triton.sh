@@ -22,7 +22,8 @@
 #   --only S       run one server (the other's columns stay empty)
 #   --models LIST  zoo models to compare (default lhcb_ghost_mlp; env VS_TRITON_MODELS)
 #   --out DIR      result directory (default bench-results/vs-triton-<UTC timestamp>)
-# Environment: OFFLOAD_BIN (default .build/release/offload), PA_STABILITY (perf_analyzer -s, default 20),
+# Environment: OFFLOAD_BIN (default .build/release/offload), OFFLOAD_MODELS (the repository Offload serves,
+#   default models/), PA_STABILITY (perf_analyzer -s, default 20),
 #   PA_MAX_TRIALS (default 5), TRITON_QUEUE_DELAY_US (default 0). A point that does not stabilize is
 #   measured again with -s 100 --max-trials 3 and marked unstable (an asterisk in the table).
 # Writes DIR/vs-triton.md, DIR/vs-triton.json, DIR/points.jsonl, perf_analyzer outputs and server logs.
@@ -140,7 +141,7 @@ start_server() {
   if [[ "${server}" == offload ]]; then
     local load=()
     for model in "${model_list[@]}"; do load+=(--load-model "${model}"); done
-    "${offload_bin}" serve --model-repository models --host 127.0.0.1 --grpc-port "${grpc_port}" \
+    "${offload_bin}" serve --model-repository "${OFFLOAD_MODELS:-models}" --host 127.0.0.1 --grpc-port "${grpc_port}" \
       --http-port "${http_port}" --metrics-port "${metrics_port}" --onnxruntime-library "${ort_library}" \
       --model-control-mode explicit "${load[@]}" --log-level error >"${out}/offload.log" 2>&1 &
   else

@@ -29,7 +29,9 @@ BATCH = 256
 LR = 2e-3
 SIZES = [lhcb_tracks.N_FEATURES, 64, 32, 1]
 MAX_BATCH = 4096
-DYNAMIC_BATCHING = "dynamic_batching {\n  max_queue_delay_microseconds: 100\n}\n"
+# No queue delay (Triton's default): requests that arrive while the instance is busy are merged; a request that
+# finds it idle runs at once. A 100 us delay cost ~270 us of latency at low load (docs/benchmarks.md).
+DYNAMIC_BATCHING = "dynamic_batching {\n  max_queue_delay_microseconds: 0\n}\n"
 
 
 def train(log) -> dict:

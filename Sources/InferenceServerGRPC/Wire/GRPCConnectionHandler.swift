@@ -53,6 +53,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   private var calls: [HTTP2StreamID: Call] = [:]
   private var inReadLoop = false
   private var flushPending = false
+  private var flushScheduled = false
   private var context: ChannelHandlerContext?
 
   /// Creates the handler for one connection.
@@ -146,7 +147,8 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         context.write(
           wrapOutboundOut(
             HTTP2Frame(
-              streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: configuration.targetWindowSize - inbound))),
+              streamID: .rootStream,
+              payload: .windowUpdate(windowSizeIncrement: configuration.targetWindowSize - inbound))),
           promise: nil)
         markFlush(context: context)
       }
@@ -175,11 +177,14 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       return
     }
     guard let entry = methods.entry(forPath: head.path) else {
-      refuse(stream, status: Self.unknownMethod(head.path, known: methods.paths), clientClosed: endStream, context: context)
+      refuse(
+        stream, status: Self.unknownMethod(head.path, known: methods.paths), clientClosed: endStream, context: context)
       return
     }
     if configuration.accessPolicy.isRestricting {
-      let decision = configuration.accessPolicy.decision(for: entry.group) { name in headers[canonicalForm: name].map { String($0) } }
+      let decision = configuration.accessPolicy.decision(for: entry.group) { name in
+        headers[canonicalForm: name].map { String($0) }
+      }
       if case .deny(let message) = decision {
         refuse(stream, status: GRPCStatus(.unauthenticated, message), clientClosed: endStream, context: context)
         return
@@ -268,20 +273,25 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     if call.deframer.hasPartialMessage {
       fail(
         stream,
-        status: GRPCStatus(.internal, "the request stream ended inside a message (truncated message); check the client"),
+        status: GRPCStatus(
+          .internal, "the request stream ended inside a message (truncated message); check the client"),
         context: context)
       return
     }
     switch call.entry.handler {
     case .unary(let handler):
       guard let message = call.message else {
-        fail(stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"), context: context)
+        fail(
+          stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"),
+          context: context)
         return
       }
       start(stream, context: context) { try await handler(message, $0) }
     case .serverStreaming(let handler):
       guard let message = call.message else {
-        fail(stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"), context: context)
+        fail(
+          stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"),
+          context: context)
         return
       }
       let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -332,7 +342,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     case .success(let message):
       if let message {
         do {
-          try writeStreamMessage(stream, message)
+          try writeStreamMessage(stream, message, flush: false)
         } catch {
           fail(stream, status: GRPCStatus(describing: error), context: context)
           return
@@ -408,9 +418,10 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
 
   // MARK: Writing
 
-  /// Sends one response message (with the response headers before the first).
+  /// Sends one response message (with the response headers before the first); `flush: false` when the
+  /// trailers follow at once (a unary answer goes out in one flush).
   /// - Throws: `CancellationError` when the call is over.
-  func writeStreamMessage(_ stream: HTTP2StreamID, _ message: ByteBuffer) throws {
+  func writeStreamMessage(_ stream: HTTP2StreamID, _ message: ByteBuffer, flush: Bool = true) throws {
     guard let context, var call = calls[stream] else { throw CancellationError() }
     var framed = GRPCMessageFramer.frame(message)
     if let encoding = call.responseEncoding {
@@ -425,11 +436,12 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       headers.add(name: "content-type", value: "application/grpc")
       if let encoding = call.responseEncoding { headers.add(name: "grpc-encoding", value: encoding.rawValue) }
       headers.add(name: "grpc-accept-encoding", value: GRPCCompression.acceptEncodingValue)
-      context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers)))), promise: nil)
+      context.write(
+        wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: headers)))), promise: nil)
     }
     context.write(
       wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .data(.init(data: .byteBuffer(framed))))), promise: nil)
-    markFlush(context: context)
+    if flush { markFlush(context: context) }
   }
 
   /// Ends a call with a status (trailers after a response, or a trailers-only response).
@@ -460,13 +472,17 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     refuse(stream, trailers: trailers, clientClosed: clientClosed, context: context)
   }
 
-  private func refuse(_ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext) {
+  private func refuse(
+    _ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext
+  ) {
     writeEnd(stream, trailers: trailers, clientClosed: clientClosed, context: context)
   }
 
   /// Writes the final HEADERS; a client still sending is told to stop with RST_STREAM(NO_ERROR), as
   /// RFC 9113 §8.1 allows once the response is complete.
-  private func writeEnd(_ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext) {
+  private func writeEnd(
+    _ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext
+  ) {
     context.write(
       wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .headers(.init(headers: trailers, endStream: true)))),
       promise: nil)
@@ -476,11 +492,20 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     markFlush(context: context)
   }
 
+  /// Flushes what was written, once for everything written in the same turn of the event loop: during a read,
+  /// at its end; otherwise in a task queued behind the jobs already waiting on this loop (the other calls'
+  /// answers that complete in this turn share the flush: one `writev` instead of one each).
   private func markFlush(context: ChannelHandlerContext) {
     if inReadLoop {
       flushPending = true
-    } else {
-      context.flush()
+    } else if !flushScheduled {
+      flushScheduled = true
+      let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+      context.eventLoop.execute {
+        let handler = loop.value
+        handler.flushScheduled = false
+        handler.context?.flush()
+      }
     }
   }
 
@@ -492,7 +517,8 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     call.unreturnedCredit += bytes
     if call.unreturnedCredit >= threshold {
       context.write(
-        wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .windowUpdate(windowSizeIncrement: call.unreturnedCredit))),
+        wrapOutboundOut(
+          HTTP2Frame(streamID: stream, payload: .windowUpdate(windowSizeIncrement: call.unreturnedCredit))),
         promise: nil)
       call.unreturnedCredit = 0
       markFlush(context: context)

@@ -48,7 +48,8 @@ public struct GRPCMessageDeframer: Sendable {
     else { return nil }
     guard flag <= 1 else {
       throw GRPCStatus(
-        .internal, "the gRPC message prefix has compression flag \(flag); only 0 and 1 exist (a broken client or proxy)")
+        .internal, "the gRPC message prefix has compression flag \(flag); only 0 and 1 exist (a broken client or proxy)"
+      )
     }
     guard Int(length) <= maxMessageBytes else {
       throw GRPCStatus(
