@@ -59,27 +59,22 @@ struct ServerTLSMaterial: Sendable {
     return (try? NIOSSLContext(configuration: context)) != nil
   }
 
-  /// The gRPC transport's security: TLS, or mutual TLS verifying clients against the client CA.
-  /// The gRPC listener's TLS: HTTP/2 only (ALPN `h2`), TLS 1.2 or later, client certificates required and
-  /// checked against the client CA when one is configured (client host names are not known in advance).
+  /// The gRPC listener's TLS: HTTP/2 only (ALPN `h2`).
   var grpcContext: NIOSSLContext? {
-    var configuration = TLSConfiguration.makeServerConfiguration(
-      certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-    configuration.minimumTLSVersion = .tlsv12
-    configuration.applicationProtocols = ["h2"]
-    if let clientAuthorities {
-      configuration.trustRoots = .certificates(clientAuthorities)
-      configuration.certificateVerification = .noHostnameVerification
-    }
     // Cannot fail: the same material made a context in publicKeyMatches.
-    return try? NIOSSLContext(configuration: configuration)
+    try? NIOSSLContext(configuration: serverConfiguration(applicationProtocol: "h2"))
   }
 
-  var httpConfiguration: TLSConfiguration {
+  /// Hummingbird's TLS: HTTP/1.1.
+  var httpConfiguration: TLSConfiguration { serverConfiguration(applicationProtocol: "http/1.1") }
+
+  /// TLS 1.2 or later with this certificate and key; with a client CA, client certificates are required and
+  /// checked against it (client host names are not known in advance, so they are not verified).
+  private func serverConfiguration(applicationProtocol: String) -> TLSConfiguration {
     var configuration = TLSConfiguration.makeServerConfiguration(
       certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
     configuration.minimumTLSVersion = .tlsv12
-    configuration.applicationProtocols = ["http/1.1"]
+    configuration.applicationProtocols = [applicationProtocol]
     if let clientAuthorities {
       configuration.trustRoots = .certificates(clientAuthorities)
       configuration.certificateVerification = .noHostnameVerification

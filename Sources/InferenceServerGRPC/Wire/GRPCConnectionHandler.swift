@@ -278,22 +278,20 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         context: context)
       return
     }
+    if case .messageByMessage = call.entry.handler {
+      if call.task == nil && call.queued.isEmpty { finish(stream, status: .ok, context: context) }
+      return
+    }
+    guard let message = call.message else {
+      fail(
+        stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"),
+        context: context)
+      return
+    }
     switch call.entry.handler {
     case .unary(let handler):
-      guard let message = call.message else {
-        fail(
-          stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"),
-          context: context)
-        return
-      }
       start(stream, context: context) { try await handler(message, $0) }
     case .serverStreaming(let handler):
-      guard let message = call.message else {
-        fail(
-          stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"),
-          context: context)
-        return
-      }
       let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
       let eventLoop = context.eventLoop
       let writer = GRPCResponseWriter { bytes in
@@ -304,7 +302,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         return nil
       }
     case .messageByMessage:
-      if call.task == nil && call.queued.isEmpty { finish(stream, status: .ok, context: context) }
+      break  // handled above
     }
   }
 
