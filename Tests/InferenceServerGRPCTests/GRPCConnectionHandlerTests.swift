@@ -86,7 +86,10 @@ struct GRPCConnectionHandlerTests {
     _ table: GRPCMethodTable = table(), configuration: GRPCConnectionConfiguration = .init(maxMessageBytes: 1 << 16)
   ) async throws -> NIOAsyncTestingChannel {
     let channel = NIOAsyncTestingChannel()
-    try await channel.pipeline.addHandler(GRPCConnectionHandler(methods: table, configuration: configuration))
+    try await channel.testingEventLoop.executeInContext {
+      try channel.pipeline.syncOperations.addHandler(
+        GRPCConnectionHandler(methods: table, configuration: configuration))
+    }
     return channel
   }
 

@@ -24,11 +24,12 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   public typealias OutboundIn = HTTP2Frame
   public typealias OutboundOut = HTTP2Frame
 
-  /// One open call.
-  struct Call {
-    var entry: GRPCMethodTable.Entry
-    var context: GRPCCallContext
-    var head: GRPCRequestHead
+  /// One open call. A class, touched only on the event loop: its buffers are mutated in place (a struct read
+  /// out of `calls` and written back would share them, and each append would copy the whole partial message).
+  final class Call {
+    let entry: GRPCMethodTable.Entry
+    let context: GRPCCallContext
+    let head: GRPCRequestHead
     var deframer: GRPCMessageDeframer
     /// The encoding of responses, when compressing.
     var responseEncoding: GRPCCompression?
@@ -46,6 +47,19 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     var unreturnedCredit = 0
     /// The deadline timer.
     var deadline: Scheduled<Void>?
+
+    init(entry: GRPCMethodTable.Entry, context: GRPCCallContext, head: GRPCRequestHead, maxMessageBytes: Int) {
+      self.entry = entry
+      self.context = context
+      self.head = head
+      self.deframer = GRPCMessageDeframer(maxMessageBytes: maxMessageBytes)
+    }
+
+    /// Stops the handler task and the deadline timer.
+    func cancel() {
+      task?.cancel()
+      deadline?.cancel()
+    }
   }
 
   private let methods: GRPCMethodTable
@@ -92,10 +106,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   }
 
   private func cancelAll() {
-    for call in calls.values {
-      call.task?.cancel()
-      call.deadline?.cancel()
-    }
+    for call in calls.values { call.cancel() }
     calls.removeAll()
   }
 
@@ -119,10 +130,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       guard case .byteBuffer(let bytes) = data.data else { break }
       received(frame.streamID, bytes: bytes, endStream: data.endStream, context: context)
     case .rstStream:
-      if let call = calls.removeValue(forKey: frame.streamID) {
-        call.task?.cancel()
-        call.deadline?.cancel()
-      }
+      calls.removeValue(forKey: frame.streamID)?.cancel()
     default:
       break
     }
@@ -153,10 +161,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         markFlush(context: context)
       }
     } else if let closed = event as? StreamClosedEvent {
-      if let call = calls.removeValue(forKey: closed.streamID) {
-        call.task?.cancel()
-        call.deadline?.cancel()
-      }
+      calls.removeValue(forKey: closed.streamID)?.cancel()
     }
     context.fireUserInboundEventTriggered(event)
   }
@@ -168,9 +173,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     } catch {
       switch error {
       case .http(let status):
-        var response = HPACKHeaders()
-        response.add(name: ":status", value: status)
-        refuse(stream, trailers: response, clientClosed: endStream, context: context)
+        writeEnd(stream, trailers: HPACKHeaders([(":status", status)]), clientClosed: endStream, context: context)
       case .status(let status):
         refuse(stream, status: status, clientClosed: endStream, context: context)
       }
@@ -190,9 +193,9 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         return
       }
     }
-    var call = Call(
+    let call = Call(
       entry: entry, context: GRPCCallContext(path: head.path, headers: headers), head: head,
-      deframer: GRPCMessageDeframer(maxMessageBytes: configuration.maxMessageBytes))
+      maxMessageBytes: configuration.maxMessageBytes)
     if configuration.compressResponses { call.responseEncoding = head.acceptedResponseEncoding }
     if let nanos = head.timeoutNanos {
       let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
@@ -215,28 +218,24 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   }
 
   private func received(_ stream: HTTP2StreamID, bytes: ByteBuffer, endStream: Bool, context: ChannelHandlerContext) {
-    guard var call = calls[stream] else { return }
+    guard let call = calls[stream] else { return }
     call.deframer.append(bytes)
     // END_STREAM on this frame: the client has closed its side even if a message in it is refused.
     if endStream { call.clientClosed = true }
-    calls[stream] = call
     do {
-      while let message = try nextMessage(stream) {
-        try accept(stream, message: message, context: context)
+      while let message = try nextMessage(of: call) {
+        try accept(message, on: call, stream, context: context)
       }
     } catch {
-      fail(stream, status: GRPCStatus(describing: error), context: context)
+      finish(stream, status: GRPCStatus(describing: error), context: context)
       return
     }
     if endStream { clientEnded(stream, context: context) }
   }
 
   /// The next whole request message of a stream, decompressed.
-  private func nextMessage(_ stream: HTTP2StreamID) throws -> ByteBuffer? {
-    guard var call = calls[stream] else { return nil }
-    let next = try call.deframer.next()
-    calls[stream] = call
-    guard let next else { return nil }
+  private func nextMessage(of call: Call) throws -> ByteBuffer? {
+    guard let next = try call.deframer.next() else { return nil }
     guard next.compressed else { return next.bytes }
     guard let encoding = call.head.requestEncoding else {
       throw GRPCStatus(.internal, "a request message is marked compressed but the call sent no grpc-encoding")
@@ -244,15 +243,15 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     return try encoding.decompress(next.bytes, limit: configuration.maxMessageBytes)
   }
 
-  private func accept(_ stream: HTTP2StreamID, message: ByteBuffer, context: ChannelHandlerContext) throws {
-    guard var call = calls[stream] else { return }
+  private func accept(
+    _ message: ByteBuffer, on call: Call, _ stream: HTTP2StreamID, context: ChannelHandlerContext
+  ) throws {
     switch call.entry.handler {
     case .unary, .serverStreaming:
       guard call.message == nil else {
         throw GRPCStatus(.internal, "\(call.context.path) takes one request message; the client sent more")
       }
       call.message = message
-      calls[stream] = call
     case .messageByMessage(let handler):
       guard call.queued.count < configuration.maxQueuedStreamMessages else {
         throw GRPCStatus(
@@ -261,17 +260,15 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
             + "send fewer at a time")
       }
       call.queued.append(message)
-      calls[stream] = call
       if call.task == nil { runNext(stream, handler: handler, context: context) }
     }
   }
 
   private func clientEnded(_ stream: HTTP2StreamID, context: ChannelHandlerContext) {
-    guard var call = calls[stream] else { return }
+    guard let call = calls[stream] else { return }
     call.clientClosed = true
-    calls[stream] = call
     if call.deframer.hasPartialMessage {
-      fail(
+      finish(
         stream,
         status: GRPCStatus(
           .internal, "the request stream ended inside a message (truncated message); check the client"),
@@ -283,7 +280,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       return
     }
     guard let message = call.message else {
-      fail(
+      finish(
         stream, status: GRPCStatus(.internal, "\(call.context.path) needs one request message; none was sent"),
         context: context)
       return
@@ -313,25 +310,36 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     _ stream: HTTP2StreamID, context: ChannelHandlerContext,
     _ body: @escaping @Sendable (GRPCCallContext) async throws -> ByteBuffer?
   ) {
-    guard var call = calls[stream] else { return }
+    guard let call = calls[stream] else { return }
+    call.message = nil
     let callContext = call.context
+    call.task = spawn(context: context) {
+      try await body(callContext)
+    } then: { handler, result in
+      handler.completed(stream, result)
+    }
+  }
+
+  /// Runs `body` in a task and hands its result, failures as statuses, to `then` on this event loop.
+  private func spawn<Result: Sendable>(
+    context: ChannelHandlerContext, _ body: @escaping @Sendable () async throws -> Result,
+    then: @escaping @Sendable (GRPCConnectionHandler, Swift.Result<Result, GRPCStatus>) -> Void
+  ) -> Task<Void, Never> {
     let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
     let eventLoop = context.eventLoop
-    call.message = nil
-    call.task = Task {
-      let result: Result<ByteBuffer?, GRPCStatus>
+    return Task {
+      let result: Swift.Result<Result, GRPCStatus>
       do {
-        result = .success(try await body(callContext))
+        result = .success(try await body())
       } catch {
         result = .failure(GRPCStatus(describing: error))
       }
       if eventLoop.inEventLoop {
-        loop.value.completed(stream, result)
+        then(loop.value, result)
       } else {
-        eventLoop.execute { loop.value.completed(stream, result) }
+        eventLoop.execute { then(loop.value, result) }
       }
     }
-    calls[stream] = call
   }
 
   private func completed(_ stream: HTTP2StreamID, _ result: Result<ByteBuffer?, GRPCStatus>) {
@@ -342,13 +350,13 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         do {
           try writeStreamMessage(stream, message, flush: false)
         } catch {
-          fail(stream, status: GRPCStatus(describing: error), context: context)
+          finish(stream, status: GRPCStatus(describing: error), context: context)
           return
         }
       }
       finish(stream, status: .ok, context: context)
     case .failure(let status):
-      fail(stream, status: status, context: context)
+      finish(stream, status: status, context: context)
     }
   }
 
@@ -357,39 +365,27 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     _ stream: HTTP2StreamID, handler: @escaping @Sendable (ByteBuffer, GRPCCallContext) async throws -> ByteBuffer,
     context: ChannelHandlerContext
   ) {
-    guard var call = calls[stream], let message = call.queued.popFirst() else { return }
+    guard let call = calls[stream], let message = call.queued.popFirst() else { return }
     let callContext = call.context
-    let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
-    let eventLoop = context.eventLoop
-    call.task = Task {
-      let result: Result<ByteBuffer, GRPCStatus>
-      do {
-        result = .success(try await handler(message, callContext))
-      } catch {
-        result = .failure(GRPCStatus(describing: error))
-      }
-      if eventLoop.inEventLoop {
-        loop.value.answered(stream, result, handler: handler)
-      } else {
-        eventLoop.execute { loop.value.answered(stream, result, handler: handler) }
-      }
+    call.task = spawn(context: context) {
+      try await handler(message, callContext)
+    } then: { connection, result in
+      connection.answered(stream, result, handler: handler)
     }
-    calls[stream] = call
   }
 
   private func answered(
     _ stream: HTTP2StreamID, _ result: Result<ByteBuffer, GRPCStatus>,
     handler: @escaping @Sendable (ByteBuffer, GRPCCallContext) async throws -> ByteBuffer
   ) {
-    guard let context, var call = calls[stream] else { return }
+    guard let context, let call = calls[stream] else { return }
     call.task = nil
-    calls[stream] = call
     switch result {
     case .success(let message):
       do {
         try writeStreamMessage(stream, message)
       } catch {
-        fail(stream, status: GRPCStatus(describing: error), context: context)
+        finish(stream, status: GRPCStatus(describing: error), context: context)
         return
       }
       if !call.queued.isEmpty {
@@ -398,14 +394,13 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         finish(stream, status: .ok, context: context)
       }
     case .failure(let status):
-      fail(stream, status: status, context: context)
+      finish(stream, status: status, context: context)
     }
   }
 
   private func deadlinePassed(_ stream: HTTP2StreamID) {
-    guard let context, let call = calls[stream] else { return }
-    call.task?.cancel()
-    fail(
+    guard let context else { return }
+    finish(
       stream,
       status: GRPCStatus(
         .deadlineExceeded,
@@ -420,14 +415,13 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   /// trailers follow at once (a unary answer goes out in one flush).
   /// - Throws: `CancellationError` when the call is over.
   func writeStreamMessage(_ stream: HTTP2StreamID, _ message: ByteBuffer, flush: Bool = true) throws {
-    guard let context, var call = calls[stream] else { throw CancellationError() }
+    guard let context, let call = calls[stream] else { throw CancellationError() }
     var framed = GRPCMessageFramer.frame(message)
     if let encoding = call.responseEncoding {
       framed = GRPCMessageFramer.frame(try encoding.compress(message), compressed: true)
     }
     if !call.sentHeaders {
       call.sentHeaders = true
-      calls[stream] = call
       var headers = HPACKHeaders()
       headers.reserveCapacity(4)
       headers.add(name: ":status", value: "200")
@@ -445,35 +439,28 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   /// Ends a call with a status (trailers after a response, or a trailers-only response).
   private func finish(_ stream: HTTP2StreamID, status: GRPCStatus, context: ChannelHandlerContext) {
     guard let call = calls.removeValue(forKey: stream) else { return }
-    call.deadline?.cancel()
-    call.task?.cancel()
+    call.cancel()
+    writeEnd(
+      stream, trailers: Self.trailers(status, trailersOnly: !call.sentHeaders), clientClosed: call.clientClosed,
+      context: context)
+  }
+
+  /// Refuses a call before it was opened (bad headers, unknown method, access denied): a trailers-only answer.
+  private func refuse(_ stream: HTTP2StreamID, status: GRPCStatus, clientClosed: Bool, context: ChannelHandlerContext) {
+    writeEnd(stream, trailers: Self.trailers(status, trailersOnly: true), clientClosed: clientClosed, context: context)
+  }
+
+  /// The final HEADERS of a call: `grpc-status` and `grpc-message`, after `:status` and `content-type` when
+  /// no response headers were sent (a trailers-only response).
+  private static func trailers(_ status: GRPCStatus, trailersOnly: Bool) -> HPACKHeaders {
     var trailers = HPACKHeaders()
-    if !call.sentHeaders {
+    if trailersOnly {
       trailers.add(name: ":status", value: "200")
       trailers.add(name: "content-type", value: "application/grpc")
     }
     trailers.add(name: "grpc-status", value: String(status.code.rawValue))
     if !status.message.isEmpty { trailers.add(name: "grpc-message", value: status.encodedMessage) }
-    writeEnd(stream, trailers: trailers, clientClosed: call.clientClosed, context: context)
-  }
-
-  private func fail(_ stream: HTTP2StreamID, status: GRPCStatus, context: ChannelHandlerContext) {
-    finish(stream, status: status, context: context)
-  }
-
-  private func refuse(_ stream: HTTP2StreamID, status: GRPCStatus, clientClosed: Bool, context: ChannelHandlerContext) {
-    var trailers = HPACKHeaders()
-    trailers.add(name: ":status", value: "200")
-    trailers.add(name: "content-type", value: "application/grpc")
-    trailers.add(name: "grpc-status", value: String(status.code.rawValue))
-    trailers.add(name: "grpc-message", value: status.encodedMessage)
-    refuse(stream, trailers: trailers, clientClosed: clientClosed, context: context)
-  }
-
-  private func refuse(
-    _ stream: HTTP2StreamID, trailers: HPACKHeaders, clientClosed: Bool, context: ChannelHandlerContext
-  ) {
-    writeEnd(stream, trailers: trailers, clientClosed: clientClosed, context: context)
+    return trailers
   }
 
   /// Writes the final HEADERS; a client still sending is told to stop with RST_STREAM(NO_ERROR), as
@@ -507,11 +494,12 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     }
   }
 
-  /// Returns receive credit for DATA that arrived: to the connection always, to the stream while it is open.
-  /// Stream credit goes back once half the window is used, so small messages cost no WINDOW_UPDATE each.
+  /// Returns a stream's receive credit for DATA that arrived while it is open (the connection's is topped up
+  /// from the HTTP/2 layer's window events), once half the window is used: small messages cost no
+  /// WINDOW_UPDATE each.
   private func returnCredit(_ stream: HTTP2StreamID, bytes: Int, streamOpen: Bool, context: ChannelHandlerContext) {
     let threshold = max(configuration.targetWindowSize / 2, 1)
-    guard streamOpen, var call = calls[stream] else { return }
+    guard streamOpen, let call = calls[stream] else { return }
     call.unreturnedCredit += bytes
     if call.unreturnedCredit >= threshold {
       context.write(
@@ -521,6 +509,5 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       call.unreturnedCredit = 0
       markFlush(context: context)
     }
-    calls[stream] = call
   }
 }
