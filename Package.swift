@@ -116,11 +116,24 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
+    // gRPC's wire pieces shared by the server and the client (PROTOCOL-HTTP2): message framing, status,
+    // timeout, compression, protobuf in ByteBuffers. Pure values, no connection.
+    .target(
+      name: "GRPCWire",
+      dependencies: [
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "CompressNIO", package: "compress-nio"),
+      ],
+      swiftSettings: fuzzedSettings
+    ),
+
     // GRPCInferenceService and grpc.health.v1.Health over the runtime, and gRPC's wire protocol on an HTTP/2
     // connection's frames (Wire/): swift-nio-http2 below it, no sockets or listener here.
     .target(
       name: "InferenceServerGRPC",
       dependencies: [
+        "GRPCWire",
         "InferenceRuntime",
         "KServeGRPC",
         "KServeProtocol",
@@ -187,9 +200,12 @@ let package = Package(
         "TritonModelConfig",
         "InferenceRuntime",
         "InferenceBackendONNX",
-        .product(name: "GRPCCore", package: "grpc-swift-2"),
-        .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        "GRPCWire",
         .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOTLS", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
+        .product(name: "DequeModule", package: "swift-collections"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -275,7 +291,7 @@ let package = Package(
     .target(
       name: "FuzzHarness",
       dependencies: [
-        "InferenceRuntime", "InferenceServerGRPC", "InferenceServerHTTP", "KServeGRPC", "KServeProtocol",
+        "InferenceRuntime", "GRPCWire", "InferenceServerGRPC", "InferenceServerHTTP", "KServeGRPC", "KServeProtocol",
         "TritonModelConfig",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -300,7 +316,7 @@ let package = Package(
     .testTarget(
       name: "InferenceServerGRPCTests",
       dependencies: [
-        "InferenceServerGRPC", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
+        "InferenceServerGRPC", "GRPCWire", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),
@@ -325,7 +341,13 @@ let package = Package(
     ),
     .testTarget(
       name: "OffloadClientTests",
-      dependencies: ["OffloadClient", "KServeProtocol"],
+      dependencies: [
+        "OffloadClient", "KServeProtocol", "KServeGRPC", "GRPCWire",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+        .product(name: "NIOHPACK", package: "swift-nio-http2"),
+      ],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -1,4 +1,5 @@
 public import Foundation
+internal import GRPCWire
 internal import InferenceRuntime
 internal import InferenceServerGRPC
 internal import InferenceServerHTTP

@@ -1,3 +1,4 @@
+import GRPCWire
 import InferenceRuntime
 import InferenceServerGRPC
 import KServeGRPC

@@ -1,3 +1,4 @@
+import GRPCWire
 import InferenceServerGRPC
 import KServeGRPC
 import NIOCore

@@ -1,4 +1,5 @@
 internal import DequeModule
+internal import GRPCWire
 internal import InferenceRuntime
 public import NIOCore
 internal import NIOHPACK

@@ -1,3 +1,4 @@
+internal import GRPCWire
 public import InferenceRuntime
 public import NIOCore
 public import NIOHPACK

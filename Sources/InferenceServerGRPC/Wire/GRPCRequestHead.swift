@@ -1,3 +1,4 @@
+public import GRPCWire
 public import NIOHPACK
 
 /// A call's request headers, checked: what the connection needs to run it, or why it is refused.

@@ -1,85 +1,74 @@
 internal import Foundation
-internal import GRPCCore
-internal import GRPCNIOTransportHTTP2
+internal import GRPCWire
 public import KServeGRPC
 public import KServeProtocol
+internal import NIOCore
+internal import NIOSSL
+internal import SwiftProtobuf
 public import TritonModelConfig
 
 /// A connection to one KServe v2 / Triton gRPC server (Offload or Triton), with a typed async call for
 /// every RPC of `inference.GRPCInferenceService`.
 ///
-/// Call ``run()`` (it maintains the connection and returns after ``close()``), or use
-/// ``withConnection(to:options:_:)``. Every call takes an optional timeout; a call that outlives it fails
-/// with `deadlineExceeded`. Failures are ``InferenceError``s carrying the server's status and message.
+/// Call ``run()`` (it returns after ``close()``), or use ``withConnection(to:options:_:)``. Every call takes an
+/// optional timeout; a call that outlives it fails with `deadlineExceeded`. Failures are ``InferenceError``s
+/// carrying the server's status and message.
+///
+/// The calls travel on gRPC's wire protocol written directly on swift-nio-http2 (``GRPCClientConnection``):
+/// a call costs its HTTP/2 frames and one hop onto the connection's event loop (docs/design.md says why this
+/// replaced grpc-swift's client, with the measurement).
 public final class InferenceConnection: Sendable {
   /// The server.
   public let endpoint: ServerEndpoint
   /// How it connects.
   public let options: ConnectionOptions
-  private let client: GRPCClient<HTTP2ClientTransport.Posix>
-  private let service: Inference_GRPCInferenceService.Client<HTTP2ClientTransport.Posix>
+  private let connection: GRPCClientConnection
 
-  /// Creates a connection; nothing is dialled until ``run()`` runs and a call is made.
+  /// Creates a connection; nothing is dialled until a call is made.
   /// - Throws: ``InferenceError`` when the TLS files are unusable.
   public init(to endpoint: ServerEndpoint, options: ConnectionOptions = .defaults) throws {
     self.endpoint = endpoint
     self.options = options
-    let security: HTTP2ClientTransport.Posix.TransportSecurity
+    var context: NIOSSLContext?
+    // IP literals are not sent as the TLS server name (TLS forbids it); the certificate's IP entries are
+    // checked against the address instead.
+    let isIP = endpoint.host.contains(":") || Self.isIPv4Literal(endpoint.host)
+    var serverHostname = isIP ? nil : endpoint.host
     if let tls = options.tls {
-      security = .tls(
-        .defaults { config in
-          if let ca = tls.trustedCertificateAuthorities {
-            config.trustRoots = .certificates([.file(path: ca, format: .pem)])
-          }
-          if let chain = tls.clientCertificateChain, let key = tls.clientPrivateKey {
-            config.certificateChain = [.file(path: chain, format: .pem)]
-            config.privateKey = .file(path: key, format: .pem)
-          }
-          if !tls.verifyServer { config.serverCertificateVerification = .noVerification }
-        })
-    } else {
-      security = .plaintext
-    }
-    // IP literals get IP targets: a DNS target would make grpc-swift send the address as the TLS server name
-    // (SNI), which TLS forbids and NIOSSL refuses; with an IP target the certificate's IP entries are checked.
-    let target: any ResolvableTarget =
-      if endpoint.host.contains(":") {
-        .ipv6(address: endpoint.host, port: endpoint.port)
-      } else if Self.isIPv4Literal(endpoint.host) {
-        .ipv4(address: endpoint.host, port: endpoint.port)
-      } else {
-        .dns(host: endpoint.host, port: endpoint.port)
+      var configuration = TLSConfiguration.makeClientConfiguration()
+      configuration.applicationProtocols = ["h2"]
+      do {
+        if let ca = tls.trustedCertificateAuthorities {
+          configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+        }
+        if let chain = tls.clientCertificateChain, let key = tls.clientPrivateKey {
+          configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(chain).map { .certificate($0) }
+          configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        }
+        if !tls.verifyServer { configuration.certificateVerification = .none }
+        context = try NIOSSLContext(configuration: configuration)
+      } catch {
+        throw InferenceError(.invalidArgument, "cannot read the TLS files for \(endpoint): \(error)")
       }
-    let transport: HTTP2ClientTransport.Posix
-    do {
-      transport = try HTTP2ClientTransport.Posix(
-        target: target, transportSecurity: security,
-        config: .defaults { config in
-          config.compression.algorithm = Self.algorithm(options.compression)
-          config.compression.enabledAlgorithms = .all
-          config.http2.targetWindowSize = 16 << 20
-          config.http2.maxFrameSize = 1 << 20
-          config.connection.flushCoalescing = options.flushCoalescingDelay.map {
-            .init(maxFlushDelay: $0, maxBytes: 64 << 10)
-          }
-          config.backoff.initial = .milliseconds(50)
-          config.backoff.max = .seconds(2)
-          if let name = options.tls?.serverHostname { config.http2.authority = name }
-        })
-    } catch {
-      throw InferenceError(.invalidArgument, "cannot set up a connection to \(endpoint): \(error)")
+      if let name = tls.serverHostname { serverHostname = name }
     }
-    self.client = GRPCClient(
-      transport: transport,
-      interceptors: options.headers.isEmpty ? [] : [HeaderInjectingInterceptor(headers: options.headers)])
-    self.service = Inference_GRPCInferenceService.Client(wrapping: client)
+    let authority =
+      options.tls?.serverHostname
+      ?? (endpoint.host.contains(":") ? "[\(endpoint.host)]:\(endpoint.port)" : "\(endpoint.host):\(endpoint.port)")
+    let settings = GRPCClientSettings(
+      authority: authority, scheme: options.tls == nil ? "http" : "https",
+      compression: Self.encoding(options.compression), maxMessageBytes: options.maxMessageBytes,
+      metadata: options.headers.sorted { $0.key < $1.key }.filter { !$0.key.hasPrefix(":") }.map { ($0.key, $0.value) },
+      flushDelay: options.flushCoalescingDelay.map { .nanoseconds(GRPCClientConnection.nanoseconds($0)) })
+    self.connection = GRPCClientConnection(
+      host: endpoint.host, port: endpoint.port, settings: settings, tls: context, serverHostname: serverHostname)
   }
 
-  /// Maintains the connection until ``close()``.
-  public func run() async throws { try await client.runConnections() }
+  /// Returns after ``close()``, once the calls in flight are answered.
+  public func run() async throws { await connection.run() }
 
   /// Finishes in-flight calls and ends ``run()``.
-  public func close() { client.beginGracefulShutdown() }
+  public func close() { connection.close() }
 
   /// Opens a connection, runs `body` with it, and closes it.
   public static func withConnection<R: Sendable>(
@@ -99,28 +88,43 @@ public final class InferenceConnection: Sendable {
     return parts.count == 4 && parts.allSatisfy { $0.count <= 3 && UInt8($0) != nil }
   }
 
-  static func algorithm(_ compression: ConnectionOptions.Compression) -> CompressionAlgorithm {
+  static func encoding(_ compression: ConnectionOptions.Compression) -> GRPCCompression? {
     switch compression {
-    case .none: .none
+    case .none: nil
     case .gzip: .gzip
     case .deflate: .deflate
     }
   }
 
-  private func callOptions(_ timeout: Duration?) -> CallOptions {
-    var call = CallOptions.defaults
-    call.timeout = timeout
-    call.maxRequestMessageBytes = options.maxMessageBytes
-    call.maxResponseMessageBytes = options.maxMessageBytes
-    if options.compression != .none { call.compression = Self.algorithm(options.compression) }
-    return call
+  private static let service = "/inference.GRPCInferenceService/"
+
+  /// Encodes a request, checked against the message limit.
+  private func encode(_ message: some SwiftProtobuf.Message) throws -> ByteBuffer {
+    let bytes: ByteBuffer
+    do {
+      bytes = try GRPCMessageCodec.encode(message)
+    } catch {
+      throw InferenceError(.invalidArgument, "\(endpoint): cannot encode the request: \(error)")
+    }
+    guard bytes.readableBytes <= options.maxMessageBytes else {
+      throw InferenceError(
+        .resourceExhausted,
+        "\(endpoint): the request message is \(bytes.readableBytes) bytes, above this client's limit of "
+          + "\(options.maxMessageBytes) bytes (ConnectionOptions.maxMessageBytes); send fewer rows per request")
+    }
+    return bytes
   }
 
-  private func mapped<R>(_ body: (CallOptions) async throws -> R, timeout: Duration?) async throws -> R {
+  /// A unary call of `inference.GRPCInferenceService`.
+  private func call<Response: SwiftProtobuf.Message>(
+    _ method: String, _ request: some SwiftProtobuf.Message, timeout: Duration?
+  ) async throws -> Response {
+    let bytes = try encode(request)
     do {
-      return try await body(callOptions(timeout))
-    } catch let error as RPCError {
-      throw InferenceError(error, endpoint: endpoint.description)
+      let reply = try await connection.unary(Self.service + method, request: bytes, timeout: timeout)
+      return try GRPCMessageCodec.decode(Response.self, from: reply, role: .client)
+    } catch let status as GRPCStatus {
+      throw InferenceError(status, endpoint: endpoint.description)
     }
   }
 
@@ -128,12 +132,13 @@ public final class InferenceConnection: Sendable {
 
   /// `ServerLive`.
   public func serverLive(timeout: Duration? = nil) async throws -> Bool {
-    try await mapped({ try await service.serverLive(.init(), options: $0).live }, timeout: timeout)
+    try await (call("ServerLive", Inference_ServerLiveRequest(), timeout: timeout) as Inference_ServerLiveResponse).live
   }
 
   /// `ServerReady`.
   public func serverReady(timeout: Duration? = nil) async throws -> Bool {
-    try await mapped({ try await service.serverReady(.init(), options: $0).ready }, timeout: timeout)
+    try await (call("ServerReady", Inference_ServerReadyRequest(), timeout: timeout) as Inference_ServerReadyResponse)
+      .ready
   }
 
   /// `ModelReady` (version "" means the server's choice).
@@ -141,12 +146,13 @@ public final class InferenceConnection: Sendable {
     var request = Inference_ModelReadyRequest()
     request.name = name
     request.version = version
-    return try await mapped({ try await service.modelReady(request, options: $0).ready }, timeout: timeout)
+    return try await (call("ModelReady", request, timeout: timeout) as Inference_ModelReadyResponse).ready
   }
 
   /// `ServerMetadata`.
   public func serverMetadata(timeout: Duration? = nil) async throws -> Inference_ServerMetadataResponse {
-    try await mapped({ try await service.serverMetadata(.init(), options: $0) }, timeout: timeout)
+    try await call("ServerMetadata", Inference_ServerMetadataRequest(), timeout: timeout)
+      as Inference_ServerMetadataResponse
   }
 
   /// `ModelMetadata`.
@@ -158,7 +164,7 @@ public final class InferenceConnection: Sendable {
     var request = Inference_ModelMetadataRequest()
     request.name = name
     request.version = version
-    return try await mapped({ try await service.modelMetadata(request, options: $0) }, timeout: timeout)
+    return try await call("ModelMetadata", request, timeout: timeout) as Inference_ModelMetadataResponse
   }
 
   /// `ModelConfig`.
@@ -170,7 +176,7 @@ public final class InferenceConnection: Sendable {
     var request = Inference_ModelConfigRequest()
     request.name = name
     request.version = version
-    return try await mapped({ try await service.modelConfig(request, options: $0).config }, timeout: timeout)
+    return try await (call("ModelConfig", request, timeout: timeout) as Inference_ModelConfigResponse).config
   }
 
   /// `ModelStatistics` (empty name: every model).
@@ -182,7 +188,8 @@ public final class InferenceConnection: Sendable {
     var request = Inference_ModelStatisticsRequest()
     request.name = name
     request.version = version
-    return try await mapped({ try await service.modelStatistics(request, options: $0).modelStats }, timeout: timeout)
+    return try await (call("ModelStatistics", request, timeout: timeout) as Inference_ModelStatisticsResponse)
+      .modelStats
   }
 
   // MARK: Repository
@@ -195,7 +202,7 @@ public final class InferenceConnection: Sendable {
   {
     var request = Inference_RepositoryIndexRequest()
     request.ready = readyOnly
-    return try await mapped({ try await service.repositoryIndex(request, options: $0).models }, timeout: timeout)
+    return try await (call("RepositoryIndex", request, timeout: timeout) as Inference_RepositoryIndexResponse).models
   }
 
   /// `RepositoryModelLoad`, optionally with a JSON config override.
@@ -207,7 +214,7 @@ public final class InferenceConnection: Sendable {
       parameter.stringParam = configJSON
       request.parameters["config"] = parameter
     }
-    _ = try await mapped({ try await service.repositoryModelLoad(request, options: $0) }, timeout: timeout)
+    _ = try await call("RepositoryModelLoad", request, timeout: timeout) as Inference_RepositoryModelLoadResponse
   }
 
   /// `RepositoryModelUnload`.
@@ -219,7 +226,7 @@ public final class InferenceConnection: Sendable {
       parameter.boolParam = true
       request.parameters["unload_dependents"] = parameter
     }
-    _ = try await mapped({ try await service.repositoryModelUnload(request, options: $0) }, timeout: timeout)
+    _ = try await call("RepositoryModelUnload", request, timeout: timeout) as Inference_RepositoryModelUnloadResponse
   }
 
   // MARK: Shared memory, trace and log settings
@@ -232,7 +239,8 @@ public final class InferenceConnection: Sendable {
   {
     var request = Inference_SystemSharedMemoryStatusRequest()
     request.name = name
-    return try await mapped({ try await service.systemSharedMemoryStatus(request, options: $0) }, timeout: timeout)
+    return try await call("SystemSharedMemoryStatus", request, timeout: timeout)
+      as Inference_SystemSharedMemoryStatusResponse
   }
 
   /// `SystemSharedMemoryRegister`.
@@ -244,14 +252,18 @@ public final class InferenceConnection: Sendable {
     request.key = key
     request.offset = offset
     request.byteSize = byteSize
-    _ = try await mapped({ try await service.systemSharedMemoryRegister(request, options: $0) }, timeout: timeout)
+    _ =
+      try await call("SystemSharedMemoryRegister", request, timeout: timeout)
+      as Inference_SystemSharedMemoryRegisterResponse
   }
 
   /// `SystemSharedMemoryUnregister` (empty name: every region).
   public func unregisterSystemSharedMemory(_ name: String = "", timeout: Duration? = nil) async throws {
     var request = Inference_SystemSharedMemoryUnregisterRequest()
     request.name = name
-    _ = try await mapped({ try await service.systemSharedMemoryUnregister(request, options: $0) }, timeout: timeout)
+    _ =
+      try await call("SystemSharedMemoryUnregister", request, timeout: timeout)
+      as Inference_SystemSharedMemoryUnregisterResponse
   }
 
   /// `CudaSharedMemoryStatus` (empty name: every region).
@@ -262,21 +274,26 @@ public final class InferenceConnection: Sendable {
   {
     var request = Inference_CudaSharedMemoryStatusRequest()
     request.name = name
-    return try await mapped({ try await service.cudaSharedMemoryStatus(request, options: $0) }, timeout: timeout)
+    return try await call("CudaSharedMemoryStatus", request, timeout: timeout)
+      as Inference_CudaSharedMemoryStatusResponse
   }
 
   /// `CudaSharedMemoryRegister`.
   public func registerCudaSharedMemory(
     _ request: Inference_CudaSharedMemoryRegisterRequest, timeout: Duration? = nil
   ) async throws {
-    _ = try await mapped({ try await service.cudaSharedMemoryRegister(request, options: $0) }, timeout: timeout)
+    _ =
+      try await call("CudaSharedMemoryRegister", request, timeout: timeout)
+      as Inference_CudaSharedMemoryRegisterResponse
   }
 
   /// `CudaSharedMemoryUnregister` (empty name: every region).
   public func unregisterCudaSharedMemory(_ name: String = "", timeout: Duration? = nil) async throws {
     var request = Inference_CudaSharedMemoryUnregisterRequest()
     request.name = name
-    _ = try await mapped({ try await service.cudaSharedMemoryUnregister(request, options: $0) }, timeout: timeout)
+    _ =
+      try await call("CudaSharedMemoryUnregister", request, timeout: timeout)
+      as Inference_CudaSharedMemoryUnregisterResponse
   }
 
   /// `TraceSetting`: reads (empty request) or updates trace settings.
@@ -285,7 +302,7 @@ public final class InferenceConnection: Sendable {
   )
     async throws -> Inference_TraceSettingResponse
   {
-    try await mapped({ try await service.traceSetting(request, options: $0) }, timeout: timeout)
+    try await call("TraceSetting", request, timeout: timeout) as Inference_TraceSettingResponse
   }
 
   /// `LogSettings`: reads (empty request) or updates log settings.
@@ -294,7 +311,7 @@ public final class InferenceConnection: Sendable {
   )
     async throws -> Inference_LogSettingsResponse
   {
-    try await mapped({ try await service.logSettings(request, options: $0) }, timeout: timeout)
+    try await call("LogSettings", request, timeout: timeout) as Inference_LogSettingsResponse
   }
 
   // MARK: Inference
@@ -303,7 +320,7 @@ public final class InferenceConnection: Sendable {
   /// - Throws: ``InferenceError`` with the server's status, or `deadlineExceeded` after `timeout`.
   public func infer(_ request: InferenceRequest, timeout: Duration? = nil) async throws -> InferenceResponse {
     let message = request.proto
-    let reply = try await mapped({ try await service.modelInfer(message, options: $0) }, timeout: timeout)
+    let reply = try await call("ModelInfer", message, timeout: timeout) as Inference_ModelInferResponse
     return try InferenceResponse(reply)
   }
 
@@ -313,26 +330,23 @@ public final class InferenceConnection: Sendable {
     _ requests: [InferenceRequest], timeout: Duration? = nil,
     handle: @escaping @Sendable (Result<InferenceResponse, InferenceError>) async -> Void
   ) async throws {
-    let messages = requests.map(\.proto)
+    let messages = try requests.map { try encode($0.proto) }
     let name = endpoint.description
-    try await mapped(
-      { options in
-        try await service.modelStreamInfer(
-          request: StreamingClientRequest { writer in try await writer.write(contentsOf: messages) },
-          options: options
-        ) { response in
-          for try await message in response.messages {
-            if !message.errorMessage.isEmpty {
-              await handle(.failure(InferenceError(.internal, "\(name): \(message.errorMessage)")))
-            } else {
-              do { await handle(.success(try InferenceResponse(message.inferResponse))) } catch let error
-                as InferenceError
-              {
-                await handle(.failure(error))
-              }
-            }
+    do {
+      try await connection.stream(Self.service + "ModelStreamInfer", requests: messages, timeout: timeout) { bytes in
+        let message = try GRPCMessageCodec.decode(Inference_ModelStreamInferResponse.self, from: bytes, role: .client)
+        if !message.errorMessage.isEmpty {
+          await handle(.failure(InferenceError(.internal, "\(name): \(message.errorMessage)")))
+        } else {
+          do { await handle(.success(try InferenceResponse(message.inferResponse))) } catch let error
+            as InferenceError
+          {
+            await handle(.failure(error))
           }
         }
-      }, timeout: timeout)
+      }
+    } catch let status as GRPCStatus {
+      throw InferenceError(status, endpoint: name)
+    }
   }
 }

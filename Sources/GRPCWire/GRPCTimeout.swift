@@ -23,4 +23,18 @@ public enum GRPCTimeout {
     let (nanos, overflow) = amount.multipliedReportingOverflow(by: unit)
     return overflow ? Int64.max : nanos
   }
+
+  /// The header value for a timeout: the finest unit that holds it in 8 digits, rounded up so the server
+  /// never sees a shorter deadline than the client's.
+  public static func headerValue(nanoseconds: Int64) -> String {
+    let nanos = max(nanoseconds, 1)
+    let units: [(Character, Int64)] = [
+      ("n", 1), ("u", 1_000), ("m", 1_000_000), ("S", 1_000_000_000), ("M", 60_000_000_000), ("H", 3_600_000_000_000),
+    ]
+    for (unit, size) in units {
+      let amount = (nanos + size - 1) / size
+      if amount <= 99_999_999 { return "\(amount)\(unit)" }
+    }
+    return "99999999H"
+  }
 }

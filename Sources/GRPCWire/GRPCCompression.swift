@@ -19,11 +19,12 @@ public enum GRPCCompression: String, Sendable, CaseIterable {
 
   /// Inflates one message, up to `limit` bytes.
   /// - Throws: ``GRPCStatus`` RESOURCE_EXHAUSTED above the limit, INTERNAL for data that is not this encoding.
-  public func decompress(_ message: ByteBuffer, limit: Int) throws -> ByteBuffer {
+  public func decompress(_ message: ByteBuffer, limit: Int, role: GRPCRole = .server) throws -> ByteBuffer {
     var input = message
     let tooLarge = GRPCStatus(
       .resourceExhausted,
-      "the decompressed request message is larger than this server's limit of \(limit) bytes; send a smaller batch")
+      "the decompressed \(role.incoming) message is larger than \(role.limitOwner) limit of \(limit) bytes; "
+        + role.limitHint)
     do {
       // CompressNIO bounds what it allocates, in steps; the exact limit is checked on the result.
       let output = try input.decompress(with: algorithm, maxSize: limit)
@@ -34,7 +35,8 @@ public enum GRPCCompression: String, Sendable, CaseIterable {
     } catch let status as GRPCStatus {
       throw status
     } catch {
-      throw GRPCStatus(.internal, "the request message is not valid \(rawValue) data (\(error)); check grpc-encoding")
+      throw GRPCStatus(
+        .internal, "the \(role.incoming) message is not valid \(rawValue) data (\(error)); check grpc-encoding")
     }
   }
 

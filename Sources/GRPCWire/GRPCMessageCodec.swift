@@ -5,19 +5,24 @@ public import SwiftProtobuf
 /// bytes in place; encoding serializes straight into a buffer that already has room for the 5-byte gRPC
 /// message prefix, so a response goes out as one DATA payload with no further copy.
 public enum GRPCMessageCodec {
-  /// Decodes a request message.
-  /// - Throws: ``GRPCStatus`` INVALID_ARGUMENT that says what is wrong (e.g. a name that is not UTF-8).
-  public static func decode<M: SwiftProtobuf.Message>(_ type: M.Type, from bytes: ByteBuffer) throws -> M {
+  /// Decodes a message (a server's request, a client's response).
+  /// - Throws: ``GRPCStatus`` INVALID_ARGUMENT (INTERNAL for a client) that says what is wrong (e.g. a name
+  ///   that is not UTF-8).
+  public static func decode<M: SwiftProtobuf.Message>(
+    _ type: M.Type, from bytes: ByteBuffer, role: GRPCRole = .server
+  ) throws -> M {
     do {
       return try M(serializedBytes: ProtobufByteBuffer(bytes))
     } catch BinaryDecodingError.invalidUTF8 {
       throw GRPCStatus(
-        .invalidArgument,
+        role == .server ? .invalidArgument : .internal,
         "\(M.protoMessageName): a string field (model name, version, tensor name, datatype or parameter) is not "
           + "valid UTF-8; names must be UTF-8 text")
     } catch {
       throw GRPCStatus(
-        .invalidArgument, "\(M.protoMessageName) is not a valid protobuf message (\(error)); check the client")
+        role == .server ? .invalidArgument : .internal,
+        "\(M.protoMessageName) is not a valid protobuf message (\(error)); check the \(role == .server ? "client" : "server")"
+      )
     }
   }
 

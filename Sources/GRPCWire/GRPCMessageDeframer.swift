@@ -17,11 +17,15 @@ public struct GRPCMessageDeframer: Sendable {
 
   private var buffer: ByteBuffer?
   private let maxMessageBytes: Int
+  private let role: GRPCRole
 
   /// Creates a deframer.
-  /// - Parameter maxMessageBytes: The largest message accepted (after the prefix, as sent).
-  public init(maxMessageBytes: Int) {
+  /// - Parameters:
+  ///   - maxMessageBytes: The largest message accepted (after the prefix, as sent).
+  ///   - role: Which side reads (it names the messages and the setting in errors).
+  public init(maxMessageBytes: Int, role: GRPCRole = .server) {
     self.maxMessageBytes = maxMessageBytes
+    self.role = role
   }
 
   /// Whether bytes of an unfinished message are held (a stream that ends now was truncated).
@@ -54,13 +58,29 @@ public struct GRPCMessageDeframer: Sendable {
     guard Int(length) <= maxMessageBytes else {
       throw GRPCStatus(
         .resourceExhausted,
-        "the request message is \(length) bytes, above this server's limit of \(maxMessageBytes) bytes; "
-          + "split the batch or raise --max-request-size")
+        "the \(role.incoming) message is \(length) bytes, above \(role.limitOwner) limit of \(maxMessageBytes) bytes; "
+          + role.limitHint)
     }
     guard current.readableBytes >= 5 + Int(length) else { return nil }
     current.moveReaderIndex(forwardBy: 5)
     let payload = current.readSlice(length: Int(length))!
     buffer = current.readableBytes == 0 ? nil : current
     return Message(compressed: flag == 1, bytes: payload)
+  }
+}
+
+/// Which side of a call a wire piece works for; errors name the other side's messages and this side's limit.
+public enum GRPCRole: Sendable {
+  /// A server reading requests.
+  case server
+  /// A client reading responses.
+  case client
+
+  /// What arrives: "request" or "response".
+  public var incoming: String { self == .server ? "request" : "response" }
+  var limitOwner: String { self == .server ? "this server's" : "this client's" }
+  var limitHint: String {
+    self == .server
+      ? "split the batch or raise --max-request-size" : "ask for fewer rows or raise the client's maxMessageBytes"
   }
 }

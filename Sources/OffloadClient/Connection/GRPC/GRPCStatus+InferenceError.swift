@@ -1,11 +1,11 @@
-internal import GRPCCore
+internal import GRPCWire
 internal import KServeProtocol
 
 extension InferenceError {
   /// The client-side view of a failed call: the server's status code and message as sent.
-  init(_ error: RPCError, endpoint: String) {
+  init(_ status: GRPCStatus, endpoint: String) {
     let code: InferenceError.Code =
-      switch error.code {
+      switch status.code {
       case .invalidArgument, .outOfRange: .invalidArgument
       case .notFound: .notFound
       case .unavailable: .unavailable
@@ -18,7 +18,6 @@ extension InferenceError {
       case .unauthenticated, .permissionDenied: .unauthenticated
       default: .internal
       }
-    self.init(code, "\(endpoint): \(error.message)", cause: error)
+    self.init(code, "\(endpoint): \(status.message)", cause: status)
   }
-
 }
