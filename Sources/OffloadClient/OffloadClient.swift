@@ -134,7 +134,7 @@ public final class OffloadClient: Inferencing, Service, Sendable {
     if configuration.requestQueueTimes, configuration.pool.machine.policy == .powerOfTwoChoices,
       outgoing.parameters[TimingParameters.request] == nil
     {
-      outgoing.parameters[TimingParameters.request] = .bool(true)
+      outgoing.parameters[TimingParameters.request] = .string(TimingParameters.queueOnly)
     }
     let retry = configuration.retry
     var tried: Set<ServerEndpoint> = []

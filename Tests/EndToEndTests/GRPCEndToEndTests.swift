@@ -179,6 +179,13 @@ import TritonModelConfig
       #expect(parameters["offload_batch_size"]?.int64Param == 4)
       #expect((parameters["offload_compute_infer_ns"]?.int64Param ?? 0) > 0)
       #expect(parameters["offload_queue_depth"]?.int64Param == 0)
+
+      // "queue": the queue time alone (what the client's power-of-two-choices balancer asks for).
+      ask.stringParam = "queue"
+      request.parameters["offload_timing"] = ask
+      let queueOnly = try await kserve.modelInfer(request).parameters
+      #expect(Set(queueOnly.keys) == ["offload_queue_ns"])
+      #expect((queueOnly["offload_queue_ns"]?.int64Param ?? -1) >= 0)
     }
   }
 }

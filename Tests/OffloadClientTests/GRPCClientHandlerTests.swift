@@ -169,7 +169,9 @@ struct GRPCClientHandlerTests {
   func trailersOnly() async throws {
     let harness = try await Harness.make()
     let (_, answers) = try await harness.start()
-    let headers = Self.responseHeaders([("grpc-status", "5"), ("grpc-message", "model 'x' not found %E2%80%94 try 'y' 100%25")])
+    let headers = Self.responseHeaders([
+      ("grpc-status", "5"), ("grpc-message", "model 'x' not found %E2%80%94 try 'y' 100%25"),
+    ])
     try await harness.receive(1, .headers(.init(headers: headers, endStream: true)))
     let (_, status) = await Self.outcome(answers)
     #expect(status == GRPCStatus(.notFound, "model 'x' not found — try 'y' 100%"))
@@ -186,7 +188,11 @@ struct GRPCClientHandlerTests {
     #expect(status?.message.contains("HTTP status 503") == true)
     let reset = try await harness.written()
     #expect(reset.count == 1 && reset.first?.streamID == 1)
-    if case .rstStream(let code) = reset.first?.payload { #expect(code == .cancel) } else { Issue.record("no RST_STREAM") }
+    if case .rstStream(let code) = reset.first?.payload {
+      #expect(code == .cancel)
+    } else {
+      Issue.record("no RST_STREAM")
+    }
   }
 
   @Test("a response that is not application/grpc fails as UNKNOWN")
@@ -266,9 +272,14 @@ struct GRPCClientHandlerTests {
     #expect(status?.code == .deadlineExceeded)
     let reset = try await harness.written()
     #expect(reset.count == 1)
-    if case .rstStream(let code) = reset.first?.payload { #expect(code == .cancel) } else { Issue.record("no RST_STREAM") }
+    if case .rstStream(let code) = reset.first?.payload {
+      #expect(code == .cancel)
+    } else {
+      Issue.record("no RST_STREAM")
+    }
     // A late answer for the reset stream is ignored.
-    try await harness.receive(1, .headers(.init(headers: Self.responseHeaders([("grpc-status", "0")]), endStream: true)))
+    try await harness.receive(
+      1, .headers(.init(headers: Self.responseHeaders([("grpc-status", "0")]), endStream: true)))
   }
 
   @Test("cancelling resets the stream; a call cancelled before it started sends nothing")
@@ -315,7 +326,8 @@ struct GRPCClientHandlerTests {
     try await harness.receive(1, .headers(.init(headers: HPACKHeaders([("grpc-status", "0")]), endStream: true)))
     let (messages, status) = await Self.outcome(answers)
     #expect(status == nil)
-    let decoded = try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: try #require(messages.first))
+    let decoded = try GRPCMessageCodec.decode(
+      Grpc_Health_V1_HealthCheckResponse.self, from: try #require(messages.first))
     #expect(decoded.status == .notServing)
   }
 

@@ -73,10 +73,12 @@ extension ModelRuntime {
         &outputs, counts: classifications, batched: model.config.maxBatchSize > 0, labels: model.labels)
       var response = InferenceResponse(
         modelName: model.name, modelVersion: String(model.version), id: request.id, outputs: outputs)
-      if case .bool(true)? = request.parameters[TimingParameters.request] {
-        response.parameters = TimingParameters.values(
-          queueNanos: queueNanos, timings: timings, executedRows: executedRows,
+      if let timing = request.parameters[TimingParameters.request],
+        let values = TimingParameters.requested(
+          by: timing, queueNanos: queueNanos, timings: timings, executedRows: executedRows,
           queueDepth: model.batcher?.queueDepth ?? model.scheduler.queueDepth)
+      {
+        response.parameters = values
       }
       if SharedMemoryRegistry.wantsOutputs(request.outputs) {
         try sharedMemory.placeOutputs(of: &response, requested: request.outputs)

@@ -100,7 +100,7 @@ final class GRPCClientConnection: Sendable {
   /// A unary call: one request message (from ``GRPCMessageCodec/encode(_:)``), one response message.
   /// - Throws: ``GRPCStatus``.
   func unary(_ path: String, request: ByteBuffer, timeout: Duration?) async throws -> ByteBuffer {
-    let connected = try await connection()
+    let connected = try await connection(timeout: timeout)
     let call = GRPCClientCall(
       path: path, messages: [request], timeoutNanos: timeout.map(Self.nanoseconds),
       maxMessageBytes: settings.maxMessageBytes, answer: nil)
@@ -119,7 +119,7 @@ final class GRPCClientConnection: Sendable {
   func stream(
     _ path: String, requests: [ByteBuffer], timeout: Duration?, handle: (ByteBuffer) async throws -> Void
   ) async throws {
-    let connected = try await connection()
+    let connected = try await connection(timeout: timeout)
     let (responses, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self)
     let call = GRPCClientCall(
       path: path, messages: requests, timeoutNanos: timeout.map(Self.nanoseconds),
@@ -140,8 +140,8 @@ final class GRPCClientConnection: Sendable {
 
   // MARK: Connecting
 
-  /// The live connection, dialling one if there is none.
-  private func connection() async throws -> Connected {
+  /// The live connection, dialling one if there is none; waiting for a dial ends with the call's timeout.
+  private func connection(timeout: Duration?) async throws -> Connected {
     enum Next {
       case use(Connected)
       case wait(EventLoopFuture<Connected>)
@@ -170,8 +170,20 @@ final class GRPCClientConnection: Sendable {
     case .use(let connected): return connected
     case .fail(let status): throw status
     case .wait(let future):
+      var waited = future
+      if let timeout {
+        let promise = future.eventLoop.makePromise(of: Connected.self)
+        let (host, port) = (host, port)
+        let timer = future.eventLoop.scheduleTask(in: .nanoseconds(Self.nanoseconds(timeout))) {
+          promise.fail(
+            GRPCStatus(.deadlineExceeded, "the call's timeout passed while connecting to \(host):\(port)"))
+        }
+        future.whenComplete { _ in timer.cancel() }
+        future.cascade(to: promise)
+        waited = promise.futureResult
+      }
       do {
-        return try await future.get()
+        return try await waited.get()
       } catch let status as GRPCStatus {
         throw status
       } catch {

@@ -281,7 +281,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
       if let call = calls.removeValue(forKey: closed.streamID) {
         call.complete(
           closed.reason == .refusedStream || closed.reason == nil
-            ? GRPCStatus(.unavailable, "the server did not take \(call.path) (stream refused or connection closing); retry it")
+            ? GRPCStatus(
+              .unavailable, "the server did not take \(call.path) (stream refused or connection closing); retry it")
             : Self.status(forReset: closed.reason!, path: call.path))
         closeIfIdle()
       }
@@ -305,7 +306,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
         finish(
           stream,
           GRPCStatus(
-            .unknown, "the server answered with content-type '\(contentType)', not application/grpc; is this a gRPC port?"),
+            .unknown,
+            "the server answered with content-type '\(contentType)', not application/grpc; is this a gRPC port?"),
           resetIfOpen: !endStream)
         return
       }
@@ -313,7 +315,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
         guard let known = GRPCCompression(rawValue: encoding) else {
           finish(
             stream,
-            GRPCStatus(.internal, "the server compressed its response with '\(encoding)', which this client cannot read"),
+            GRPCStatus(
+              .internal, "the server compressed its response with '\(encoding)', which this client cannot read"),
             resetIfOpen: !endStream)
           return
         }
@@ -428,7 +431,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
     call.unreturnedCredit += bytes
     if call.unreturnedCredit >= max(settings.targetWindowSize / 2, 1) {
       context.write(
-        wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .windowUpdate(windowSizeIncrement: call.unreturnedCredit))),
+        wrapOutboundOut(
+          HTTP2Frame(streamID: stream, payload: .windowUpdate(windowSizeIncrement: call.unreturnedCredit))),
         promise: nil)
       call.unreturnedCredit = 0
       markFlush(context: context)
