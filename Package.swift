@@ -326,7 +326,10 @@ let package = Package(
     ),
     .testTarget(
       name: "InferenceBackendONNXTests",
-      dependencies: ["InferenceBackendONNX", "InferenceRuntime", "KServeProtocol", "TritonModelConfig"],
+      dependencies: [
+        "InferenceBackendONNX", "InferenceRuntime", "KServeProtocol", "TritonModelConfig",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -13,15 +13,21 @@ public final class ONNXRuntimeBackend: InferenceBackend, Sendable {
   public let defaultModelFilename = "model.onnx"
 
   private let libraryPath: String?
+  private let sharedIntraOpThreads: Int
   private let logger: Logger
   private let environment = Mutex<Result<ORTEnvironment, InferenceError>?>(nil)
 
   /// Creates the backend.
   /// - Parameters:
   ///   - libraryPath: `libonnxruntime.so` to load; `nil` searches (see ``ONNXRuntimeLocator``).
+  ///   - sharedIntraOpThreads: Threads of the intra-op pool shared by every model that sets no thread
+  ///     parameters; `nil` (or 0) uses one per core. ONNX Runtime keeps one environment per process, so the
+  ///     first backend to load the library decides.
   ///   - logger: Logger for library loading.
-  public init(libraryPath: String?, logger: Logger) {
+  public init(libraryPath: String?, sharedIntraOpThreads: Int? = nil, logger: Logger) {
     self.libraryPath = libraryPath
+    let requested = sharedIntraOpThreads ?? 0
+    self.sharedIntraOpThreads = requested > 0 ? requested : max(ProcessInfo.processInfo.activeProcessorCount, 1)
     self.logger = logger
   }
 
@@ -36,8 +42,12 @@ public final class ONNXRuntimeBackend: InferenceBackend, Sendable {
       do {
         let path = try ONNXRuntimeLocator.resolve(explicit: libraryPath)
         let library = try ORTLibrary.load(path: path)
-        result = .success(try ORTEnvironment(library: library))
-        logger.info("ONNX Runtime loaded", metadata: ["path": "\(path)", "version": "\(library.version)"])
+        result = .success(try ORTEnvironment(library: library, sharedIntraOpThreads: sharedIntraOpThreads))
+        logger.info(
+          "ONNX Runtime loaded",
+          metadata: [
+            "path": "\(path)", "version": "\(library.version)", "shared_intra_op_threads": "\(sharedIntraOpThreads)",
+          ])
       } catch {
         result = .failure(InferenceError(.unavailable, "ONNX Runtime is not available: \(error)"))
       }
@@ -62,8 +72,9 @@ public final class ONNXRuntimeBackend: InferenceBackend, Sendable {
     context.logger.debug(
       "ONNX Runtime session created",
       metadata: [
-        "instance": "\(context.instanceIndex)", "intra_op_threads": "\(options.intraOpThreads)",
-        "inter_op_threads": "\(options.interOpThreads)",
+        "instance": "\(context.instanceIndex)",
+        "intra_op_threads": "\(options.sharedThreadPool ? "shared" : String(options.intraOpThreads))",
+        "inter_op_threads": "\(options.sharedThreadPool ? "shared" : String(options.interOpThreads))",
       ])
     return ONNXModelInstance(session: session)
   }

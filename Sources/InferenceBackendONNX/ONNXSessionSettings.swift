@@ -8,10 +8,15 @@ internal import TritonModelConfig
 ///
 /// | key | default | meaning |
 /// |---|---|---|
-/// | `intra_op_thread_count` | 1 | threads inside one operator |
+/// | `intra_op_thread_count` | shared | threads inside one operator, the session's own |
 /// | `inter_op_thread_count` | 1 | threads across operators (parallel mode only) |
 /// | `execution_mode` | 0 | 0 sequential, 1 parallel |
 /// | `allow_spinning` | 0 | 1 lets idle ORT threads spin (costs CPU on small machines) |
+///
+/// A model that sets none of these runs on the process's shared ONNX Runtime pool (one intra-op pool of
+/// `--onnxruntime-threads` threads, the machine's cores by default, no spinning, used by every model and
+/// instance): a lone heavy model gets every core, concurrent executions share the same threads instead of
+/// each session starting its own. Setting any of them gives the session its own pools, as Triton does.
 ///
 /// `optimization { graph { level } }` maps to ORT's graph optimization level (-1 basic, 0 default=all, 1 extended).
 enum ONNXSessionSettings {
@@ -46,6 +51,8 @@ enum ONNXSessionSettings {
       default: options.graphOptimizationLevel = 99  // all
       }
     }
+    options.sharedThreadPool = ["intra_op_thread_count", "inter_op_thread_count", "execution_mode", "allow_spinning"]
+      .allSatisfy { config.parameters[$0] == nil }
     return options
   }
 }

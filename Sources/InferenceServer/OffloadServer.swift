@@ -44,7 +44,9 @@ public final class OffloadServer: Service, Sendable {
   ) {
     self.configuration = configuration
     self.logger = logger
-    let onnx = ONNXRuntimeBackend(libraryPath: configuration.onnxRuntime.libraryPath, logger: logger)
+    let onnx = ONNXRuntimeBackend(
+      libraryPath: configuration.onnxRuntime.libraryPath, sharedIntraOpThreads: configuration.onnxRuntime.sharedThreads,
+      logger: logger)
     let registry = PrometheusCollectorRegistry()
     var runtimeConfiguration = configuration.runtime
     // The latency summaries exist for /metrics only.

@@ -41,6 +41,8 @@ public struct ServerConfiguration: Sendable {
   public struct ONNXRuntime: Sendable {
     /// Path of `libonnxruntime.so`; `nil` uses the default search (see ``ONNXRuntimeLocator``).
     public var libraryPath: String?
+    /// Threads of the intra-op pool shared by models that set no thread parameters; `nil`: one per core.
+    public var sharedThreads: Int?
   }
 
   /// TLS for the gRPC and HTTP/REST endpoints (PEM files). Mutual TLS when ``clientCertificateAuthority``

@@ -83,6 +83,14 @@ struct ServeCommand: AsyncParsableCommand {
     help: "Path of libonnxruntime.so (default: $OFFLOAD_ONNXRUNTIME_LIBRARY, then the project's .venv).")
   var onnxRuntimeLibrary: String?
 
+  @Option(
+    name: .customLong("onnxruntime-threads"),
+    help: """
+      Threads of the ONNX Runtime intra-op pool shared by every model that sets no thread parameters \
+      (0: one per core). A model's intra_op_thread_count gives it its own pool instead.
+      """)
+  var onnxRuntimeThreads: Int = 0
+
   @Option(name: .customLong("max-request-size"), help: "Largest total input size of one request, in bytes.")
   var maxRequestSize: Int = 256 << 20
 
@@ -153,6 +161,9 @@ struct ServeCommand: AsyncParsableCommand {
       throw ValidationError("--load-model needs --model-control-mode explicit (the other modes load every model)")
     }
     guard repositoryPollSeconds > 0 else { throw ValidationError("--repository-poll-secs must be positive") }
+    guard (0...1024).contains(onnxRuntimeThreads) else {
+      throw ValidationError("--onnxruntime-threads must be 0 (one per core) to 1024")
+    }
     guard !modelRepositories.isEmpty else {
       throw ValidationError("give at least one --model-repository DIR (e.g. examples/models)")
     }
@@ -251,6 +262,7 @@ struct ServeCommand: AsyncParsableCommand {
       default: config.runtime.modelControl = .none
       }
       config.onnxRuntime.libraryPath = onnxRuntimeLibrary ?? environment["OFFLOAD_ONNXRUNTIME_LIBRARY"]
+      config.onnxRuntime.sharedThreads = onnxRuntimeThreads > 0 ? onnxRuntimeThreads : nil
       if let tlsCertificate, let tlsKey {
         config.tls = .init(
           certificateChainPath: tlsCertificate, privateKeyPath: tlsKey, clientCertificateAuthorityPath: tlsClientCA)

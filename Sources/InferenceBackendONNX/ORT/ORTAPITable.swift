@@ -19,10 +19,6 @@ typealias ORTGetErrorMessageFn = @convention(c) (OpaquePointer?) -> UnsafePointe
 /// Every `Release*` function: `void f(Ort* input)`, accepting NULL.
 typealias ORTReleaseFn = @convention(c) (OpaquePointer?) -> Void
 
-typealias ORTCreateEnvFn =
-  @convention(c) (
-    Int32, UnsafePointer<CChar>?, UnsafeMutablePointer<OpaquePointer?>?
-  ) -> ORTStatusPointer
 typealias ORTCreateSessionFn =
   @convention(c) (
     OpaquePointer?, UnsafePointer<CChar>?, OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?
@@ -42,6 +38,14 @@ typealias ORTRunFn =
 typealias ORTCreateSessionOptionsFn = @convention(c) (UnsafeMutablePointer<OpaquePointer?>?) -> ORTStatusPointer
 /// `f(OrtSessionOptions*, int or enum)`: thread counts, execution mode, optimization level.
 typealias ORTSessionOptionsIntFn = @convention(c) (OpaquePointer?, Int32) -> ORTStatusPointer
+/// `f(OrtX*)` returning a status: `DisablePerSessionThreads(OrtSessionOptions*)`.
+typealias ORTHandleFn = @convention(c) (OpaquePointer?) -> ORTStatusPointer
+/// `f(OrtX** out)`: `CreateThreadingOptions(OrtThreadingOptions** out)`.
+typealias ORTCreateHandleFn = @convention(c) (UnsafeMutablePointer<OpaquePointer?>?) -> ORTStatusPointer
+typealias ORTCreateEnvWithGlobalThreadPoolsFn =
+  @convention(c) (
+    Int32, UnsafePointer<CChar>?, OpaquePointer?, UnsafeMutablePointer<OpaquePointer?>?
+  ) -> ORTStatusPointer
 typealias ORTAddSessionConfigEntryFn =
   @convention(c) (
     OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
@@ -125,8 +129,6 @@ struct ORTAPITable: @unchecked Sendable {
   let getErrorCode: ORTGetErrorCodeFn
   /// Slot 2: `const char* GetErrorMessage(const OrtStatus*)`.
   let getErrorMessage: ORTGetErrorMessageFn
-  /// Slot 3: `CreateEnv(OrtLoggingLevel, const char* logid, OrtEnv** out)`.
-  let createEnv: ORTCreateEnvFn
   /// Slot 7: `CreateSession(const OrtEnv*, const ORTCHAR_T* model_path, const OrtSessionOptions*, OrtSession** out)`.
   let createSession: ORTCreateSessionFn
   /// Slot 9: `Run(OrtSession*, const OrtRunOptions*, names, values, count, output names, count, OrtValue** outputs)`.
@@ -199,8 +201,22 @@ struct ORTAPITable: @unchecked Sendable {
   let releaseTensorTypeAndShapeInfo: ORTReleaseFn
   /// Slot 100: `ReleaseSessionOptions(OrtSessionOptions*)`.
   let releaseSessionOptions: ORTReleaseFn
+  /// Slot 119: `CreateEnvWithGlobalThreadPools(OrtLoggingLevel, const char* logid, const OrtThreadingOptions*, OrtEnv** out)`.
+  let createEnvWithGlobalThreadPools: ORTCreateEnvWithGlobalThreadPoolsFn
+  /// Slot 120: `DisablePerSessionThreads(OrtSessionOptions*)`: the session uses the environment's pools.
+  let disablePerSessionThreads: ORTHandleFn
+  /// Slot 121: `CreateThreadingOptions(OrtThreadingOptions** out)`.
+  let createThreadingOptions: ORTCreateHandleFn
+  /// Slot 122: `ReleaseThreadingOptions(OrtThreadingOptions*)`.
+  let releaseThreadingOptions: ORTReleaseFn
   /// Slot 130: `AddSessionConfigEntry(OrtSessionOptions*, const char* key, const char* value)`.
   let addSessionConfigEntry: ORTAddSessionConfigEntryFn
+  /// Slot 147: `SetGlobalIntraOpNumThreads(OrtThreadingOptions*, int)`.
+  let setGlobalIntraOpNumThreads: ORTSessionOptionsIntFn
+  /// Slot 148: `SetGlobalInterOpNumThreads(OrtThreadingOptions*, int)`.
+  let setGlobalInterOpNumThreads: ORTSessionOptionsIntFn
+  /// Slot 149: `SetGlobalSpinControl(OrtThreadingOptions*, int allow_spinning)`.
+  let setGlobalSpinControl: ORTSessionOptionsIntFn
   /// Slot 252: `GetResizedStringTensorElementBuffer(OrtValue*, size_t index, size_t length_in_bytes, char** buffer)`.
   let getResizedStringTensorElementBuffer: ORTGetResizedStringTensorElementBufferFn
 
@@ -218,7 +234,6 @@ struct ORTAPITable: @unchecked Sendable {
     }
     getErrorCode = try slot(1, "GetErrorCode")
     getErrorMessage = try slot(2, "GetErrorMessage")
-    createEnv = try slot(3, "CreateEnv")
     createSession = try slot(7, "CreateSession")
     run = try slot(9, "Run")
     createSessionOptions = try slot(10, "CreateSessionOptions")
@@ -255,7 +270,14 @@ struct ORTAPITable: @unchecked Sendable {
     releaseTypeInfo = try slot(98, "ReleaseTypeInfo")
     releaseTensorTypeAndShapeInfo = try slot(99, "ReleaseTensorTypeAndShapeInfo")
     releaseSessionOptions = try slot(100, "ReleaseSessionOptions")
+    createEnvWithGlobalThreadPools = try slot(119, "CreateEnvWithGlobalThreadPools")
+    disablePerSessionThreads = try slot(120, "DisablePerSessionThreads")
+    createThreadingOptions = try slot(121, "CreateThreadingOptions")
+    releaseThreadingOptions = try slot(122, "ReleaseThreadingOptions")
     addSessionConfigEntry = try slot(130, "AddSessionConfigEntry")
+    setGlobalIntraOpNumThreads = try slot(147, "SetGlobalIntraOpNumThreads")
+    setGlobalInterOpNumThreads = try slot(148, "SetGlobalInterOpNumThreads")
+    setGlobalSpinControl = try slot(149, "SetGlobalSpinControl")
     getResizedStringTensorElementBuffer = try slot(252, "GetResizedStringTensorElementBuffer")
   }
 

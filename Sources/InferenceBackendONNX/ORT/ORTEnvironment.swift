@@ -12,16 +12,38 @@ final class ORTEnvironment: @unchecked Sendable {
   /// The `OrtEnv*`.
   let handle: OpaquePointer
 
-  /// Creates an environment logging at `ORT_LOGGING_LEVEL_WARNING` to standard error.
-  /// - Parameter logID: the id ONNX Runtime puts in its log lines.
-  init(library: ORTLibrary, logID: String = "offload") throws {
+  /// Threads of the environment's shared intra-op pool (what sessions with
+  /// ``ORTSessionOptions/sharedThreadPool`` run their operators on).
+  let sharedIntraOpThreads: Int
+
+  /// Creates an environment logging at `ORT_LOGGING_LEVEL_WARNING` to standard error, with one intra-op
+  /// and one inter-op thread pool that sessions may share (`CreateEnvWithGlobalThreadPools`; idle threads
+  /// sleep instead of spinning).
+  /// - Parameters:
+  ///   - logID: the id ONNX Runtime puts in its log lines.
+  ///   - sharedIntraOpThreads: threads of the shared intra-op pool, the calling thread included (1: no pool
+  ///     threads, operators run on the caller).
+  init(library: ORTLibrary, logID: String = "offload", sharedIntraOpThreads: Int) throws {
     let api = library.api
+    guard (1...1024).contains(sharedIntraOpThreads) else {
+      throw ORTError.binding("the shared intra-op thread count must be 1...1024, not \(sharedIntraOpThreads)")
+    }
+    var created: OpaquePointer?
+    try api.check(api.createThreadingOptions(&created), "CreateThreadingOptions")
+    guard let threading = created else { throw ORTError.binding("CreateThreadingOptions returned NULL") }
+    defer { api.releaseThreadingOptions(threading) }
+    try api.check(
+      api.setGlobalIntraOpNumThreads(threading, Int32(sharedIntraOpThreads)),
+      "SetGlobalIntraOpNumThreads(\(sharedIntraOpThreads))")
+    try api.check(api.setGlobalInterOpNumThreads(threading, 1), "SetGlobalInterOpNumThreads(1)")
+    try api.check(api.setGlobalSpinControl(threading, 0), "SetGlobalSpinControl(0)")
     var env: OpaquePointer?
     // ORT_LOGGING_LEVEL_WARNING = 2.
-    try api.check(api.createEnv(2, logID, &env), "CreateEnv")
-    guard let env else { throw ORTError.binding("CreateEnv returned NULL") }
+    try api.check(api.createEnvWithGlobalThreadPools(2, logID, threading, &env), "CreateEnvWithGlobalThreadPools")
+    guard let env else { throw ORTError.binding("CreateEnvWithGlobalThreadPools returned NULL") }
     self.library = library
     self.handle = env
+    self.sharedIntraOpThreads = sharedIntraOpThreads
   }
 
   deinit {

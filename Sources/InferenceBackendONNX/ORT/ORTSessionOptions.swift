@@ -12,11 +12,15 @@ struct ORTSessionOptions: Sendable, Equatable {
   var allowSpinning = false
   /// `GraphOptimizationLevel`: 0 disable all, 1 basic, 2 extended, 3 layout, 99 all (the default).
   var graphOptimizationLevel: Int32 = 99
+  /// Run on the environment's shared thread pools (`DisablePerSessionThreads`) instead of the session's
+  /// own; the thread counts and spinning above are then not used.
+  var sharedThreadPool = false
 
   init(
     intraOpThreads: Int = 1, interOpThreads: Int = 1, sequentialExecution: Bool = true,
-    allowSpinning: Bool = false, graphOptimizationLevel: Int32 = 99
+    allowSpinning: Bool = false, graphOptimizationLevel: Int32 = 99, sharedThreadPool: Bool = false
   ) {
+    self.sharedThreadPool = sharedThreadPool
     self.intraOpThreads = intraOpThreads
     self.interOpThreads = interOpThreads
     self.sequentialExecution = sequentialExecution
@@ -35,16 +39,24 @@ struct ORTSessionOptions: Sendable, Equatable {
     try api.check(api.createSessionOptions(&created), "CreateSessionOptions")
     guard let options = created else { throw ORTError.binding("CreateSessionOptions returned NULL") }
     do {
-      try api.check(api.setIntraOpNumThreads(options, Int32(intraOpThreads)), "SetIntraOpNumThreads(\(intraOpThreads))")
-      try api.check(api.setInterOpNumThreads(options, Int32(interOpThreads)), "SetInterOpNumThreads(\(interOpThreads))")
+      if sharedThreadPool {
+        try api.check(api.disablePerSessionThreads(options), "DisablePerSessionThreads")
+      } else {
+        try api.check(
+          api.setIntraOpNumThreads(options, Int32(intraOpThreads)), "SetIntraOpNumThreads(\(intraOpThreads))")
+        try api.check(
+          api.setInterOpNumThreads(options, Int32(interOpThreads)), "SetInterOpNumThreads(\(interOpThreads))")
+      }
       // ExecutionMode: ORT_SEQUENTIAL = 0, ORT_PARALLEL = 1.
       try api.check(api.setSessionExecutionMode(options, sequentialExecution ? 0 : 1), "SetSessionExecutionMode")
       try api.check(
         api.setSessionGraphOptimizationLevel(options, graphOptimizationLevel),
         "SetSessionGraphOptimizationLevel(\(graphOptimizationLevel))")
-      let spin = allowSpinning ? "1" : "0"
-      for key in ["session.intra_op.allow_spinning", "session.inter_op.allow_spinning"] {
-        try api.check(api.addSessionConfigEntry(options, key, spin), "AddSessionConfigEntry(\(key)=\(spin))")
+      if !sharedThreadPool {
+        let spin = allowSpinning ? "1" : "0"
+        for key in ["session.intra_op.allow_spinning", "session.inter_op.allow_spinning"] {
+          try api.check(api.addSessionConfigEntry(options, key, spin), "AddSessionConfigEntry(\(key)=\(spin))")
+        }
       }
     } catch {
       api.releaseSessionOptions(options)
