@@ -325,6 +325,11 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(
+      name: "InferenceServerHTTPTests",
+      dependencies: ["InferenceServerHTTP", "KServeProtocol"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
       name: "InferenceBackendONNXTests",
       dependencies: [
         "InferenceBackendONNX", "InferenceRuntime", "KServeProtocol", "TritonModelConfig",

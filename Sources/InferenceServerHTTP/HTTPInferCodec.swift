@@ -36,40 +36,48 @@ package enum HTTPInferCodec {
       jsonPart = body
       binary = Data()
     }
-    let object: [String: JSONValue]
+    let object: InferRequestJSON
     do {
-      guard let parsed = try JSONValue.parse(jsonPart).objectValue else {
-        throw InferenceError(.invalidArgument, "the request body must be a JSON object with an 'inputs' array")
-      }
-      object = parsed
-    } catch let error as InferenceError {
-      throw error
+      object = try InferRequestJSON.parse(jsonPart)
     } catch {
       throw InferenceError(
         .invalidArgument,
         "the request body is not valid JSON (\(Self.describe(error))); send a KServe v2 inference request "
           + "object, e.g. {\"inputs\": [{\"name\": …, \"shape\": […], \"datatype\": \"FP32\", \"data\": […]}]}")
     }
-    guard let inputs = object["inputs"]?.arrayValue else {
+    guard object.isObject else {
+      throw InferenceError(.invalidArgument, "the request body must be a JSON object with an 'inputs' array")
+    }
+    guard let inputs = object.inputs?.value else {
       throw InferenceError(.invalidArgument, "the request has no 'inputs' array of tensor objects")
     }
     var tensors: [InferenceTensor] = []
-    for (index, inputValue) in inputs.enumerated() {
-      guard let input = inputValue.objectValue, let name = input["name"]?.stringValue else {
+    for (index, element) in inputs.enumerated() {
+      guard let input = element.entry, let name = input.name?.value else {
         throw InferenceError(.invalidArgument, "inputs[\(index)] has no 'name'")
       }
-      guard let typeName = input["datatype"]?.stringValue, let datatype = DataType(rawValue: typeName) else {
+      guard let typeName = input.datatype?.value, let datatype = DataType(rawValue: typeName) else {
         throw InferenceError(
           .invalidArgument,
-          "input '\(name)': 'datatype' \(input["datatype"]?.description ?? "is missing"); it must be one of "
+          "input '\(name)': 'datatype' \(Self.describe(input.datatype) ?? "is missing"); it must be one of "
             + DataType.allCases.map(\.rawValue).joined(separator: ", "))
       }
-      guard let shapeValues = input["shape"]?.arrayValue,
-        case let shape = shapeValues.compactMap(\.int64Value), shape.count == shapeValues.count
-      else {
+      let shape: [Int64]
+      switch input.shape {
+      case .typed(let dimensions)?:
+        shape = dimensions
+      case .raw(let value)?:
+        // Integral numbers written as doubles (e.g. 17.0) are accepted, as before.
+        guard let values = value.arrayValue, case let dimensions = values.compactMap(\.int64Value),
+          dimensions.count == values.count
+        else {
+          throw InferenceError(.invalidArgument, "input '\(name)': 'shape' must be an array of integers")
+        }
+        shape = dimensions
+      case nil:
         throw InferenceError(.invalidArgument, "input '\(name)': 'shape' must be an array of integers")
       }
-      let parameters = parameters(input["parameters"])
+      let parameters = parameters(input.parameters)
       var data: Data
       if let size = parameters["binary_data_size"]?.int64Value {
         guard size >= 0, size <= binary.count else {
@@ -80,7 +88,7 @@ package enum HTTPInferCodec {
         }
         data = Data(binary.prefix(Int(size)))
         binary = binary.dropFirst(Int(size))
-      } else if let json = input["data"] {
+      } else if let json = input.data {
         data = try JSONTensorCodec.decode(json, datatype: datatype, shape: shape, name: name)
       } else if parameters["shared_memory_region"] != nil {
         data = Data()  // read from the region by the runtime
@@ -99,21 +107,21 @@ package enum HTTPInferCodec {
         .invalidArgument,
         "\(binary.count) byte(s) of binary data follow the inputs unused; binary_data_size must cover them exactly")
     }
-    var requestParameters = parameters(object["parameters"])
+    var requestParameters = parameters(object.parameters)
     let defaultBinary = requestParameters["binary_data_output"].map { $0 == .bool(true) } ?? false
     requestParameters["binary_data_output"] = nil
     var outputs: [RequestedOutput] = []
     var binaryOutputs: [String: Bool] = [:]
-    for (index, outputValue) in (object["outputs"]?.arrayValue ?? []).enumerated() {
-      guard let output = outputValue.objectValue, let name = output["name"]?.stringValue else {
+    for (index, element) in (object.outputs?.value ?? []).enumerated() {
+      guard let output = element.entry, let name = output.name?.value else {
         throw InferenceError(.invalidArgument, "outputs[\(index)] has no 'name'")
       }
-      var p = parameters(output["parameters"])
+      var p = parameters(output.parameters)
       if let binary = p["binary_data"] { binaryOutputs[name] = binary == .bool(true) }
       p["binary_data"] = nil
       outputs.append(RequestedOutput(name: name, parameters: p))
     }
-    let id = object["id"]?.stringValue ?? ""
+    let id = object.id?.value ?? ""
     return Decoded(
       request: InferenceRequest(
         modelName: model, modelVersion: version, id: id, inputs: tensors, outputs: outputs,
@@ -121,9 +129,17 @@ package enum HTTPInferCodec {
       binaryOutputs: binaryOutputs, defaultBinary: defaultBinary)
   }
 
-  static func parameters(_ value: JSONValue?) -> [String: InferenceParameter] {
-    guard let dictionary = value?.objectValue else { return [:] }
-    return dictionary.compactMapValues(\.parameter)
+  static func parameters(_ values: [String: InferRequestJSON.ParameterValue]?) -> [String: InferenceParameter] {
+    values?.compactMapValues(\.value.parameter) ?? [:]
+  }
+
+  /// How a field of the wrong type is quoted in an error.
+  static func describe(_ field: InferRequestJSON.Field<String>?) -> String? {
+    switch field {
+    case .typed(let value)?: JSONValue.string(value).description
+    case .raw(let value)?: value.description
+    case nil: nil
+    }
   }
 
   static func describe(_ error: any Error) -> String {

@@ -54,10 +54,15 @@ package enum JSONValue: Decodable, Equatable {
 
   /// Parses JSON text (with bare `NaN` / `Infinity` / `-Infinity` tokens allowed).
   package static func parse(_ data: Data) throws -> JSONValue {
+    try decoder().decode(JSONValue.self, from: quotingNonFiniteTokens(data))
+  }
+
+  /// A JSON decoder that reads the strings `"NaN"`, `"Infinity"` and `"-Infinity"` as those doubles.
+  static func decoder() -> JSONDecoder {
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-    return try decoder.decode(JSONValue.self, from: quotingNonFiniteTokens(data))
+    return decoder
   }
 
   /// Rewrites bare `NaN`, `Infinity` and `-Infinity` outside strings as the strings `"NaN"` etc.

@@ -111,6 +111,15 @@ def test_physics_check_in_process(check_results, model):
     assert result.passed, result.report()
 
 
+# Float outputs may differ from the in-process reference (one intra-op thread) in their last bits: the server's
+# shared ONNX Runtime pool has one thread per core and may split a reduction (the masked sums of jet_tagger_qg
+# and deepmet_toy) differently. The bound is a few units in the last place of the larger of the element and the
+# output's largest magnitude (a sum that cancels, like a missing-ET component, carries the rounding of its
+# largest terms); a byte-level mistake (offsets, order, endianness, a wrong row) is far beyond it. Non-float
+# outputs stay bit-exact.
+MAX_ULPS = 4
+
+
 @pytest.mark.parametrize("model", ZOO_MODELS)
 def test_served_outputs_equal_in_process(check_results, model):
     served, local = check_results(model)
@@ -118,11 +127,21 @@ def test_served_outputs_equal_in_process(check_results, model):
     for name, got in served.outputs.items():
         want = local.outputs[name]
         assert got.dtype == want.dtype and got.shape == want.shape, (name, got.dtype, got.shape, want.dtype, want.shape)
-        # Bit-exact: compare the raw bytes (NaN-safe, -0.0 != +0.0).
-        same = got.view(np.uint8).reshape(got.shape + (-1,)) == want.view(np.uint8).reshape(want.shape + (-1,))
-        n_diff = int((~same.all(axis=-1)).sum())
-        max_abs = float(np.max(np.abs(got.astype(np.float64) - want))) if n_diff else 0.0
-        assert n_diff == 0, f"{model}.{name}: {n_diff} of {got.size} elements differ (max |Δ| {max_abs:.3g})"
+        if np.issubdtype(got.dtype, np.floating):
+            both_nan = np.isnan(got) & np.isnan(want)
+            largest = np.nanmax(np.abs(want)) if np.isfinite(want).any() else 0
+            magnitude = np.maximum(np.maximum(np.abs(got), np.abs(want)), largest)
+            scale = np.spacing(magnitude.astype(got.dtype))
+            close = np.abs(got.astype(np.float64) - want) <= MAX_ULPS * scale
+            same = both_nan | close | ((got == 0) & (want == 0))
+        else:
+            same = (got.view(np.uint8).reshape(got.shape + (-1,)) == want.view(np.uint8).reshape(want.shape + (-1,))).all(
+                axis=-1)
+        n_diff = int((~same).sum())
+        max_abs = float(np.nanmax(np.abs(got.astype(np.float64) - want))) if n_diff else 0.0
+        assert n_diff == 0, (
+            f"{model}.{name}: {n_diff} of {got.size} elements differ by more than {MAX_ULPS} ulp (max |Δ| {max_abs:.3g})"
+        )
 
 
 def _inputs(arrays: dict[str, np.ndarray]) -> list[grpcclient.InferInput]:

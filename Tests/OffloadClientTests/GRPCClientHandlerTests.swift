@@ -353,6 +353,19 @@ struct GRPCClientHandlerTests {
     #expect(harness.unusable.count.withLock { $0 } == 1)
   }
 
+  @Test("after GOAWAY the connection closes once its last call is answered")
+  func goAwayThenIdleClose() async throws {
+    let harness = try await Harness.make()
+    let (_, answers) = try await harness.start()
+    try await harness.receive(.rootStream, .goAway(lastStreamID: 1, errorCode: .noError, opaqueData: nil))
+    #expect(harness.channel.isActive)
+    try await harness.receive(1, .headers(.init(headers: Self.responseHeaders())))
+    try await harness.receive(1, .data(.init(data: .byteBuffer(try Self.response(.serving)))))
+    try await harness.receive(1, .headers(.init(headers: HPACKHeaders([("grpc-status", "0")]), endStream: true)))
+    #expect(await Self.outcome(answers).messages.count == 1)
+    try await harness.channel.closeFuture.get()
+  }
+
   @Test("grpc-timeout values keep 8 digits and never shorten the deadline")
   func timeoutHeader() {
     #expect(GRPCTimeout.headerValue(nanoseconds: 999) == "999n")

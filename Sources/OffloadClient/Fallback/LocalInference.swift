@@ -100,7 +100,9 @@ public final class LocalInference: Sendable {
       }
       let runtime = ModelRuntime(
         configuration: RuntimeConfiguration(repositories: repositories),
-        backends: BackendRegistry([ONNXRuntimeBackend(libraryPath: path, logger: logger)]), logger: logger)
+        // One thread: the fallback runs inside a job that was given its own core(s), next to other jobs.
+        backends: BackendRegistry([ONNXRuntimeBackend(libraryPath: path, sharedIntraOpThreads: 1, logger: logger)]),
+        logger: logger)
       try await runtime.loadAll()
       runtimes.yield(runtime)
       let took = ContinuousClock.now - began

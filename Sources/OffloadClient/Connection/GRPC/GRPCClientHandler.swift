@@ -29,7 +29,6 @@ final class GRPCClientHandler: ChannelDuplexHandler {
   private var context: ChannelHandlerContext?
   private var isReady = false
   private var unusable = false
-  private var closeWhenIdle = false
   private var inReadLoop = false
   private var flushPending = false
   private var flushScheduled = false
@@ -111,10 +110,12 @@ final class GRPCClientHandler: ChannelDuplexHandler {
     }
   }
 
+  /// No new calls here; the connection closes once the calls it has are answered.
   private func makeUnusable() {
     guard !unusable else { return }
     unusable = true
     onUnusable()
+    closeIfIdle()
   }
 
   // MARK: Starting and cancelling calls
@@ -129,8 +130,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
       call.complete(GRPCStatus(.cancelled, "the call was cancelled"))
       return
     }
-    guard !unusable, !closeWhenIdle else {
-      call.complete(GRPCStatus(.unavailable, "the server is closing this connection (GOAWAY); retry the call"))
+    guard !unusable else {
+      call.complete(GRPCStatus(.unavailable, "this connection is closing (GOAWAY or closed); retry the call"))
       return
     }
     var frames: [ByteBuffer] = []
@@ -149,9 +150,9 @@ final class GRPCClientHandler: ChannelDuplexHandler {
     }
     let stream = nextStreamID
     nextStreamID = HTTP2StreamID(Int32(stream) + 2)
-    if Int32(stream) >= Self.lastStreamID { makeUnusable() }
     call.streamID = stream
     calls[stream] = call
+    if Int32(stream) >= Self.lastStreamID { makeUnusable() }
 
     context.write(
       wrapOutboundOut(
@@ -189,9 +190,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
 
   /// No new calls; the connection closes once its calls are answered.
   func close() {
-    closeWhenIdle = true
     makeUnusable()
-    if calls.isEmpty { context?.close(promise: nil) }
+    closeIfIdle()
   }
 
   /// Ends a call that is still open on the client's side: reset its stream and report `status`.
@@ -376,7 +376,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
   }
 
   private func closeIfIdle() {
-    if closeWhenIdle && calls.isEmpty { context?.close(promise: nil) }
+    if unusable && calls.isEmpty { context?.close(promise: nil) }
   }
 
   /// The status in a response's trailers (or trailers-only headers).
