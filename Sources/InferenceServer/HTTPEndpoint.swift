@@ -9,11 +9,18 @@ final class HTTPEndpoint: Sendable {
   private let application: Application<RouterResponder<BasicRequestContext>>
   private let port = BoundPort()
 
-  /// - Parameter tls: TLS settings; `nil` serves plaintext HTTP/1.1.
-  init(router: Router<BasicRequestContext>, host: String, port: Int, tls: TLSConfiguration?, logger: Logger) {
+  /// - Parameters:
+  ///   - maxBodyBytes: The body limit (a larger declared body gets no `100 Continue`).
+  ///   - tls: TLS settings; `nil` serves plaintext HTTP/1.1.
+  init(
+    router: Router<BasicRequestContext>, host: String, port: Int, maxBodyBytes: Int, tls: TLSConfiguration?,
+    logger: Logger
+  ) {
     let box = self.port
+    let http1 = HTTPServerBuilder.http1(
+      configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)]))
     // `.tls` only throws for an unusable configuration, which ServerTLSMaterial has already ruled out.
-    let server = tls.flatMap { try? HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+    let server = tls.flatMap { try? HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
     self.application = Application(
       router: router,
       server: server,

@@ -79,7 +79,8 @@ public final class OffloadServer: Service, Sendable {
             serverVersion: Self.version, extensions: Self.extensions, maxBodyBytes: configuration.httpMaxBodyBytes,
             accessPolicy: configuration.httpAccessPolicy),
           logger: logger),
-        host: configuration.grpc.host, port: configuration.httpPort, tls: tls?.httpConfiguration, logger: logger)
+        host: configuration.grpc.host, port: configuration.httpPort, maxBodyBytes: configuration.httpMaxBodyBytes,
+        tls: tls?.httpConfiguration, logger: logger)
       : nil
     let handler = GRPCInferenceServiceHandler(
       runtime: runtime,

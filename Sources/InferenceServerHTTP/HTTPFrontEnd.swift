@@ -206,8 +206,16 @@ public enum HTTPFrontEnd {
         }
       }
       model.get("ready") { _, context in
-        let (name, version) = modelAndVersion(context)
-        return status(runtime.isModelReady(name: name, version: version))
+        try await guarded {
+          let (name, version) = modelAndVersion(context)
+          if runtime.isModelReady(name: name, version: version) { return Response(status: .ok) }
+          // Not ready: 400 with the reason, as Triton answers (KServe reads any 4xx as "not ready").
+          var reason = "model '\(name)'\(version.isEmpty ? "" : " version \(version)") is not ready"
+          do { _ = try runtime.servable(name: name, version: version) } catch let error as InferenceError {
+            reason = error.message
+          }
+          throw InferenceError(.invalidArgument, reason)
+        }
       }
       model.get("config") { _, context in
         try await guarded {

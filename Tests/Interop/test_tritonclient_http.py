@@ -958,3 +958,64 @@ def test_corrupt_or_unknown_encoding_is_a_clear_400(http_client, http_url):
     assert unknown.status == 400, unknown
     assert "Content-Encoding 'br'" in unknown.json()["error"]
     assert http_client.is_server_ready()
+
+
+def test_model_not_ready_answers_400_with_reason(http_url):
+    """Triton answers a readiness probe of a missing or unready model with 400 and a JSON error."""
+    host, _, port = http_url.rpartition(":")
+    connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=RPC_TIMEOUT_S)
+    try:
+        for path in ("/v2/models/ghost_mlp/versions/7/ready", "/v2/models/ghost_mpl/ready"):
+            connection.request("GET", path)
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 400, (path, response.status, body)
+            error = json.loads(body)["error"]
+            assert "ghost_m" in error, error
+        connection.request("GET", "/v2/models/ghost_mlp/versions/1/ready")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+    finally:
+        connection.close()
+
+
+def test_expect_100_continue_is_answered_at_once(http_url):
+    """curl sends `Expect: 100-continue` for bodies over 1 MiB and waits (1 s) for `100 Continue` before sending."""
+    import socket
+
+    host, _, port = http_url.rpartition(":")
+    body = json.dumps({"inputs": [{"name": "INPUT0", "shape": [1, 2], "datatype": "FP32", "data": [1.0, 2.0]}]})
+    head = (
+        "POST /v2/models/identity_fp32/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
+    )
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=RPC_TIMEOUT_S) as sock:
+        sock.sendall(head.encode())
+        sock.settimeout(0.5)  # well below curl's 1 s: the interim answer must come before any body
+        interim = sock.recv(4096).decode()
+        assert interim.startswith("HTTP/1.1 100 Continue\r\n"), interim
+        sock.settimeout(RPC_TIMEOUT_S)
+        sock.sendall(body.encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            assert chunk, answer
+            answer += chunk
+        head_part, _, rest = answer.partition(b"\r\n\r\n")
+        assert head_part.startswith(b"HTTP/1.1 200"), head_part
+        length = next(int(line.split(b":")[1]) for line in head_part.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+        while len(rest) < length:
+            chunk = sock.recv(65536)
+            assert chunk, rest
+            rest += chunk
+        assert json.loads(rest)["outputs"][0]["shape"] == [1, 2]
+
+
+def test_output_requested_twice_is_answered_once(http_client):
+    a = np.arange(16, dtype=np.float32).reshape(1, 16)
+    outputs = [httpclient.InferRequestedOutput("OUTPUT0"), httpclient.InferRequestedOutput("OUTPUT0")]
+    result = http_client.infer("add_sub", [make_input("INPUT0", a), make_input("INPUT1", a)], outputs=outputs)
+    names = [o["name"] for o in result.get_response()["outputs"]]
+    assert names == ["OUTPUT0"]
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), a + a)

@@ -132,8 +132,9 @@ public struct RequestValidator: Sendable {
 
   private func requestedOutputs(_ requested: [RequestedOutput]) throws -> [OutputSpec] {
     guard !requested.isEmpty else { return outputs }
+    // An output listed twice is answered once, as Triton does.
     var seen: Set<String> = []
-    return try requested.map { output in
+    return try requested.compactMap { output in
       guard !output.name.isEmpty else {
         throw invalid("a requested output has an empty name; use one of \(list(outputs.map(\.name)))")
       }
@@ -142,8 +143,7 @@ public struct RequestValidator: Sendable {
           "unknown requested output '\(output.name)'; "
             + NameSuggestions.hint(for: output.name, in: outputs.map(\.name), noun: "outputs"))
       }
-      guard seen.insert(output.name).inserted else { throw invalid("output '\(output.name)' is requested twice") }
-      return spec
+      return seen.insert(output.name).inserted ? spec : nil
     }
   }
 
