@@ -259,7 +259,28 @@ public enum HTTPFrontEnd {
         }
       }
     }
+    answerOtherMethods(on: router)
     return router
+  }
+
+  /// Every served path answers the methods it does not serve with 405 and `Allow` (not 404), as Triton does.
+  static func answerOtherMethods(on router: Router<BasicRequestContext>) {
+    var served: [String: (path: RouterPath, methods: Set<HTTPRequest.Method>)] = [:]
+    for route in router.routes {
+      served[route.path.description, default: (route.path, [])].methods.insert(route.method)
+    }
+    for (path, methods) in served.values {
+      let allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
+      for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !methods.contains(method) {
+        router.on(path, method: method) { request, _ in
+          let message = "\(request.method) is not served on \(request.uri.path); use \(allow)"
+          let data = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data()
+          return Response(
+            status: .methodNotAllowed, headers: [.allow: allow, .contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+      }
+    }
   }
 
   /// 64-bit integer fields of ModelConfig that protobuf JSON renders as strings.

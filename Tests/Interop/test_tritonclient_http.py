@@ -1019,3 +1019,26 @@ def test_output_requested_twice_is_answered_once(http_client):
     names = [o["name"] for o in result.get_response()["outputs"]]
     assert names == ["OUTPUT0"]
     np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), a + a)
+
+
+def test_wrong_method_answers_405_with_allow(http_url):
+    host, _, port = http_url.rpartition(":")
+    connection = http.client.HTTPConnection(host.strip("[]"), int(port), timeout=RPC_TIMEOUT_S)
+    try:
+        for method, path, allow in [
+            ("GET", "/v2/models/ghost_mlp/infer", "POST"),
+            ("POST", "/v2/health/live", "GET"),
+            ("DELETE", "/v2/models/ghost_mlp/versions/1/ready", "GET"),
+        ]:
+            connection.request(method, path)
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 405, (method, path, response.status, body)
+            assert response.getheader("Allow") == allow
+            assert path in json.loads(body)["error"]
+        connection.request("GET", "/v2/no/such/path")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 404
+    finally:
+        connection.close()
