@@ -107,15 +107,15 @@ struct GRPCWireTests {
   ]
 
   @Test func validHeadersAreRead() throws {
-    let head = try GRPCRequestHead(
-      Self.headers(
-        Self.valid + [
-          ("grpc-timeout", "250m"), ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "identity, deflate"),
-        ]))
+    let headers = Self.headers(
+      Self.valid + [
+        ("grpc-timeout", "250m"), ("grpc-encoding", "gzip"), ("grpc-accept-encoding", "identity, deflate"),
+      ])
+    let head = try GRPCRequestHead(headers)
     #expect(head.path == "/inference.GRPCInferenceService/ModelInfer")
     #expect(head.timeoutNanos == 250_000_000)
     #expect(head.requestEncoding == .gzip)
-    #expect(head.acceptedResponseEncoding == .deflate)
+    #expect(GRPCRequestHead.acceptedResponseEncoding(in: headers) == .deflate)
   }
 
   @Test(arguments: [
@@ -149,6 +149,8 @@ struct GRPCWireTests {
     #expect(refusal { $0.append(("grpc-timeout", "soon")) }?.code == .invalidArgument)
     #expect(refusal { $0.append(("grpc-encoding", "snappy")) }?.code == .unimplemented)
     #expect(refusal { $0.append(("grpc-encoding", "snappy")) }?.message.contains("gzip") == true)
+    #expect(refusal { $0.append(("grpc-encoding", "gzip, deflate")) }?.code == .internal)
+    #expect(refusal { $0.append(("grpc-encoding", " identity ")) } == nil)
     #expect(refusal { $0 = $0.map { $0.0 == ":method" ? (":method", "GET") : $0 } }?.code == .invalidArgument)
     #expect(refusal { $0.removeAll { $0.0 == ":path" } }?.code == .unimplemented)
   }

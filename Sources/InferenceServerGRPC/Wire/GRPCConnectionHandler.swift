@@ -197,7 +197,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     let call = Call(
       entry: entry, context: GRPCCallContext(path: head.path, headers: headers), head: head,
       maxMessageBytes: configuration.maxMessageBytes)
-    if configuration.compressResponses { call.responseEncoding = head.acceptedResponseEncoding }
+    if configuration.compressResponses { call.responseEncoding = GRPCRequestHead.acceptedResponseEncoding(in: headers) }
     if let nanos = head.timeoutNanos {
       let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
       call.deadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanos)) {

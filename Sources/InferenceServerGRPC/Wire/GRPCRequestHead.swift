@@ -10,9 +10,6 @@ public struct GRPCRequestHead: Sendable {
   public var timeoutNanos: Int64?
   /// The encoding of compressed request messages (`nil`: identity).
   public var requestEncoding: GRPCCompression?
-  /// The first encoding the client accepts for responses (used only where response compression is on).
-  public var acceptedResponseEncoding: GRPCCompression?
-
   /// Why headers are refused.
   public enum Refusal: Error, Sendable, Equatable {
     /// Not a gRPC request: answered with this HTTP status and no gRPC status (415 for a wrong content-type,
@@ -22,20 +19,35 @@ public struct GRPCRequestHead: Sendable {
     case status(GRPCStatus)
   }
 
-  /// Checks request headers.
+  /// Checks request headers, in one pass over them (HTTP/2 field names are lower-case; swift-nio-http2 refuses
+  /// others before they get here).
   /// - Throws: ``Refusal``.
   public init(_ headers: HPACKHeaders) throws(Refusal) {
-    guard let contentType = headers.first(name: "content-type"), Self.isGRPCContentType(contentType) else {
-      throw .http(status: "415")
+    var contentType: String?
+    var method: String?
+    var path: String?
+    var timeout: String?
+    var encodings: [Substring] = []
+    for (name, value, _) in headers {
+      switch name {
+      case ":path": path = value
+      case ":method": method = value
+      case "content-type": contentType = value
+      case "grpc-timeout": timeout = value
+      case "grpc-encoding":
+        encodings += value.split(separator: ",").map { $0.trimmingSpaces() }
+      default: break
+      }
     }
-    guard headers.first(name: ":method") == "POST" else {
+    guard let contentType, Self.isGRPCContentType(contentType) else { throw .http(status: "415") }
+    guard method == "POST" else {
       throw .status(GRPCStatus(.invalidArgument, "gRPC calls use the HTTP method POST"))
     }
-    guard let path = headers.first(name: ":path"), path.hasPrefix("/") else {
+    guard let path, path.hasPrefix("/") else {
       throw .status(GRPCStatus(.unimplemented, "the request has no :path naming a method (/package.Service/Method)"))
     }
     self.path = path
-    if let timeout = headers.first(name: "grpc-timeout") {
+    if let timeout {
       guard let nanos = GRPCTimeout.nanoseconds(timeout) else {
         throw .status(
           GRPCStatus(
@@ -46,7 +58,6 @@ public struct GRPCRequestHead: Sendable {
     } else {
       timeoutNanos = nil
     }
-    let encodings = headers[canonicalForm: "grpc-encoding"]
     switch encodings.count {
     case 0:
       requestEncoding = nil
@@ -64,14 +75,29 @@ public struct GRPCRequestHead: Sendable {
     default:
       throw .status(GRPCStatus(.internal, "grpc-encoding must have one value; the request has \(encodings.count)"))
     }
-    acceptedResponseEncoding = GRPCCompression.preferred(in: headers[canonicalForm: "grpc-accept-encoding"])
+  }
+
+  /// The first encoding of `grpc-accept-encoding` that this server writes (read only where response
+  /// compression is on: most calls never need it).
+  public static func acceptedResponseEncoding(in headers: HPACKHeaders) -> GRPCCompression? {
+    GRPCCompression.preferred(in: headers[canonicalForm: "grpc-accept-encoding"])
   }
 
   /// `application/grpc`, optionally followed by `+proto` or another suffix, or by parameters.
   static func isGRPCContentType(_ value: String) -> Bool {
+    if value == "application/grpc" { return true }  // what nearly every client sends
     let lowered = value.lowercased()
     guard lowered.hasPrefix("application/grpc") else { return false }
     let rest = lowered.dropFirst("application/grpc".count)
     return rest.isEmpty || rest.hasPrefix("+") || rest.hasPrefix(";")
+  }
+}
+
+extension Substring {
+  fileprivate func trimmingSpaces() -> Substring {
+    var result = self
+    while result.first == " " || result.first == "\t" { result = result.dropFirst() }
+    while result.last == " " || result.last == "\t" { result = result.dropLast() }
+    return result
   }
 }
