@@ -119,7 +119,7 @@ struct ClientOptions: ParsableArguments {
   }
 
   /// A client configured from the options.
-  func makeClient() throws -> OffloadClient {
+  func makeClient() throws -> InferenceClient {
     guard let mode = InferenceMode(rawValue: mode) else {
       throw ValidationError("--mode must be one of \(InferenceMode.allCases.map(\.rawValue).joined(separator: ", "))")
     }
@@ -139,7 +139,7 @@ struct ClientOptions: ParsableArguments {
           modelRepositories.map { URL(fileURLWithPath: $0) },
           onnxRuntimeLibrary: onnxRuntimeLibrary ?? ProcessInfo.processInfo.environment["OFFLOAD_ONNXRUNTIME_LIBRARY"]),
         logger: logger)
-    return try OffloadClient(
+    return try InferenceClient(
       configuration: OffloadClientConfiguration(
         servers: mode == .localOnly ? nil : try discovery(), mode: mode,
         pool: .init(machine: .init(policy: policy)), retry: RetryPolicy(maxAttempts: attempts),

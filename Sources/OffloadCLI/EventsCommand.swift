@@ -62,7 +62,7 @@ struct WorkflowOptions: ParsableArguments {
 
 extension ClientOptions {
   /// The client for an events mode, and how its inference is awaited.
-  func eventsClient(mode eventsMode: String) throws -> (OffloadClient, InferenceStyle) {
+  func eventsClient(mode eventsMode: String) throws -> (InferenceClient, InferenceStyle) {
     var options = self
     let style: InferenceStyle
     switch eventsMode {

@@ -9,7 +9,7 @@ public enum InferenceMode: String, Sendable, CaseIterable {
   case localOnly = "local"
 }
 
-/// Everything an ``OffloadClient`` is configured with.
+/// Everything an ``InferenceClient`` is configured with.
 public struct OffloadClientConfiguration: Sendable {
   /// Servers (fixed list, DNS names, or both); `nil` only in local-only mode.
   public var servers: ServerDiscovery?

@@ -57,7 +57,7 @@ extension LocalInference {
   }
 }
 
-extension OffloadClient {
+extension InferenceClient {
   /// The signature of a model, from a healthy server that holds it, or from the local path.
   public func signature(
     of model: String, version: String = "", timeout: Duration? = .seconds(5)

@@ -13,9 +13,9 @@ import Synchronization
 /// run (ratios are comparable on a noisy machine):
 ///
 /// 1. client CPU per request at batch 1, 1 in flight: generated grpc-swift client (baseline) vs
-///    ``InferenceConnection`` vs ``OffloadClient`` (pool of one, retries, timing parameter);
+///    ``InferenceConnection`` vs ``InferenceClient`` (pool of one, retries, timing parameter);
 /// 2. throughput at 16 in flight: one direct connection to server 1 vs the pool over all servers;
-/// 3. 32 tasks sending batch-1 requests: plain ``OffloadClient`` vs ``CoalescingClient``.
+/// 3. 32 tasks sending batch-1 requests: plain ``InferenceClient`` vs ``CoalescingClient``.
 ///
 /// Usage: offload-client-bench --ports P1,P2,P3 [--server-pids A,B,C] [--seconds S] [--model M --input I --width W]
 ///        [--swift-pool]
@@ -72,24 +72,25 @@ enum ClientBench {
           _ = try await connection.infer(request)
         })
     }
-    let single = try OffloadClient(
+    let single = try InferenceClient(
       configuration: .init(servers: .servers([endpoints[0]]), mode: .remoteOnly), logger: logger)
     try await single.withRunning {
       _ = try await single.infer(request)
       print(
-        try await Point.measure("OffloadClient, pool of 1", seconds: seconds, concurrency: 1, pids: pids) {
+        try await Point.measure("InferenceClient, pool of 1", seconds: seconds, concurrency: 1, pids: pids) {
           _ = try await single.infer(request)
         })
 
       // 2. Throughput at 16 in flight: one connection vs the pool.
       print(
-        try await Point.measure("OffloadClient, pool of 1, 16 in flight", seconds: seconds, concurrency: 16, pids: pids)
-        {
+        try await Point.measure(
+          "InferenceClient, pool of 1, 16 in flight", seconds: seconds, concurrency: 16, pids: pids
+        ) {
           _ = try await single.infer(request)
         })
     }
     for policy in [LoadBalancingPolicy.powerOfTwoChoices, .roundRobin] where endpoints.count > 1 {
-      let pool = try OffloadClient(
+      let pool = try InferenceClient(
         configuration: .init(
           servers: .servers(endpoints), mode: .remoteOnly, pool: .init(machine: .init(policy: policy))),
         logger: logger)
@@ -97,7 +98,7 @@ enum ClientBench {
         _ = try await pool.infer(request)
         print(
           try await Point.measure(
-            "OffloadClient, pool of \(endpoints.count) (\(policy.rawValue)), 16 in flight", seconds: seconds,
+            "InferenceClient, pool of \(endpoints.count) (\(policy.rawValue)), 16 in flight", seconds: seconds,
             concurrency: 16, pids: pids
           ) {
             _ = try await pool.infer(request)
@@ -106,7 +107,7 @@ enum ClientBench {
     }
 
     // 3. 32 tasks at batch 1: plain vs coalescing.
-    let plain = try OffloadClient(
+    let plain = try InferenceClient(
       configuration: .init(servers: .servers([endpoints[0]]), mode: .remoteOnly), logger: logger)
     try await plain.withRunning {
       let executionsBefore = try await executions(endpoints[0], model)

@@ -10,7 +10,7 @@ import Testing
 
 /// Every malformed request gets the right status and a message naming the fault, over the real socket,
 /// and the next valid request still succeeds.
-@Suite(.serialized) struct BadInputTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct BadInputTests {
   struct Case: Sendable, CustomStringConvertible {
     let description: String
     let code: RPCError.Code

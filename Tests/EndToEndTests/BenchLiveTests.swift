@@ -16,7 +16,7 @@ import Testing
   @Test func closedLoopSweep() async throws {
     try await TestServer.with { _, _, port, _ in
       let endpoint = ServerEndpoint(host: "127.0.0.1", port: port)
-      let client = try OffloadClient(
+      let client = try InferenceClient(
         // Health checks that tolerate a loaded CI machine: the suites run in parallel with others that
         // start several servers, and a timed-out probe must not eject the only server mid-sweep.
         configuration: .init(
@@ -55,7 +55,7 @@ import Testing
 
   @Test func openLoopOffersTheRequestedRate() async throws {
     try await TestServer.with { _, _, port, _ in
-      let client = try OffloadClient(
+      let client = try InferenceClient(
         configuration: .init(
           servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)]), discoveryTimeout: .seconds(30)),
         logger: ClientPoolTests.quietLogger)

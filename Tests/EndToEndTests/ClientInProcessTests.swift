@@ -13,8 +13,8 @@ import TritonModelConfig
 /// The client library against an in-process server: deadlines, errors, client-side batching, and every
 /// RPC of the connection.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ClientInProcessTests {
-  static func client(port: Int, mode: InferenceMode = .remoteOnly) throws -> OffloadClient {
-    try OffloadClient(
+  static func client(port: Int, mode: InferenceMode = .remoteOnly) throws -> InferenceClient {
+    try InferenceClient(
       configuration: .init(
         servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)]), mode: mode,
         retry: RetryPolicy(maxAttempts: 2), discoveryTimeout: .seconds(30)),
@@ -204,7 +204,7 @@ import TritonModelConfig
   @Test func httpTransportServesThePoolWithBinaryTensors() async throws {
     try await TestServer.with { _, _, _, server in
       let port = try #require(await server.httpPort())
-      let client = try OffloadClient(
+      let client = try InferenceClient(
         configuration: .init(
           servers: .servers([ServerEndpoint(host: "127.0.0.1", port: port)]),
           connection: ConnectionOptions(transportProtocol: .http), discoveryTimeout: .seconds(30)),
@@ -224,7 +224,7 @@ import TritonModelConfig
         #expect(response.id == "h1")
         #expect(response.outputs.map(\.name) == ["OUTPUT1"])
         #expect(try response.outputs[0].values(as: Float.self) == zip(a, b).map { $0 - $1 })
-        #expect(response.parameters[OffloadClient.servedByParameter] == .string("127.0.0.1:\(port)"))
+        #expect(response.parameters[InferenceClient.servedByParameter] == .string("127.0.0.1:\(port)"))
         // BYTES travel in the binary layout too.
         let strings = try await client.infer(
           InferenceRequest(

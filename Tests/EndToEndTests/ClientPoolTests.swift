@@ -17,7 +17,7 @@ import Testing
   static func check(_ response: InferenceResponse, _ n: Int) throws -> String {
     let values = try #require(response.outputs.first).values(as: Float.self)
     #expect(values == [Float(n), Float(n) + 0.5], "request \(n) got \(values)")
-    guard case .string(let server) = response.parameters[OffloadClient.servedByParameter] else {
+    guard case .string(let server) = response.parameters[InferenceClient.servedByParameter] else {
       Issue.record("response \(n) does not say which path served it")
       return ""
     }
@@ -38,7 +38,8 @@ import Testing
   /// Runs `count` numbered requests, `width` at a time, calling `between(n)` before request n is sent.
   /// Returns, per request number, the path that served it.
   static func stream(
-    _ client: OffloadClient, range: Range<Int>, width: Int = 8, between: @Sendable (Int) async throws -> Void = { _ in }
+    _ client: InferenceClient, range: Range<Int>, width: Int = 8,
+    between: @Sendable (Int) async throws -> Void = { _ in }
   ) async throws -> [Int: String] {
     let served = Locked<[Int: String]>([:])
     let completions = Locked<[Int: Int]>([:])
@@ -66,7 +67,7 @@ import Testing
     defer { servers.forEach { $0.kill() } }
     for _ in 0..<3 { servers.append(try await ServerProcess.start()) }
     let victim = servers[1]
-    let client = try OffloadClient(
+    let client = try InferenceClient(
       configuration: .init(
         servers: .servers(servers.map(\.endpoint)), mode: .remoteOnly, pool: Self.fastPool,
         retry: RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(2)), timeout: .seconds(30),
@@ -92,7 +93,7 @@ import Testing
     defer { servers.forEach { $0.kill() } }
     for _ in 0..<3 { servers.append(try await ServerProcess.start()) }
     let endpoints = servers.map(\.endpoint)
-    let client = try OffloadClient(
+    let client = try InferenceClient(
       configuration: .init(
         servers: .servers(endpoints), mode: .remoteWithFallback, pool: Self.fastPool,
         retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(2)), timeout: .seconds(30),

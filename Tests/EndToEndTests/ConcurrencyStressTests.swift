@@ -5,7 +5,7 @@ import Testing
 
 /// Many concurrent requests, batched and not: every one is answered (a lost wake-up or a lost result
 /// would hang here; the time limit turns a hang into a failure).
-@Suite(.serialized) struct ConcurrencyStressTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ConcurrencyStressTests {
   @Test(.timeLimit(.minutes(1)), arguments: ["ghost_mlp", "ghost_mlp_batched"])
   func everyConcurrentRequestIsAnswered(model: String) async throws {
     try await TestServer.with { kserve, _, _, _ in

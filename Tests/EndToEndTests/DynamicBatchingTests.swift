@@ -5,7 +5,7 @@ import Testing
 
 /// Dynamic batching over the real socket: concurrent requests are merged into one execution and every
 /// request gets exactly its own rows, equal (to float rounding) to the result without batching.
-@Suite(.serialized) struct DynamicBatchingTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct DynamicBatchingTests {
   /// ghost_mlp twice: `batched` (preferred batch 8, a long delay, so exactly 8 concurrent single-row
   /// requests form one batch) and `single` (no dynamic batching) as the reference.
   static func repository() throws -> URL {

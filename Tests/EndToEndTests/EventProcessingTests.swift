@@ -24,8 +24,8 @@ import Testing
     return results.withLock { $0 }
   }
 
-  static func local() throws -> OffloadClient {
-    try OffloadClient(
+  static func local() throws -> InferenceClient {
+    try InferenceClient(
       configuration: .init(servers: nil, mode: .localOnly),
       local: LocalInference(.repositories([zoo]), logger: ClientPoolTests.quietLogger),
       logger: ClientPoolTests.quietLogger)
@@ -36,7 +36,7 @@ import Testing
     defer { servers.forEach { $0.kill() } }
     for _ in 0..<2 { servers.append(try await ServerProcess.start(repositories: [Self.zoo])) }
     let victim = servers[0]
-    let remote = try OffloadClient(
+    let remote = try InferenceClient(
       configuration: .init(
         servers: .servers(servers.map(\.endpoint)), mode: .remoteOnly, pool: ClientPoolTests.fastPool,
         retry: RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(2)), timeout: .seconds(60),

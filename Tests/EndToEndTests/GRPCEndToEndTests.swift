@@ -8,7 +8,7 @@ import SwiftProtobuf
 import Testing
 import TritonModelConfig
 
-@Suite(.serialized) struct GRPCEndToEndTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct GRPCEndToEndTests {
   @Test func healthMetadataAndIndex() async throws {
     try await TestServer.with { kserve, raw, _, _ in
       #expect(try await kserve.serverLive(Inference_ServerLiveRequest()).live)
@@ -161,7 +161,7 @@ import TritonModelConfig
   }
 }
 
-@Suite(.serialized) struct TimingParameterTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct TimingParameterTests {
   @Test func timingsAppearOnlyWhenAskedFor() async throws {
     try await TestServer.with { kserve, _, _, _ in
       var request = Requests.ghost(rows: 4)

@@ -19,7 +19,7 @@ enum NginxLocator {
 }
 
 /// dev/gateway.sh for real: nginx (Debian's package) in front of three `offload serve` replicas on
-/// loopback, and an `OffloadClient` that knows only the gateway. Numbered requests flow through it while
+/// loopback, and an `InferenceClient` that knows only the gateway. Numbered requests flow through it while
 /// one replica is SIGKILLed: every request must complete exactly once with the right answer.
 ///
 /// Over gRPC, the calls running on the replica when it dies fail at the gateway with UNAVAILABLE (nginx
@@ -156,8 +156,8 @@ struct GatewayFailoverTests {
   /// pool never ejects it for failed calls, and routine health checks are spaced beyond the test's length
   /// (a check that happened to run on the dying replica would eject the gateway; an UNAVAILABLE answer
   /// still makes one check due at once, which nginx routes to a live replica).
-  static func gatewayClient(gatewayPort: Int, transport: TransportProtocol) throws -> OffloadClient {
-    try OffloadClient(
+  static func gatewayClient(gatewayPort: Int, transport: TransportProtocol) throws -> InferenceClient {
+    try InferenceClient(
       configuration: .init(
         servers: .servers([ServerEndpoint(host: "127.0.0.1", port: gatewayPort)]), mode: .remoteOnly,
         pool: .init(

@@ -11,7 +11,7 @@ import FoundationNetworking
 
 /// `/metrics` carries Triton's metric names with `model` and `version` labels, and agrees with
 /// ModelStatistics after a known number of requests.
-@Suite(.serialized) struct MetricsEndpointTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct MetricsEndpointTests {
   static func scrape(_ port: Int) async throws -> String {
     let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
     #expect((response as? HTTPURLResponse)?.statusCode == 200)

@@ -8,7 +8,7 @@ import Testing
 /// both (FP32 and BYTES), gRPC streaming, the asynchronous client, an open loop, batch 8, BF16, a dynamically
 /// batched model, and its /metrics scrape. Each run must succeed and the server's
 /// statistics, which perf_analyzer reads back over the same protocol, must count what the client sent.
-@Suite(.serialized) struct PerfAnalyzerInteropTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct PerfAnalyzerInteropTests {
   static let perfAnalyzer = TestServer.root.appendingPathComponent(".venv/bin/perf_analyzer")
 
   struct Mode: Sendable, CustomStringConvertible {

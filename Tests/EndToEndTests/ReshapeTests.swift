@@ -6,7 +6,7 @@ import KServeGRPC
 import Testing
 
 /// config.pbtxt `reshape` with real ONNX models: clients use `dims`, the model sees `reshape.shape`.
-@Suite struct ReshapeTests {
+@Suite(.timeLimit(.minutes(5))) struct ReshapeTests {
   @Test func shapesFollowTritonsRule() {
     #expect(TensorReshape.problem(dims: [4, 4], shape: [16]) == nil)
     #expect(TensorReshape.problem(dims: [1], shape: []) == nil)

@@ -7,7 +7,7 @@ import Testing
 
 /// gRPC response compression follows `--grpc-infer-response-compression-level` (Triton's flag), not the
 /// client's `grpc-accept-encoding`, which grpcio and gRPC C++ send on every call.
-@Suite struct ResponseCompressionTests {
+@Suite(.timeLimit(.minutes(5))) struct ResponseCompressionTests {
   /// Sends a gzip-compressed add_sub request from a client that accepts gzip and deflate (as grpcio does)
   /// and returns the response's `grpc-encoding` (nil when the response is not compressed) and its OUTPUT0.
   static func call(port: Int) async throws -> (encoding: String?, sum: [Float]) {

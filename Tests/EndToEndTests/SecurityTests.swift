@@ -12,7 +12,7 @@ import FoundationNetworking
 
 /// TLS, mutual TLS and restricted protocol groups against a live server, with the client library's own
 /// TLS and header options; certificates are generated per test.
-@Suite struct SecurityTests {
+@Suite(.timeLimit(.minutes(5))) struct SecurityTests {
   static func identityRequest(_ value: Float) throws -> InferenceRequest {
     InferenceRequest(
       modelName: "identity_fp32", inputs: [try InferenceTensor(name: "INPUT0", values: [value], shape: [1, 1])])

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The `offload serve` executable: starts, prints the load summary, serves, and exits 0 on SIGTERM.
-@Suite(.serialized) struct ServeCommandTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ServeCommandTests {
   static let binary = TestServer.root.appendingPathComponent(".build/debug/offload")
 
   @Test func sigtermDrainsAndExitsZero() async throws {

@@ -5,7 +5,7 @@ import Testing
 /// Runs the fuzz targets' inputs through the same code as the libFuzzer executables (FuzzHarness), without
 /// libFuzzer: every saved crash in Fuzz/Regressions/<target>/ must now pass without crashing (a thrown error is
 /// fine), and every seed in Fuzz/Corpus/<target>/ must be accepted, so the seeds keep reaching the validators.
-@Suite struct FuzzRegressionTests {
+@Suite(.timeLimit(.minutes(5))) struct FuzzRegressionTests {
   static let fuzzDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Fuzz")
 

@@ -6,7 +6,7 @@ import Logging
 import Testing
 
 /// The bundled example models through the real ONNX Runtime (from the project's .venv).
-@Suite struct ONNXBackendTests {
+@Suite(.timeLimit(.minutes(5))) struct ONNXBackendTests {
   static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
   static let models = root.appendingPathComponent("examples/models")

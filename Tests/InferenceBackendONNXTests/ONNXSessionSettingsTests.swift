@@ -5,7 +5,7 @@ import TritonModelConfig
 @testable import InferenceBackendONNX
 
 /// Which ONNX Runtime threads a model's config.pbtxt asks for.
-@Suite struct ONNXSessionSettingsTests {
+@Suite(.timeLimit(.minutes(1))) struct ONNXSessionSettingsTests {
   static func config(_ text: String) throws -> Inference_ModelConfig {
     try Inference_ModelConfig(textFormatString: "name: \"m\"\nplatform: \"onnxruntime_onnx\"\n" + text)
   }

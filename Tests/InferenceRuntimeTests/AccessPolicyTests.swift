@@ -5,7 +5,7 @@ import Testing
 import TritonModelConfig
 
 /// Restricted protocol groups (pure policy) and confinement of model files to the repositories.
-@Suite struct AccessPolicyTests {
+@Suite(.timeLimit(.minutes(1))) struct AccessPolicyTests {
   @Test func everyGRPCMethodBelongsToTheRightGroup() {
     let expected: [String: ProtocolGroup] = [
       "ServerLive": .health, "ServerReady": .health, "ModelReady": .health, "ServerMetadata": .metadata,

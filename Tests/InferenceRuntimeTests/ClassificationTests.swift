@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Triton's classification extension: top-N strings per batch row, labels, and the checks before a model runs.
-@Suite struct ClassificationTests {
+@Suite(.timeLimit(.minutes(1))) struct ClassificationTests {
   static func floats(_ values: [Float], shape: [Int64]) throws -> InferenceTensor {
     try InferenceTensor(name: "OUTPUT0", values: values, shape: shape)
   }

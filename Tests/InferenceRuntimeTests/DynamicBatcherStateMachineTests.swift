@@ -1,7 +1,7 @@
 import InferenceRuntime
 import Testing
 
-@Suite struct DynamicBatcherStateMachineTests {
+@Suite(.timeLimit(.minutes(1))) struct DynamicBatcherStateMachineTests {
   typealias Machine = DynamicBatcherStateMachine
   typealias Request = DynamicBatcherStateMachine.Request
   static let µs: UInt64 = 1_000

@@ -3,7 +3,7 @@ import InferenceRuntime
 import Synchronization
 import Testing
 
-@Suite struct ExecutionPlacementTests {
+@Suite(.timeLimit(.minutes(1))) struct ExecutionPlacementTests {
   @Test func shortExecutionsRunInlineLongOnesOnTheInstanceThread() {
     #expect(ExecutionPlacement.choose(averageNanos: 0, limitNanos: 500_000) == .dedicatedThread, "first: unknown")
     #expect(ExecutionPlacement.choose(averageNanos: 1, limitNanos: 500_000) == .inline)

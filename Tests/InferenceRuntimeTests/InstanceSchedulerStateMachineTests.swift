@@ -1,7 +1,7 @@
 import InferenceRuntime
 import Testing
 
-@Suite struct InstanceSchedulerStateMachineTests {
+@Suite(.timeLimit(.minutes(1))) struct InstanceSchedulerStateMachineTests {
   @Test func freeInstancesRunAtOnceThenRequestsWait() {
     var machine = InstanceSchedulerStateMachine(instanceCount: 2, maxQueueSize: 4)
     let first = machine.acquire(1)

@@ -6,7 +6,7 @@ import Testing
 /// Triton's latency summaries: sliding-window quantiles within their errors, expiry by an injected clock,
 /// NaN when empty, the Prometheus text (exact and parsed back, with escaped labels), the registry's
 /// reference counting, `--metrics-config` parsing and the runtime's feeding and releasing of series.
-@Suite struct LatencySummaryTests {
+@Suite(.timeLimit(.minutes(1))) struct LatencySummaryTests {
   static let defaults = LatencySummaryConfiguration.defaultQuantiles
 
   @Test func quantilesOfAUniformDistributionAreWithinTheirErrors() {

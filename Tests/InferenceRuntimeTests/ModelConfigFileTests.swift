@@ -4,7 +4,7 @@ import KServeProtocol
 import Testing
 import TritonModelConfig
 
-@Suite struct ModelConfigFileTests {
+@Suite(.timeLimit(.minutes(1))) struct ModelConfigFileTests {
   @Test func parsesTritonConfigIntoTheRealMessage() throws {
     let config = try ModelConfigFile.parse(
       """
@@ -58,7 +58,7 @@ import TritonModelConfig
   }
 }
 
-@Suite struct VersionPolicyTests {
+@Suite(.timeLimit(.minutes(1))) struct VersionPolicyTests {
   @Test func latestDefaultsToTheHighestVersion() {
     #expect(VersionPolicy.select(nil, available: [3, 1, 10]).load == [10])
   }
@@ -81,7 +81,7 @@ import TritonModelConfig
   }
 }
 
-@Suite struct NameSuggestionsTests {
+@Suite(.timeLimit(.minutes(1))) struct NameSuggestionsTests {
   @Test func closestNamesComeFirst() {
     let names = ["ghost_mlp", "ghost_mlp_autocfg", "add_sub", "identity_fp32"]
     #expect(NameSuggestions.closest(to: "ghost_mlpp", in: names).first == "ghost_mlp")

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// Triton's model control modes: none, explicit (with startup models), poll (one pass at a time, no sleeps).
-@Suite struct ModelControlTests {
+@Suite(.timeLimit(.minutes(1))) struct ModelControlTests {
   static func runtime(_ repository: TemporaryRepository, _ mode: ModelControlMode) -> ModelRuntime {
     var configuration = RuntimeConfiguration(repositories: [repository.root], maxRequestBytes: 100)
     configuration.modelControl = mode

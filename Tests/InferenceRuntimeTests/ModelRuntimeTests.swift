@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 import TritonModelConfig
 
-@Suite struct ModelRuntimeTests {
+@Suite(.timeLimit(.minutes(1))) struct ModelRuntimeTests {
   static let logger: Logger = {
     var logger = Logger(label: "test")
     logger.logLevel = .critical

@@ -4,7 +4,7 @@ import KServeProtocol
 import Testing
 import TritonModelConfig
 
-@Suite struct RequestValidatorTests {
+@Suite(.timeLimit(.minutes(1))) struct RequestValidatorTests {
   static func config(maxBatchSize: Int32 = 8) -> Inference_ModelConfig {
     var config = Inference_ModelConfig()
     config.name = "m"

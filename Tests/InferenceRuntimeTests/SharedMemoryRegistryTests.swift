@@ -32,7 +32,7 @@ private final class ShmObject {
   deinit { shm_unlink(key) }
 }
 
-@Suite struct SharedMemoryRegistryTests {
+@Suite(.timeLimit(.minutes(1))) struct SharedMemoryRegistryTests {
   func tensor(_ name: String, _ parameters: [String: InferenceParameter]) -> InferenceTensor {
     InferenceTensor(name: name, datatype: .uint8, shape: [4], data: Data(), parameters: parameters)
   }

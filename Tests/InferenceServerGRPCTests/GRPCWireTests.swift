@@ -92,6 +92,21 @@ struct GRPCWireTests {
     #expect(GRPCTimeout.nanoseconds("99999999H") == Int64.max)
   }
 
+  @Test("grpc-message decoding inverts the encoding and keeps malformed escapes as sent")
+  func statusMessagesArePercentDecoded() {
+    for text in ["plain", "100% über\n", "model 'x' — try 'y'", "", "%", "tab\tand\r\n", "日本語 ✓"] {
+      #expect(GRPCStatus.percentDecode(GRPCStatus(.internal, text).encodedMessage) == text)
+    }
+    #expect(GRPCStatus.percentDecode("50%2") == "50%2")
+    #expect(GRPCStatus.percentDecode("%zz%41") == "%zzA")
+    #expect(GRPCStatus(wireCode: "5", wireMessage: "not%20here") == GRPCStatus(.notFound, "not here"))
+    #expect(GRPCStatus(wireCode: "99", wireMessage: nil as String?).code == .unknown)
+    #expect(GRPCStatus(wireCode: "x", wireMessage: nil as String?).code == .unknown)
+    #expect(GRPCStatus(httpStatus: 503).code == .unavailable)
+    #expect(GRPCStatus(httpStatus: 404).code == .unimplemented)
+    #expect(GRPCStatus(httpStatus: 418).code == .unknown)
+  }
+
   @Test func statusMessagesArePercentEncoded() {
     #expect(GRPCStatus(.internal, "100% über\n").encodedMessage == "100%25 %C3%BCber%0A")
     #expect(GRPCStatus(.ok, "plain text").encodedMessage == "plain text")

@@ -2,7 +2,7 @@ import Foundation
 import KServeProtocol
 import Testing
 
-@Suite struct BytesTensorCodecTests {
+@Suite(.timeLimit(.minutes(1))) struct BytesTensorCodecTests {
   @Test func roundTripKeepsEmptyAndBinaryElements() throws {
     let elements: [[UInt8]] = [[], Array("héllo".utf8), [0, 255, 0], Array(repeating: 7, count: 300)]
     let data = BytesTensorCodec.encode(elements)

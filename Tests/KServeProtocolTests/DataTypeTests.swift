@@ -1,7 +1,7 @@
 import KServeProtocol
 import Testing
 
-@Suite struct DataTypeTests {
+@Suite(.timeLimit(.minutes(1))) struct DataTypeTests {
   @Test(arguments: DataType.allCases)
   func wireAndConfigNamesParse(_ type: DataType) {
     #expect(DataType(wireOrConfigName: type.rawValue) == type)

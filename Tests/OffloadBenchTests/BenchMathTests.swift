@@ -3,7 +3,7 @@ import KServeProtocol
 import OffloadBench
 import Testing
 
-@Suite struct StabilityRuleTests {
+@Suite(.timeLimit(.minutes(1))) struct StabilityRuleTests {
   typealias S = StabilityRule.Sample
 
   @Test func needsEnoughWindows() {
@@ -61,7 +61,7 @@ import Testing
   }
 }
 
-@Suite struct LatencyRecorderTests {
+@Suite(.timeLimit(.minutes(1))) struct LatencyRecorderTests {
   /// Percentiles from the HDR histogram agree with the exact order statistics within its precision.
   @Test func percentilesMatchExactOrderStatistics() {
     var random = SeededGenerator(seed: 42)
@@ -102,7 +102,7 @@ import Testing
   }
 }
 
-@Suite struct SweepAndScheduleTests {
+@Suite(.timeLimit(.minutes(1))) struct SweepAndScheduleTests {
   @Test func rangesParseAsPerfAnalyzerDoes() throws {
     #expect(try SweepRange<Int>(parsing: "4").points == [4])
     #expect(try SweepRange<Int>(parsing: "1:4").points == [1, 2, 3, 4])

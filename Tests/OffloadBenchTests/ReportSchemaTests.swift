@@ -3,7 +3,7 @@ import OffloadBench
 import Testing
 
 /// The JSON and CSV files keep the documented schema (docs/bench.md).
-@Suite struct ReportSchemaTests {
+@Suite(.timeLimit(.minutes(1))) struct ReportSchemaTests {
   static let documentedTopLevel: Set<String> = [
     "schema", "started_at", "model", "model_version", "url", "protocol", "batch_size", "load_mode", "distribution",
     "window_ms", "stability_percentage", "stability_windows", "max_trials", "stability_percentile", "baseline",

@@ -2,7 +2,7 @@ import KServeProtocol
 import OffloadClient
 import Testing
 
-@Suite struct RetryPolicyTests {
+@Suite(.timeLimit(.minutes(1))) struct RetryPolicyTests {
   static let allCodes: [InferenceError.Code] = [
     .invalidArgument, .notFound, .unavailable, .internal, .unimplemented, .resourceExhausted,
     .failedPrecondition, .alreadyExists, .deadlineExceeded, .cancelled, .unauthenticated,

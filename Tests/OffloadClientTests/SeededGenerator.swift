@@ -16,7 +16,7 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
   }
 }
 
-@Suite struct SeededGeneratorTests {
+@Suite(.timeLimit(.minutes(1))) struct SeededGeneratorTests {
   @Test func sameSeedGivesTheSameSequenceAndDifferentSeedsDiffer() {
     var first = SeededGenerator(seed: 1)
     var again = SeededGenerator(seed: 1)

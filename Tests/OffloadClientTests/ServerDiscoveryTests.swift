@@ -11,7 +11,7 @@ import Musl
 import Darwin
 #endif
 
-@Suite struct ServerEndpointParsingTests {
+@Suite(.timeLimit(.minutes(1))) struct ServerEndpointParsingTests {
   @Test func hostAndPort() throws {
     let endpoint = try ServerEndpoint(parsing: "node1:9000")
     #expect(endpoint == ServerEndpoint(host: "node1", port: 9000))
@@ -46,7 +46,7 @@ import Darwin
   }
 }
 
-@Suite struct ServerDiscoveryTests {
+@Suite(.timeLimit(.minutes(1))) struct ServerDiscoveryTests {
   static func address(_ host: String, _ port: Int) -> ServerDiscovery.Entry {
     .address(ServerEndpoint(host: host, port: port))
   }

@@ -3,7 +3,7 @@ import Testing
 
 /// The pool's state machine driven by hand: time is a plain nanosecond counter the tests advance and
 /// randomness comes from ``SeededGenerator``, so nothing sleeps and every run is the same.
-@Suite struct ServerPoolStateMachineTests {
+@Suite(.timeLimit(.minutes(1))) struct ServerPoolStateMachineTests {
   typealias Machine = ServerPoolStateMachine
 
   static let ms: UInt64 = 1_000_000

@@ -2,7 +2,7 @@ import Foundation
 import KServeProtocol
 import Testing
 
-@Suite struct TensorElementTests {
+@Suite(.timeLimit(.minutes(1))) struct TensorElementTests {
   /// Builds a tensor from `values`, checks its datatype and byte size, and reads the values back both ways.
   static func roundTrip<T: TensorElement & Equatable>(
     _ values: [T], shape: [Int64], datatype: DataType, sourceLocation: SourceLocation = #_sourceLocation

@@ -18,7 +18,7 @@ private func generatedEvents(_ count: UInt64 = 20, configuration: ToyDetectorCon
   Array(EventGenerator(seed: 20_260_001, configuration: configuration).events(0..<count))
 }
 
-@Suite("Event files")
+@Suite("Event files", .timeLimit(.minutes(1)))
 struct EventFileTests {
   @Test("20 generated events read back equal, with their configuration")
   func roundTrip() throws {
@@ -181,7 +181,7 @@ struct EventFileTests {
   }
 }
 
-@Suite("NPY arrays and .npz archives")
+@Suite("NPY arrays and .npz archives", .timeLimit(.minutes(1)))
 struct NumpyArrayTests {
   static let shapes: [[Int]] = [[], [0], [1], [5], [2, 3], [0, 4], [3, 0, 2], [2, 2, 2, 2]]
 

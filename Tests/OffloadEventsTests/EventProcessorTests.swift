@@ -85,7 +85,7 @@ final class Delivered: Sendable {
   let events = Mutex<[EventData]>([])
 }
 
-@Suite struct EventProcessorTests {
+@Suite(.timeLimit(.minutes(5))) struct EventProcessorTests {
   @Test func reorderBufferDeliversEveryIndexOnceInOrder() {
     var generator = EventRandom(seed: 11)
     for _ in 0..<20 {

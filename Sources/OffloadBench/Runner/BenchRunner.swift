@@ -69,7 +69,7 @@ public struct BenchRunner: Sendable {
   /// Creates a runner.
   /// - Parameters:
   ///   - configuration: What to measure.
-  ///   - target: Where requests go (an ``OffloadClient``, a connection, a coalescing client, a runtime).
+  ///   - target: Where requests go (an ``InferenceClient``, a connection, a coalescing client, a runtime).
   ///   - statistics: A connection to the server for ModelStatistics deltas (nil: no server breakdown).
   ///   - request: The request sent at every call.
   ///   - progress: Where live progress goes.
@@ -207,7 +207,7 @@ public struct BenchRunner: Sendable {
     @Sendable func once() async {
       let began = ContinuousClock.now
       do {
-        if let timeout, let client = target as? OffloadClient {
+        if let timeout, let client = target as? InferenceClient {
           _ = try await client.infer(request, timeout: timeout)
         } else {
           _ = try await target.infer(request)

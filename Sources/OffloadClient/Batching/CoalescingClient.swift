@@ -46,7 +46,7 @@ public final class CoalescingClient: Inferencing, Service, Sendable {
   private let schedulers = Mutex<[String: DynamicBatchScheduler]>([:])
   private let timers = AsyncStream.makeStream(of: DynamicBatchScheduler.self)
 
-  /// Wraps `upstream` (an ``OffloadClient``, a connection, or the runtime).
+  /// Wraps `upstream` (an ``InferenceClient``, a connection, or the runtime).
   public init(upstream: any Inferencing, configuration: Configuration = .init()) {
     self.upstream = upstream
     self.configuration = configuration

@@ -1,7 +1,7 @@
 public import KServeGRPC
 public import KServeProtocol
 
-/// What the pool and ``OffloadClient`` need from a connection to one server, over gRPC
+/// What the pool and ``InferenceClient`` need from a connection to one server, over gRPC
 /// (``InferenceConnection``) or HTTP/REST (``HTTPInferenceConnection``).
 public protocol InferenceTransport: Sendable {
   /// The server.

@@ -9,7 +9,7 @@ internal import Synchronization
 /// and a transparent in-process fallback, behind the same ``Inferencing`` interface as the runtime.
 ///
 /// ```swift
-/// let client = try OffloadClient(
+/// let client = try InferenceClient(
 ///   configuration: .init(servers: try ServerDiscovery(parsing: "gpu1:8001,gpu2:8001"), mode: .remoteWithFallback),
 ///   local: LocalInference(.repositories([modelsURL])))
 /// try await client.withRunning {
@@ -19,7 +19,7 @@ internal import Synchronization
 ///
 /// Every response says which path served it in the parameter `offload_served_by` (`host:port` or
 /// `local`), and `offload_attempts` when it took more than one.
-public final class OffloadClient: Inferencing, Service, Sendable {
+public final class InferenceClient: Inferencing, Service, Sendable {
   /// Response parameter naming the server (`host:port`) or `local`.
   public static let servedByParameter = "offload_served_by"
   /// Response parameter with the number of remote attempts, when more than one.
