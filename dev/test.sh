@@ -22,8 +22,8 @@ step "deployment manifests (dev/validate-manifests.sh)"
 # .build/deploy-tools). Any failed check stops the run here.
 dev/validate-manifests.sh
 
-step "swift build --build-tests"
-swift build --build-tests
+step "swift build --build-tests (a target importing a project target it does not declare fails the build)"
+swift build --build-tests --explicit-target-dependency-import-check error
 
 step "swift test (one test at a time)"
 # Serial: many suites start real servers (gateway replicas, killed servers, the interop server); run in
