@@ -2,7 +2,8 @@
 # Where a server's CPU goes under perf_analyzer load: `perf record` (call graphs) of an `offload serve` while
 # perf_analyzer drives one model, then the top symbols by self time, grouped by library.
 #   dev/bench/profile-server.sh [OFFLOAD_BINARY] [MODEL] [IN_FLIGHT] [PROTOCOL] [OUT_DIR]
-# Defaults: .build/release/offload, lhcb_ghost_mlp, 32, grpc, bench-results/profile-<UTC>. Needs `perf`
+# Defaults: .build/release/offload, lhcb_ghost_mlp, 32, grpc, bench-results/profile-<UTC>; PA_EXTRA adds
+# perf_analyzer arguments (e.g. "-b 1024"). Needs `perf`
 # (Debian's linux-perf) and perf_analyzer (dev/perf-analyzer.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -26,7 +27,7 @@ done
 port=18981
 [[ "${protocol}" == http ]] && port=18980
 "${analyzer}" -m "${model}" -u "127.0.0.1:${port}" -i "${protocol}" --concurrency-range "${inflight}" \
-  --measurement-interval 8000 -s 50 --max-trials 2 >"${out}/perf_analyzer.txt" 2>&1 &
+  --measurement-interval 8000 -s 50 --max-trials 2 ${PA_EXTRA:-} >"${out}/perf_analyzer.txt" 2>&1 &
 load=$!
 sleep 3
 perf record -F 2999 -g -p "${pid}" -o "${out}/perf.data" -- sleep 5 >/dev/null 2>&1
