@@ -15,6 +15,39 @@ import Testing
     #expect(m.enqueue(Request(id: 1, rows: 1), now: 0) == [.execute(instance: 0, requests: [1])])
   }
 
+  @Test("a formed batch takes the requests that queued before it started, FIFO, same shape, within the size")
+  func topUpJoinsRequestsQueuedBeforeTheBatchStarts() {
+    var m = Self.machine(BatchingPolicy(maxBatchSize: 6))
+    #expect(m.enqueue(Request(id: 1, rows: 1), now: 0) == [.execute(instance: 0, requests: [1])])
+    // The instance is taken: these wait.
+    for (id, rows) in [(2, 2), (3, 1), (4, 3), (5, 1)] as [(UInt64, Int)] {
+      #expect(m.enqueue(Request(id: id, rows: rows), now: 1).isEmpty)
+    }
+    // 1 + 2 + 1 = 4 rows; request 4 (3 rows) does not fit and stops the scan (request 5 stays, FIFO).
+    #expect(m.topUp(rows: 1, shapeKey: [], now: 2) == [2, 3])
+    #expect(m.queueDepth == 2)
+    #expect(
+      m.finished(instance: 0, requests: [1, 2, 3], now: 3) == [
+        .release([1, 2, 3]), .execute(instance: 0, requests: [4, 5]),
+      ])
+  }
+
+  @Test("top-up skips nothing: another shape or a passed queue timeout stops it")
+  func topUpStopsAtAnotherShapeOrAnExpiredRequest() {
+    let policy = BatchingPolicy(
+      maxBatchSize: 8, queuePolicies: [.init(timeoutAction: .reject, allowTimeoutOverride: true)])
+    var m = Self.machine(policy)
+    _ = m.enqueue(Request(id: 1, rows: 1, shapeKey: [4]), now: 0)
+    _ = m.enqueue(Request(id: 2, rows: 1, shapeKey: [5]), now: 0)
+    _ = m.enqueue(Request(id: 3, rows: 1, shapeKey: [4]), now: 0)
+    #expect(m.topUp(rows: 1, shapeKey: [4], now: 1).isEmpty)
+    var n = Self.machine(policy)
+    _ = n.enqueue(Request(id: 1, rows: 1), now: 0)
+    _ = n.enqueue(Request(id: 2, rows: 1, timeoutNanos: 5), now: 0)
+    #expect(n.topUp(rows: 1, shapeKey: [], now: 10).isEmpty)
+    #expect(n.topUp(rows: 1, shapeKey: [], now: 4) == [2])
+  }
+
   @Test func requestsWaitForTheDelayThenRunTogether() {
     var m = Self.machine(BatchingPolicy(maxBatchSize: 8, maxQueueDelayNanos: 100 * Self.µs))
     #expect(m.enqueue(Request(id: 1, rows: 1), now: 0) == [.wakeUp(at: 100 * Self.µs)])

@@ -104,7 +104,7 @@ public final class DynamicBatchScheduler: Sendable {
   public func submit(
     inputs: [InferenceTensor], outputs: [OutputSpec], rows: Int, priority: Int, timeoutNanos: UInt64?
   ) async throws -> Answer {
-    let shapeKey = inputs.flatMap { $0.shape.dropFirst() + [-2] }
+    let shapeKey = Self.shapeKey(inputs)
     let arrival = now()
     let (id, actions) = state.withLock { state -> (UInt64, [DynamicBatcherStateMachine.Action]) in
       let id = state.nextID
@@ -148,7 +148,23 @@ public final class DynamicBatchScheduler: Sendable {
   }
 
   /// Runs one batch and returns the machine's next actions.
+  ///
+  /// With no queue delay, a batch that is not full first yields once: the requests already waiting for this
+  /// thread (typically the rest of the socket read that brought this one) reach the queue and join the batch
+  /// (``DynamicBatcherStateMachine/topUp(rows:shapeKey:now:)``) instead of each starting a batch of its own.
   private func run(instance: Int, ids: [UInt64]) async -> [DynamicBatcherStateMachine.Action] {
+    var ids = ids
+    let policy = state.withLock { $0.machine.policy }
+    if policy.maxQueueDelayNanos == 0 {
+      let (rows, key) = state.withLock { state -> (Int, [Int64]) in
+        let batch = ids.compactMap { state.entries[$0] }
+        return (batch.reduce(0) { $0 + $1.rows }, batch.first.map(Self.shapeKey) ?? [])
+      }
+      if rows < policy.maxBatchSize {
+        await Task.yield()
+        ids += state.withLock { $0.machine.topUp(rows: rows, shapeKey: key, now: now()) }
+      }
+    }
     let start = now()
     let entries = state.withLock { state in ids.compactMap { state.entries[$0] } }
     let rows = entries.map(\.rows)
@@ -173,6 +189,13 @@ public final class DynamicBatchScheduler: Sendable {
     signal?.resume()
     return actions
   }
+
+  /// Requests are merged only when every input's non-batch dimensions agree.
+  private static func shapeKey(_ inputs: [InferenceTensor]) -> [Int64] {
+    inputs.flatMap { $0.shape.dropFirst() + [-2] }
+  }
+
+  private static func shapeKey(_ entry: Entry) -> [Int64] { shapeKey(entry.inputs) }
 
   /// Requests in one batch may ask for different output subsets: keep each request's own, in its order
   /// (a request that names none gets every output).

@@ -172,6 +172,31 @@ public struct DynamicBatcherStateMachine: Sendable {
     return actions
   }
 
+  /// Adds requests queued since `batch` was formed to that batch, before it starts: the driver, when there is
+  /// no queue delay, lets the requests that arrived together (one socket read, say) reach the queue before a
+  /// batch it formed runs. Taken like ``collect``: from the front of the queues in level order, the batch's
+  /// shape only, while the rows fit in `maxBatchSize`, stopping at the first request that does not fit or whose
+  /// queue timeout has passed (``tick(now:)`` deals with it). Preferred sizes are not applied here.
+  /// - Returns: The ids added, in order; the driver runs them with the batch and reports them to
+  ///   ``finished(instance:requests:now:)`` with it.
+  public mutating func topUp(rows: Int, shapeKey: [Int64], now: UInt64) -> [RequestID] {
+    var added: [RequestID] = []
+    var total = rows
+    scan: for level in 0..<policy.priorityLevels {
+      for queue in [normal[level], delayed[level]] {
+        for pending in queue {
+          guard pending.request.shapeKey == shapeKey, total + pending.request.rows <= policy.maxBatchSize,
+            pending.deadline.map({ now < $0 }) ?? true
+          else { break scan }
+          added.append(pending.request.id)
+          total += pending.request.rows
+        }
+      }
+    }
+    if !added.isEmpty { remove(added) }
+    return added
+  }
+
   // MARK: - Scheduling
 
   private mutating func schedule(now: UInt64) -> [Action] {
