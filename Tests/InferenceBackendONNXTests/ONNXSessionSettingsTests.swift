@@ -1,3 +1,7 @@
+import Foundation
+import InferenceRuntime
+import KServeProtocol
+import Logging
 import SwiftProtobuf
 import Testing
 import TritonModelConfig
@@ -28,5 +32,38 @@ import TritonModelConfig
       from: try Self.config("parameters { key: \"\(key)\" value: { string_value: \"\(value)\" } }"))
     #expect(!options.sharedThreadPool)
     if key == "intra_op_thread_count" { #expect(options.intraOpThreads == 2) }
+  }
+
+  @Test("default threads: small executions on the calling thread, large ones on the shared pool, same answers")
+  func smallAndLargeSessions() throws {
+    let models = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("examples/models")
+    let backend = ONNXRuntimeBackend(libraryPath: nil, logger: Logger(label: "test"))
+    let file = models.appendingPathComponent("ghost_mlp/1/model.onnx")
+    func load(_ text: String) throws -> ONNXModelInstance {
+      let instance = try backend.loadInstance(
+        InstanceLoadContext(
+          config: try Self.config("max_batch_size: 1024\n" + text), modelFile: file, version: 1, instanceIndex: 0,
+          logger: Logger(label: "test")))
+      return try #require(instance as? ONNXModelInstance)
+    }
+    let shared = try load("")
+    #expect(shared.largeSession != nil)
+    let own = try load("parameters { key: \"intra_op_thread_count\" value: { string_value: \"2\" } }")
+    #expect(own.largeSession == nil)
+    // 500 rows of 17 features: above the large-execution threshold; the answers match row by row.
+    let rows = 500
+    let values = (0..<(rows * 17)).map { Float($0 % 13) / 13 }
+    let input = InferenceTensor(
+      name: "features", datatype: .fp32, shape: [Int64(rows), 17],
+      data: values.withUnsafeBufferPointer { Data(buffer: $0) })
+    #expect(rows * 17 >= ONNXModelInstance.largeExecutionElements)
+    let spec = OutputSpec(name: "ghost_prob", datatype: .fp32)
+    let large = try shared.execute(inputs: [input], outputs: [spec])
+    let single = try own.execute(inputs: [input], outputs: [spec])
+    #expect(large.outputs.first?.data.count == rows * 4)
+    let a = large.outputs[0].data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    let b = single.outputs[0].data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 })
   }
 }
