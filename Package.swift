@@ -117,12 +117,13 @@ let package = Package(
     ),
 
     // gRPC's wire pieces shared by the server and the client (PROTOCOL-HTTP2): message framing, status,
-    // timeout, compression, protobuf in ByteBuffers. Pure values, no connection.
+    // timeout, compression, protobuf in ByteBuffers, receive-window credit. Pure values, no connection.
     .target(
       name: "GRPCWire",
       dependencies: [
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP2", package: "swift-nio-http2"),
         .product(name: "CompressNIO", package: "compress-nio"),
       ],
       swiftSettings: fuzzedSettings

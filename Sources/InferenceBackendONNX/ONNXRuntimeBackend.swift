@@ -68,30 +68,25 @@ public final class ONNXRuntimeBackend: InferenceBackend, Sendable {
 
   public func loadInstance(_ context: InstanceLoadContext) throws -> any ModelInstance {
     let options = try ONNXSessionSettings.options(from: context.config)
-    guard options.sharedThreadPool else {
-      let session = try makeSession(context.modelFile, options: options)
-      context.logger.debug(
-        "ONNX Runtime session created",
-        metadata: [
-          "instance": "\(context.instanceIndex)", "intra_op_threads": "\(options.intraOpThreads)",
-          "inter_op_threads": "\(options.interOpThreads)",
-        ])
-      return ONNXModelInstance(session: session)
+    let instance: ONNXModelInstance
+    let threads: String
+    if options.sharedThreadPool {
+      // Small executions on the calling thread alone, large ones on the shared pool (see ONNXModelInstance).
+      var alone = options
+      alone.sharedThreadPool = false
+      alone.intraOpThreads = 1
+      alone.interOpThreads = 1
+      instance = ONNXModelInstance(
+        session: try makeSession(context.modelFile, options: alone),
+        largeSession: try makeSession(context.modelFile, options: options))
+      threads = "calling thread; shared pool from \(ONNXModelInstance.largeExecutionElements) input elements"
+    } else {
+      instance = ONNXModelInstance(session: try makeSession(context.modelFile, options: options))
+      threads = "intra-op \(options.intraOpThreads), inter-op \(options.interOpThreads)"
     }
-    // Small executions on the calling thread alone, large ones on the shared pool (see ONNXModelInstance).
-    var alone = options
-    alone.sharedThreadPool = false
-    alone.intraOpThreads = 1
-    alone.interOpThreads = 1
-    let small = try makeSession(context.modelFile, options: alone)
-    let large = try makeSession(context.modelFile, options: options)
     context.logger.debug(
-      "ONNX Runtime sessions created",
-      metadata: [
-        "instance": "\(context.instanceIndex)", "small_executions": "calling thread",
-        "large_executions": "shared pool (\(ONNXModelInstance.largeExecutionElements)+ input elements)",
-      ])
-    return ONNXModelInstance(session: small, largeSession: large)
+      "ONNX Runtime session created", metadata: ["instance": "\(context.instanceIndex)", "threads": "\(threads)"])
+    return instance
   }
 
   private func makeSession(_ file: URL, options: ORTSessionOptions) throws -> ORTSession {

@@ -99,11 +99,8 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
 
   /// The connection window starts at 65,535 bytes whatever the settings say; widen it to the target.
   private func openConnectionWindow(context: ChannelHandlerContext) {
-    let increment = configuration.targetWindowSize - 65_535
-    guard increment > 0 else { return }
-    context.writeAndFlush(
-      wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
-      promise: nil)
+    guard let opening = GRPCReceiveWindow.opening(target: configuration.targetWindowSize) else { return }
+    context.writeAndFlush(wrapOutboundOut(opening), promise: nil)
   }
 
   private func cancelAll() {
@@ -148,17 +145,8 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
 
   public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     if let window = event as? NIOHTTP2WindowUpdatedEvent {
-      // The HTTP/2 layer reports the connection's receive window after every DATA frame, including frames it
-      // dropped for streams already reset, so all credit is seen here; top it up once half is used.
-      if window.streamID == .rootStream, let inbound = window.inboundWindowSize,
-        inbound <= configuration.targetWindowSize / 2
-      {
-        context.write(
-          wrapOutboundOut(
-            HTTP2Frame(
-              streamID: .rootStream,
-              payload: .windowUpdate(windowSizeIncrement: configuration.targetWindowSize - inbound))),
-          promise: nil)
+      if let topUp = GRPCReceiveWindow.topUp(after: window, target: configuration.targetWindowSize) {
+        context.write(wrapOutboundOut(topUp), promise: nil)
         markFlush(context: context)
       }
     } else if let closed = event as? StreamClosedEvent {

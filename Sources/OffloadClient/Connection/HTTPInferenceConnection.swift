@@ -28,22 +28,7 @@ public final class HTTPInferenceConnection: Sendable {
     self.options = options
     var configuration = HTTPClient.Configuration()
     configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-    if let tls = options.tls {
-      var tlsConfiguration = TLSConfiguration.makeClientConfiguration()
-      do {
-        if let ca = tls.trustedCertificateAuthorities {
-          tlsConfiguration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
-        }
-        if let chain = tls.clientCertificateChain, let key = tls.clientPrivateKey {
-          tlsConfiguration.certificateChain = try NIOSSLCertificate.fromPEMFile(chain).map { .certificate($0) }
-          tlsConfiguration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-        }
-      } catch {
-        throw InferenceError(.invalidArgument, "cannot read the TLS files for \(endpoint): \(error)")
-      }
-      if !tls.verifyServer { tlsConfiguration.certificateVerification = .none }
-      configuration.tlsConfiguration = tlsConfiguration
-    }
+    if let tls = options.tls { configuration.tlsConfiguration = try tls.clientConfiguration(for: endpoint) }
     self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let scheme = options.tls == nil ? "http" : "https"
     self.base = "\(scheme)://\(endpoint.description)"

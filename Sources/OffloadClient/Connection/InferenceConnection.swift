@@ -35,20 +35,12 @@ public final class InferenceConnection: Sendable {
     let isIP = endpoint.host.contains(":") || Self.isIPv4Literal(endpoint.host)
     var serverHostname = isIP ? nil : endpoint.host
     if let tls = options.tls {
-      var configuration = TLSConfiguration.makeClientConfiguration()
+      var configuration = try tls.clientConfiguration(for: endpoint)
       configuration.applicationProtocols = ["h2"]
       do {
-        if let ca = tls.trustedCertificateAuthorities {
-          configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
-        }
-        if let chain = tls.clientCertificateChain, let key = tls.clientPrivateKey {
-          configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(chain).map { .certificate($0) }
-          configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-        }
-        if !tls.verifyServer { configuration.certificateVerification = .none }
         context = try NIOSSLContext(configuration: configuration)
       } catch {
-        throw InferenceError(.invalidArgument, "cannot read the TLS files for \(endpoint): \(error)")
+        throw InferenceError(.invalidArgument, "cannot set up TLS for \(endpoint): \(error)")
       }
       if let name = tls.serverHostname { serverHostname = name }
     }

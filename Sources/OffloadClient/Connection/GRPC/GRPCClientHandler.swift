@@ -78,13 +78,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
   }
 
   private func becameActive(context: ChannelHandlerContext) {
-    // The connection window starts at 65,535 bytes whatever the settings say; widen it to the target.
-    let increment = settings.targetWindowSize - 65_535
-    if increment > 0 {
-      context.write(
-        wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: increment))),
-        promise: nil)
-      context.flush()
+    if let opening = GRPCReceiveWindow.opening(target: settings.targetWindowSize) {
+      context.writeAndFlush(wrapOutboundOut(opening), promise: nil)
     }
     if !tls { markReady() }
   }
@@ -267,14 +262,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
 
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     if let window = event as? NIOHTTP2WindowUpdatedEvent {
-      if window.streamID == .rootStream, let inbound = window.inboundWindowSize,
-        inbound <= settings.targetWindowSize / 2
-      {
-        context.write(
-          wrapOutboundOut(
-            HTTP2Frame(
-              streamID: .rootStream, payload: .windowUpdate(windowSizeIncrement: settings.targetWindowSize - inbound))),
-          promise: nil)
+      if let topUp = GRPCReceiveWindow.topUp(after: window, target: settings.targetWindowSize) {
+        context.write(wrapOutboundOut(topUp), promise: nil)
         markFlush(context: context)
       }
     } else if let closed = event as? StreamClosedEvent {
