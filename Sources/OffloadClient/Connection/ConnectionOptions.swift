@@ -45,9 +45,9 @@ public struct ConnectionOptions: Sendable, Equatable {
   public var tls: TLS?
   /// Largest message sent or received (requests of a full 16 MiB tensor batch fit easily).
   public var maxMessageBytes: Int
-  /// Delay writes by up to this much to batch them into fewer system calls (grpc-swift's flush
-  /// coalescing); `nil` (the default) writes at once, which is what small latency-bound inference
-  /// requests want. Worth setting (e.g. 50 µs) for many small requests in flight on one connection.
+  /// Hold writes back by up to this much to batch them into fewer system calls (gRPC only); `nil` (the
+  /// default) flushes once per event-loop turn: the calls started in the same turn already share a write,
+  /// and a lone latency-bound request is not delayed.
   public var flushCoalescingDelay: Duration?
   /// Headers (gRPC metadata) sent with every request: the credential of a server with restricted
   /// protocols, e.g. `["authorization": "Bearer <token>"]` or `["admin-key": "<secret>"]`. Names are
