@@ -273,11 +273,11 @@ public enum HTTPFrontEnd {
       let allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
       for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch] where !methods.contains(method) {
         router.on(path, method: method) { request, _ in
-          let message = "\(request.method) is not served on \(request.uri.path); use \(allow)"
-          let data = (try? JSONSerialization.data(withJSONObject: ["error": message])) ?? Data()
-          return Response(
-            status: .methodNotAllowed, headers: [.allow: allow, .contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+          var response = errorResponse(
+            InferenceError(.invalidArgument, "\(request.method) is not served on \(request.uri.path); use \(allow)"))
+          response.status = .methodNotAllowed
+          response.headers[.allow] = allow
+          return response
         }
       }
     }

@@ -69,6 +69,10 @@ public final class DynamicBatchScheduler: Sendable {
   private let executor: Executor
   private let statistics: StatisticsRecorder
   private let modelDescription: String
+  /// From the policy: whether a batch yields for requests that arrived with it (no queue delay), and up to
+  /// how many rows.
+  private let topsUp: Bool
+  private let maxBatchSize: Int
 
   /// Creates a scheduler.
   /// - Parameters:
@@ -85,6 +89,8 @@ public final class DynamicBatchScheduler: Sendable {
     self.executor = executor
     self.statistics = statistics
     self.modelDescription = modelDescription
+    self.topsUp = policy.maxQueueDelayNanos == 0
+    self.maxBatchSize = policy.maxBatchSize
   }
 
   /// Requests waiting now.
@@ -154,13 +160,12 @@ public final class DynamicBatchScheduler: Sendable {
   /// (``DynamicBatcherStateMachine/topUp(rows:shapeKey:now:)``) instead of each starting a batch of its own.
   private func run(instance: Int, ids: [UInt64]) async -> [DynamicBatcherStateMachine.Action] {
     var ids = ids
-    let policy = state.withLock { $0.machine.policy }
-    if policy.maxQueueDelayNanos == 0 {
+    if topsUp {
       let (rows, key) = state.withLock { state -> (Int, [Int64]) in
         let batch = ids.compactMap { state.entries[$0] }
         return (batch.reduce(0) { $0 + $1.rows }, batch.first.map(Self.shapeKey) ?? [])
       }
-      if rows < policy.maxBatchSize {
+      if rows < maxBatchSize {
         await Task.yield()
         ids += state.withLock { $0.machine.topUp(rows: rows, shapeKey: key, now: now()) }
       }

@@ -191,13 +191,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
 
   /// Ends a call that is still open on the client's side: reset its stream and report `status`.
   private func abandon(_ call: GRPCClientCall, status: GRPCStatus) {
-    guard let stream = call.streamID, calls.removeValue(forKey: stream) != nil else { return }
-    call.complete(status)
-    if let context {
-      context.write(wrapOutboundOut(HTTP2Frame(streamID: stream, payload: .rstStream(.cancel))), promise: nil)
-      markFlush(context: context)
-    }
-    closeIfIdle()
+    guard let stream = call.streamID else { return }
+    finish(stream, status, resetIfOpen: true)
   }
 
   private func requestHeaders(_ call: GRPCClientCall) -> HPACKHeaders {
@@ -239,9 +234,8 @@ final class GRPCClientHandler: ChannelDuplexHandler {
       returnCredit(call, bytes: length, streamOpen: !data.endStream, context: context)
       if case .byteBuffer(let bytes) = data.data { received(bytes, endStream: data.endStream, on: call) }
     case .rstStream(let code):
-      if let call = calls.removeValue(forKey: frame.streamID) {
-        call.complete(Self.status(forReset: code, path: call.path))
-        closeIfIdle()
+      if let call = calls[frame.streamID] {
+        finish(frame.streamID, Self.status(forReset: code, path: call.path), resetIfOpen: false)
       }
     case .goAway:
       // Streams above the server's last stream ID are closed by the HTTP/2 layer (StreamClosedEvent).
@@ -267,13 +261,13 @@ final class GRPCClientHandler: ChannelDuplexHandler {
         markFlush(context: context)
       }
     } else if let closed = event as? StreamClosedEvent {
-      if let call = calls.removeValue(forKey: closed.streamID) {
-        call.complete(
+      if let call = calls[closed.streamID] {
+        let status =
           closed.reason == .refusedStream || closed.reason == nil
-            ? GRPCStatus(
-              .unavailable, "the server did not take \(call.path) (stream refused or connection closing); retry it")
-            : Self.status(forReset: closed.reason!, path: call.path))
-        closeIfIdle()
+          ? GRPCStatus(
+            .unavailable, "the server did not take \(call.path) (stream refused or connection closing); retry it")
+          : Self.status(forReset: closed.reason!, path: call.path)
+        finish(closed.streamID, status, resetIfOpen: false)
       }
     } else if case TLSUserEvent.handshakeCompleted = event {
       markReady()
@@ -335,7 +329,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
             throw GRPCStatus(.internal, "a response message is marked compressed but the server sent no grpc-encoding")
           }
           try call.deliver(
-            try encoding.decompress(message.bytes, limit: settingsLimit, role: .client))
+            try encoding.decompress(message.bytes, limit: settings.maxMessageBytes, role: .client))
         } else {
           try call.deliver(message.bytes)
         }
@@ -350,8 +344,6 @@ final class GRPCClientHandler: ChannelDuplexHandler {
         resetIfOpen: false)
     }
   }
-
-  private var settingsLimit: Int { settings.maxMessageBytes }
 
   /// Ends a call with `status`; a stream the server has not closed is reset.
   private func finish(_ stream: HTTP2StreamID, _ status: GRPCStatus, resetIfOpen: Bool) {
