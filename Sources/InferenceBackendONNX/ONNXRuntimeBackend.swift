@@ -42,11 +42,13 @@ public final class ONNXRuntimeBackend: InferenceBackend, Sendable {
       do {
         let path = try ONNXRuntimeLocator.resolve(explicit: libraryPath)
         let library = try ORTLibrary.load(path: path)
-        result = .success(try ORTEnvironment(library: library, sharedIntraOpThreads: sharedIntraOpThreads))
+        let loaded = try ORTEnvironment.shared(library: library, sharedIntraOpThreads: sharedIntraOpThreads)
+        result = .success(loaded)
         logger.info(
           "ONNX Runtime loaded",
           metadata: [
-            "path": "\(path)", "version": "\(library.version)", "shared_intra_op_threads": "\(sharedIntraOpThreads)",
+            "path": "\(path)", "version": "\(library.version)",
+            "shared_intra_op_threads": "\(loaded.sharedIntraOpThreads)",
           ])
       } catch {
         result = .failure(InferenceError(.unavailable, "ONNX Runtime is not available: \(error)"))

@@ -41,6 +41,26 @@ import Testing
     #expect(try backend.runtimeVersion() == ONNXRuntimeLocator.pinnedVersion)
   }
 
+  /// Servers started and stopped side by side in one process (as the test suites do) each have a
+  /// backend; ONNX Runtime allows one environment at a time, so every backend must get the process's one
+  /// (creating a second while the first was being released once failed a model load in CI).
+  @Test func backendsCreatedAndDroppedSideBySideAllLoad() async throws {
+    let model = Self.models.appendingPathComponent("add_sub/1/model.onnx")
+    for round in 0..<20 {
+      try await withThrowingTaskGroup(of: Void.self) { group in
+        for index in 0..<4 {
+          group.addTask {
+            let backend = ONNXRuntimeBackend(
+              libraryPath: nil, sharedIntraOpThreads: 1 + (round + index) % 3, logger: Self.logger)
+            let signature = try backend.signature(of: model)
+            #expect(signature.inputs.count == 2, "round \(round), backend \(index)")
+          }
+        }
+        try await group.waitForAll()
+      }
+    }
+  }
+
   @Test func everyExampleModelLoads() async throws {
     let runtime = try await Self.runtime()
     let index = runtime.repositoryIndex()
