@@ -136,24 +136,25 @@ public final class OffloadServer: Service, Sendable {
       group.addTask { await self.runtime.run() }
       if let metrics { group.addTask { try await metrics.run() } }
       if let http { group.addTask { try await http.run() } }
+      // Readiness is false from the graceful shutdown on; a gateway or Kubernetes stops sending new work
+      // within its probe period, so the gRPC listener keeps serving that long before refusing connections.
+      let delay = configuration.drainDelay
+      if delay > .zero {
+        group.addTask {
+          // Throws only when the group is cancelled (the server stopped another way): nothing to close.
+          guard (try? await gracefulShutdown()) != nil else { return }
+          self.logger.info("readiness is false; serving on during the drain delay", metadata: ["delay": "\(delay)"])
+          try? await Task.sleep(for: delay)
+          self.grpc.beginGracefulShutdown()
+        }
+      }
       defer { group.cancelAll() }
       try await withGracefulShutdownHandler {
         try await grpc.run()
       } onGracefulShutdown: {
         self.logger.info("graceful shutdown: draining in-flight requests")
         self.runtime.beginDraining()
-        // Readiness is false from here; a gateway or Kubernetes stops sending new work within its probe
-        // period, so keep serving that long before refusing connections.
-        let delay = self.configuration.drainDelay
-        if delay > .zero {
-          self.logger.info("readiness is false; serving on during the drain delay", metadata: ["delay": "\(delay)"])
-          Task {
-            try? await Task.sleep(for: delay)
-            self.grpc.beginGracefulShutdown()
-          }
-        } else {
-          self.grpc.beginGracefulShutdown()
-        }
+        if delay == .zero { self.grpc.beginGracefulShutdown() }
       }
       await runtime.shutdown()
     }

@@ -33,6 +33,8 @@ public final class InferenceClient: Inferencing, Service, Sendable {
   public let local: LocalInference?
   private let logger: Logger
   private let metrics: ClientMetrics
+  /// Fired by ``shutdown()`` or a graceful shutdown; ``run()`` then stops the pool and the local path.
+  private let stopping: OneShotSignal
   private let random = RandomSource()
 
   /// Creates a client; nothing connects until ``run()``.
@@ -58,6 +60,7 @@ public final class InferenceClient: Inferencing, Service, Sendable {
       )
     }
     self.configuration = configuration
+    self.stopping = OneShotSignal()
     self.local = local
     self.logger = logger
     self.metrics = ClientMetrics(factory: metricsFactory)
@@ -73,18 +76,28 @@ public final class InferenceClient: Inferencing, Service, Sendable {
   /// Runs the pool's health checks and connections and the local runtime until ``shutdown()`` or a
   /// graceful shutdown of the surrounding service group.
   public func run() async {
-    await withGracefulShutdownHandler {
-      await withDiscardingTaskGroup { group in
-        if let pool { group.addTask { await pool.run() } }
-        if let local { group.addTask { await local.run() } }
+    await withDiscardingTaskGroup { group in
+      if let pool { group.addTask { await pool.run() } }
+      if let local { group.addTask { await local.run() } }
+      group.addTask {
+        // Until shutdown() or the surrounding group's graceful shutdown (or cancellation), then stop here.
+        await withGracefulShutdownHandler {
+          await self.stopping.wait()
+        } onGracefulShutdown: {
+          self.stopping.fire()
+        }
+        await self.stop()
       }
-    } onGracefulShutdown: {
-      Task { await self.shutdown() }
     }
   }
 
   /// Stops background work; calls in flight finish.
   public func shutdown() async {
+    stopping.fire()
+    await stop()
+  }
+
+  private func stop() async {
     pool?.shutdown()
     await local?.shutdown()
   }

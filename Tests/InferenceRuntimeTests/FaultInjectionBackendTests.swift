@@ -241,4 +241,38 @@ import Testing
     }
     #expect(model.batcher?.queueDepth ?? model.scheduler.queueDepth == 0)
   }
+
+  /// Requests held by a long queue delay run at once when the model is unloaded: the drain hands their
+  /// batch to the runtime's timer loop, which runs it (nothing waits for the minute-long delay).
+  @Test func unloadRunsBatchesHeldByTheQueueDelay() async throws {
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    let config = Self.config() + "dynamic_batching { max_queue_delay_microseconds: 60000000 }\n"
+    try repository.addModel("held", config: config, versions: [1: ""], filename: "model.fault")
+    var configuration = RuntimeConfiguration(repositories: [repository.root])
+    configuration.modelControl = .explicit(startupModels: ["held"])
+    let runtime = ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([FaultInjectionBackend()]),
+      logger: ModelRuntimeTests.logger)
+    try await runtime.loadAll()
+    let model = try runtime.servable(name: "held", version: "1")
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { await runtime.run() }
+      defer { group.cancelAll() }
+      let waiting = (0..<2).map { index in
+        Task { try await runtime.infer(Self.request("held", action: 0, values: [Float(index)], id: "h\(index)")) }
+      }
+      while (model.batcher?.queueDepth ?? 0) < 2 {
+        try Task.checkCancellation()
+        await Task.yield()
+      }
+      try await runtime.unload(modelNamed: "held")
+      for (index, task) in waiting.enumerated() {
+        let answer = try await task.value
+        #expect(answer.id == "h\(index)")
+        #expect(answer.outputs.first.map { Self.floats($0.data) } == [Float(index)])
+      }
+      await runtime.shutdown()
+    }
+  }
 }

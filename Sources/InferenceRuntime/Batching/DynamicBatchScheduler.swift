@@ -42,6 +42,8 @@ public final class DynamicBatchScheduler: Sendable {
     /// (so wake-ups performed out of order cannot keep a stale time).
     var wakeUpAt: UInt64?
     var timerSignal: CheckedContinuation<Void, Never>?
+    /// Actions made outside any task that can run them (``drain()``), left for the timer loop.
+    var forTimer: [DynamicBatcherStateMachine.Action] = []
     var closed = false
     var draining = false
 
@@ -229,7 +231,11 @@ public final class DynamicBatchScheduler: Sendable {
   /// earlier one is requested), then ticks. The runtime runs one such loop per batching model version.
   public func runTimer() async {
     while true {
-      let (finished, wake) = state.withLock { ($0.timerFinished, $0.wakeUpAt) }
+      let (finished, wake, handed) = state.withLock { state in
+        defer { state.forTimer = [] }
+        return (state.timerFinished, state.wakeUpAt, state.forTimer)
+      }
+      if !handed.isEmpty { await perform(handed) }
       // Cancelled: sleeps and waits would return at once, so stop rather than spin.
       if finished || Task.isCancelled { return }
       if let wake {
@@ -256,7 +262,7 @@ public final class DynamicBatchScheduler: Sendable {
     await withTaskCancellationHandler {
       await withCheckedContinuation { continuation in
         let resumeNow = state.withLock { state -> Bool in
-          if state.timerFinished || Task.isCancelled { return true }
+          if state.timerFinished || !state.forTimer.isEmpty || Task.isCancelled { return true }
           state.timerSignal?.resume()
           state.timerSignal = continuation
           return false
@@ -273,16 +279,15 @@ public final class DynamicBatchScheduler: Sendable {
   }
 
   /// Stops accepting requests; those waiting still run (see ``DynamicBatcherStateMachine/drain(now:)``).
-  /// ``runTimer()`` ends when the queue is empty. Returns at once: batches that can start now run in a task
-  /// of their own (the unload request does not wait for the queue).
+  /// ``runTimer()`` ends when the queue is empty. Returns at once: batches that can start now are handed
+  /// to ``runTimer()``, which runs them (the unload request does not wait for the queue).
   public func drain() {
-    let (actions, signal) = state.withLock { state in
+    let signal = state.withLock { state in
       state.draining = true
-      let actions = state.step { $0.drain(now: now()) }
-      return (actions, state.takeTimerSignal())
+      state.forTimer += state.step { $0.drain(now: now()) }
+      return state.takeTimerSignal()
     }
     signal?.resume()
-    if !actions.isEmpty { Task { await self.perform(actions) } }
   }
 
   /// Stops accepting requests, rejects those waiting, and ends ``runTimer()``.
@@ -290,7 +295,9 @@ public final class DynamicBatchScheduler: Sendable {
     let (actions, signal) = state.withLock {
       state -> ([DynamicBatcherStateMachine.Action], CheckedContinuation<Void, Never>?) in
       state.closed = true
-      return (state.step { $0.close() }, state.takeTimerSignal())
+      // Batches a drain handed to the timer loop still run (the loop may have ended already).
+      defer { state.forTimer = [] }
+      return (state.forTimer + state.step { $0.close() }, state.takeTimerSignal())
     }
     signal?.resume()
     await perform(actions)

@@ -54,18 +54,24 @@ public final class CoalescingClient: Inferencing, Service, Sendable {
 
   /// Serves the batches' delay timers until ``shutdown()``.
   public func run() async {
-    await withGracefulShutdownHandler {
-      await withDiscardingTaskGroup { group in
+    await withDiscardingTaskGroup { group in
+      await withGracefulShutdownHandler {
         for await scheduler in timers.stream { group.addTask { await scheduler.runTimer() } }
+      } onGracefulShutdown: {
+        self.timers.continuation.finish()
       }
-    } onGracefulShutdown: {
-      Task { await self.shutdown() }
+      // Told to stop (shutdown() or the surrounding group's graceful shutdown): the timers end with this.
+      await closeSchedulers()
     }
   }
 
   /// Sends what is queued and stops the timers.
   public func shutdown() async {
     timers.continuation.finish()
+    await closeSchedulers()
+  }
+
+  private func closeSchedulers() async {
     let all = schedulers.withLock { Array($0.values) }
     for scheduler in all { await scheduler.close() }
   }

@@ -36,19 +36,17 @@ public final class HTTPInferenceConnection: Sendable {
 
   /// Nothing to maintain between calls (AsyncHTTPClient pools connections); returns after ``close()``.
   public func run() async throws {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-      closed.register(continuation)
-    }
+    await closed.wait()
   }
 
-  private let closed = CloseSignal()
+  private let closed = OneShotSignal()
 
   /// Shuts the HTTP client down (requests still in flight fail) and ends ``run()``. Call it once the
   /// connection is no longer needed.
   public func close() {
     guard closed.fire() else { return }
-    let client = self.client
-    Task { try? await client.shutdown() }
+    // Completes on a Dispatch queue; nothing waits for it (requests in flight fail on their own).
+    client.shutdown { _ in }
   }
 
   // MARK: Calls
@@ -263,33 +261,6 @@ public final class HTTPInferenceConnection: Sendable {
       case .string(let v): v
       }
     }
-  }
-}
-
-/// A one-shot signal: ``fire()`` resumes whoever waits (now or later).
-final class CloseSignal: Sendable {
-  private let state = Mutex<(fired: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
-
-  func register(_ continuation: CheckedContinuation<Void, Never>) {
-    let resumeNow = state.withLock { state -> Bool in
-      if state.fired { return true }
-      state.waiter = continuation
-      return false
-    }
-    if resumeNow { continuation.resume() }
-  }
-
-  /// Fires; returns false when it had fired before.
-  @discardableResult
-  func fire() -> Bool {
-    let (first, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
-      let first = !state.fired
-      state.fired = true
-      defer { state.waiter = nil }
-      return (first, state.waiter)
-    }
-    waiter?.resume()
-    return first
   }
 }
 

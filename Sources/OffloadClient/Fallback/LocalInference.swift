@@ -26,12 +26,46 @@ public final class LocalInference: Sendable {
     case onDemand = "on-demand"
   }
 
-  /// Starts the runtime once, however many requests ask at the same time.
-  private actor Starter {
-    var task: Task<any Inferencing, any Error>?
-    func start(_ make: @escaping @Sendable () async throws -> any Inferencing) async throws -> any Inferencing {
-      if task == nil { task = Task { try await make() } }
-      return try await task!.value
+  /// Starts the runtime once, however many requests ask at the same time: the first caller starts it in
+  /// its own task, later ones wait for that outcome (a failure too is kept and given to every later caller).
+  private final class Starter: Sendable {
+    private enum State {
+      case idle
+      case starting([CheckedContinuation<any Inferencing, any Error>])
+      case done(Result<any Inferencing, any Error>)
+    }
+
+    private let state = Mutex(State.idle)
+
+    func start(_ make: @Sendable () async throws -> any Inferencing) async throws -> any Inferencing {
+      let first = state.withLock { state -> Bool in
+        guard case .idle = state else { return false }
+        state = .starting([])
+        return true
+      }
+      guard first else {
+        return try await withCheckedThrowingContinuation { continuation in
+          let outcome = state.withLock { state -> Result<any Inferencing, any Error>? in
+            switch state {
+            case .idle: preconditionFailure("the starter went back to idle")
+            case .starting(let waiters):
+              state = .starting(waiters + [continuation])
+              return nil
+            case .done(let outcome): return outcome
+            }
+          }
+          if let outcome { continuation.resume(with: outcome) }
+        }
+      }
+      let outcome: Result<any Inferencing, any Error>
+      do { outcome = .success(try await make()) } catch { outcome = .failure(error) }
+      let waiters = state.withLock { state in
+        defer { state = .done(outcome) }
+        guard case .starting(let waiters) = state else { return [CheckedContinuation<any Inferencing, any Error>]() }
+        return waiters
+      }
+      for waiter in waiters { waiter.resume(with: outcome) }
+      return try outcome.get()
     }
   }
 
@@ -43,6 +77,7 @@ public final class LocalInference: Sendable {
   private let starter = Starter()
   private let runtimes = AsyncStream.makeStream(of: ModelRuntime.self)
   private let startNanos = Mutex<UInt64?>(nil)
+  private let shutDown = Mutex(false)
 
   /// Creates the local path; nothing is loaded until ``run()`` (eager) or the first request.
   public init(_ source: Source, start: Start = .onDemand, logger: Logger = Logger(label: "offload.client.local")) {
@@ -75,6 +110,11 @@ public final class LocalInference: Sendable {
   /// Retires the local models.
   public func shutdown() async {
     runtimes.continuation.finish()
+    let first = shutDown.withLock { done in
+      defer { done = true }
+      return !done
+    }
+    guard first else { return }
     if let runtime = ready.withLock({ $0 }) as? ModelRuntime { await runtime.shutdown() }
   }
 

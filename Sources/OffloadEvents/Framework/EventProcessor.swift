@@ -1,4 +1,3 @@
-internal import Dispatch
 internal import InferenceRuntime
 public import KServeProtocol
 internal import NIOPosix
@@ -109,6 +108,7 @@ public final class EventProcessor: Sendable {
     let pool = NIOThreadPool(numberOfThreads: configuration.threads)
     pool.start()
     defer { pool.shutdownGracefully { _ in } }
+    let workers = Workers(pool: pool, slots: WorkerSlots(count: configuration.threads))
     let dispatcher = EventDispatcher(
       range: configuration.events, window: configuration.reorderWindow ?? 4 * configuration.streams
     ) { event in
@@ -124,7 +124,7 @@ public final class EventProcessor: Sendable {
           group.addTask {
             do {
               while let index = await dispatcher.claim() {
-                let event = try await self.process(index, pool: pool, accounting: accounting)
+                let event = try await self.process(index, workers: workers, accounting: accounting)
                 try await dispatcher.finish(event)
               }
             } catch {
@@ -150,31 +150,44 @@ public final class EventProcessor: Sendable {
       requests: accounting.requests.load(ordering: .relaxed))
   }
 
-  /// Runs `body` on a worker thread and charges its duration to `label`.
-  private func onWorker<T: Sendable>(
-    _ pool: NIOThreadPool, _ accounting: Accounting, _ label: String, _ body: @escaping @Sendable () throws -> T
-  ) async throws -> T {
-    try await pool.runIfActive {
-      let start = ContinuousClock.now
-      defer { accounting.add(label, (ContinuousClock.now - start).clampedNanoseconds) }
-      return try body()
+  /// The run's worker threads and the slots that count them (see ``WorkerSlots``).
+  struct Workers: Sendable {
+    let pool: NIOThreadPool
+    let slots: WorkerSlots
+
+    /// Runs `body` on a worker thread, the slot already held.
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+      try await pool.runIfActive(body)
     }
   }
 
-  private func process(_ index: UInt64, pool: NIOThreadPool, accounting: Accounting) async throws -> EventData {
+  /// Runs `body` on a worker thread, holding a slot, and charges its duration to `label`.
+  private func onWorker<T: Sendable>(
+    _ workers: Workers, _ accounting: Accounting, _ label: String, _ body: @escaping @Sendable () throws -> T
+  ) async throws -> T {
+    try await workers.slots.withSlot {
+      try await workers.run {
+        let start = ContinuousClock.now
+        defer { accounting.add(label, (ContinuousClock.now - start).clampedNanoseconds) }
+        return try body()
+      }
+    }
+  }
+
+  private func process(_ index: UInt64, workers: Workers, accounting: Accounting) async throws -> EventData {
     let source = self.source
-    var event = try await onWorker(pool, accounting, "source") { try source.event(at: index) }
+    var event = try await onWorker(workers, accounting, "source") { try source.event(at: index) }
     for module in modules {
       let current = event
       switch module {
       case let module as any SynchronousModule:
-        event = try await onWorker(pool, accounting, module.label) {
+        event = try await onWorker(workers, accounting, module.label) {
           var copy = current
           try module.produce(&copy)
           return copy
         }
       case let module as any AsynchronousModule:
-        event = try await runAsynchronous(module, current, pool: pool, accounting: accounting)
+        event = try await runAsynchronous(module, current, workers: workers, accounting: accounting)
       default:
         throw WorkflowError("module '\(module.label)' is neither synchronous nor asynchronous")
       }
@@ -183,37 +196,40 @@ public final class EventProcessor: Sendable {
   }
 
   private func runAsynchronous(
-    _ module: any AsynchronousModule, _ event: EventData, pool: NIOThreadPool, accounting: Accounting
+    _ module: any AsynchronousModule, _ event: EventData, workers: Workers, accounting: Accounting
   ) async throws -> EventData {
     let inference = self.inference
     switch configuration.style {
     case .asynchronous:
-      let requests = try await onWorker(pool, accounting, module.label) { try module.acquire(event) }
+      let requests = try await onWorker(workers, accounting, module.label) { try module.acquire(event) }
       let waitStart = ContinuousClock.now
       let responses = try await Self.send(requests, to: inference)
       accounting.waitNanos.add((ContinuousClock.now - waitStart).clampedNanoseconds, ordering: .relaxed)
       accounting.requests.add(requests.count, ordering: .relaxed)
-      return try await onWorker(pool, accounting, module.label) {
+      return try await onWorker(workers, accounting, module.label) {
         var copy = event
         try module.produce(&copy, responses: responses)
         return copy
       }
     case .blocking:
-      // The worker holds its thread for the whole module, waiting included; the wait is charged to the
-      // inference, the rest to the module.
-      return try await pool.runIfActive {
+      // The module holds its worker slot for the whole module, waiting included; the wait is charged to
+      // the inference, the rest to the module.
+      return try await workers.slots.withSlot {
         let start = ContinuousClock.now
-        let requests = try module.acquire(event)
+        let requests = try await workers.run { try module.acquire(event) }
         let waitStart = ContinuousClock.now
-        let responses = try Self.blockingSend(requests, to: inference)
+        let responses = try await Self.send(requests, to: inference)
         let waitEnd = ContinuousClock.now
-        var copy = event
-        try module.produce(&copy, responses: responses)
+        let produced = try await workers.run {
+          var copy = event
+          try module.produce(&copy, responses: responses)
+          return copy
+        }
         let wait = (waitEnd - waitStart).clampedNanoseconds
         accounting.waitNanos.add(wait, ordering: .relaxed)
         accounting.requests.add(requests.count, ordering: .relaxed)
         accounting.add(module.label, (ContinuousClock.now - start).clampedNanoseconds - wait)
-        return copy
+        return produced
       }
     }
   }
@@ -229,24 +245,5 @@ public final class EventProcessor: Sendable {
       for try await (i, response) in group { responses[i] = response }
       return responses.map { $0! }
     }
-  }
-
-  final class Outcome: Sendable {
-    let value = Mutex<Result<[InferenceResponse], any Error>?>(nil)
-  }
-
-  /// Blocks the calling (worker) thread until the requests are answered.
-  static func blockingSend(_ requests: [InferenceRequest], to inference: any Inferencing) throws -> [InferenceResponse]
-  {
-    let outcome = Outcome()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-      let result: Result<[InferenceResponse], any Error>
-      do { result = .success(try await send(requests, to: inference)) } catch { result = .failure(error) }
-      outcome.value.withLock { $0 = result }
-      done.signal()
-    }
-    done.wait()
-    return try outcome.value.withLock { $0! }.get()
   }
 }
