@@ -329,7 +329,15 @@ let package = Package(
     ),
     .testTarget(
       name: "InferenceServerHTTPTests",
-      dependencies: ["InferenceServerHTTP", "KServeProtocol"],
+      dependencies: [
+        "InferenceServerHTTP", "InferenceRuntime", "KServeProtocol",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "CompressNIO", package: "compress-nio"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -5,7 +5,7 @@ internal import KServeProtocol
 /// correctly rounded `Double` of their text (Foundation's `JSONDecoder` parses numbers exactly;
 /// `JSONSerialization` on Linux does not). `NaN`, `Infinity` and `-Infinity` tokens, which Triton and
 /// tritonclient use for non-finite floats, are accepted. `package` for the fuzz harness (Fuzz/FuzzHarness).
-package enum JSONValue: Decodable, Equatable {
+package enum JSONValue: Decodable, Equatable, Sendable {
   case null
   case bool(Bool)
   case int(Int64)
@@ -157,6 +157,37 @@ package enum JSONValue: Decodable, Equatable {
     case .string(let s): "\"\(s)\""
     case .array: "[…]"
     case .object: "{…}"
+    }
+  }
+}
+
+extension JSONValue: Encodable {
+  package func encode(to encoder: any Encoder) throws {
+    switch self {
+    case .null:
+      var single = encoder.singleValueContainer()
+      try single.encodeNil()
+    case .bool(let b):
+      var single = encoder.singleValueContainer()
+      try single.encode(b)
+    case .int(let i):
+      var single = encoder.singleValueContainer()
+      try single.encode(i)
+    case .uint(let u):
+      var single = encoder.singleValueContainer()
+      try single.encode(u)
+    case .double(let d):
+      var single = encoder.singleValueContainer()
+      try single.encode(d)
+    case .string(let s):
+      var single = encoder.singleValueContainer()
+      try single.encode(s)
+    case .array(let values):
+      var array = encoder.unkeyedContainer()
+      for value in values { try array.encode(value) }
+    case .object(let values):
+      var object = encoder.container(keyedBy: AnyKey.self)
+      for (key, value) in values { try object.encode(value, forKey: AnyKey(stringValue: key)) }
     }
   }
 }

@@ -25,25 +25,6 @@ import TritonModelConfig
     #expect(ProtocolGroup.grpc(service: "other.Service", method: "ModelInfer") == nil)
   }
 
-  @Test func everyHTTPRouteBelongsToTheRightGroup() {
-    let expected: [String: ProtocolGroup] = [
-      "/v2": .metadata, "/v2/health/live": .health, "/v2/health/ready": .health,
-      "/v2/models/m": .metadata, "/v2/models/m/versions/2": .metadata, "/v2/models/m/ready": .health,
-      "/v2/models/m/versions/2/ready": .health, "/v2/models/m/config": .modelConfig,
-      "/v2/models/m/versions/1/config": .modelConfig, "/v2/models/stats": .statistics,
-      "/v2/models/m/stats": .statistics, "/v2/models/m/versions/1/stats": .statistics,
-      "/v2/models/m/infer": .inference, "/v2/models/m/versions/3/infer": .inference,
-      "/v2/repository/index": .modelRepository, "/v2/repository/models/m/load": .modelRepository,
-      "/v2/repository/models/m/unload": .modelRepository, "/v2/systemsharedmemory/status": .sharedMemory,
-      "/v2/systemsharedmemory/region/r/register": .sharedMemory, "/v2/cudasharedmemory/status": .sharedMemory,
-      "/v2/logging": .logging, "/v2/trace/setting": .trace, "/v2/models/m/trace/setting": .trace,
-      // A model named like a route keyword is still the model's metadata.
-      "/v2/models/infer": .metadata, "//v2//models/m/infer": .inference,
-    ]
-    for (path, group) in expected { #expect(ProtocolGroup.http(path: path) == group, "\(path)") }
-    #expect(ProtocolGroup.http(path: "/metrics") == nil)
-  }
-
   @Test func parsesTritonsSyntaxAndReadsSecretsFromFilesOrEnvironment() throws {
     let rule = try AccessPolicy.parseRule("model-repository, shared-memory:Admin-Key=a=b:c")
     #expect(rule.groups == [.modelRepository, .sharedMemory])

@@ -1,6 +1,6 @@
 /// The protocol groups that access control restricts, with Triton's names (as in
 /// `--grpc-restricted-protocol` / `--http-restricted-api`). Every gRPC method and HTTP route belongs to
-/// exactly one group.
+/// exactly one group: HTTP routes by where the HTTP front end registers them (`HTTPRoutes+<Group>.swift`).
 public enum ProtocolGroup: String, Sendable, CaseIterable, Hashable {
   /// Liveness and readiness of the server and of models (also grpc.health.v1).
   case health
@@ -40,38 +40,6 @@ public enum ProtocolGroup: String, Sendable, CaseIterable, Hashable {
     case "LogSettings": return .logging
     default:
       return method.hasPrefix("SystemSharedMemory") || method.hasPrefix("CudaSharedMemory") ? .sharedMemory : nil
-    }
-  }
-
-  /// The group of a KServe v2 HTTP path (`/v2/...`); paths outside the API are `nil` (they get 404 anyway).
-  /// - Parameter path: The request path, without the query.
-  public static func http(path: String) -> ProtocolGroup? {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-    guard parts.first == "v2" else { return nil }
-    let rest = parts.dropFirst()
-    guard let head = rest.first else { return .metadata }  // GET /v2
-    switch head {
-    case "health": return .health
-    case "repository": return .modelRepository
-    case "systemsharedmemory", "cudasharedmemory": return .sharedMemory
-    case "logging": return .logging
-    case "trace": return .trace
-    case "models":
-      // models/stats, models/{m}[/versions/{v}][/ready|config|stats|infer|trace/setting]
-      let tail = Array(rest.dropFirst())
-      if tail == ["stats"] { return .statistics }
-      var index = 1
-      if tail.count >= 3, tail[1] == "versions" { index = 3 }
-      guard index < tail.count else { return .metadata }
-      switch tail[index] {
-      case "ready": return .health
-      case "config": return .modelConfig
-      case "stats": return .statistics
-      case "infer": return .inference
-      case "trace": return .trace
-      default: return .metadata
-      }
-    default: return .metadata
     }
   }
 }

@@ -1,0 +1,40 @@
+internal import Hummingbird
+internal import InferenceRuntime
+internal import KServeProtocol
+
+extension HTTPRoutes {
+  /// Group `trace`: trace settings, server-wide and per model; reported, not changeable (no tracing yet).
+  func addTrace(to router: Router<Context>) {
+    let limit = configuration.maxBodyBytes
+    let v2 = v2(router, .trace)
+    for path in ["trace/setting", "models/{model}/trace/setting"] {
+      v2.get(RouterPath(path)) { _, _ in TraceSettingsBody() }
+      v2.post(RouterPath(path)) { request, _ in
+        let update = try await HTTPRequestBody.decode(
+          SettingsUpdateRequestBody.self, from: request, limit: limit, what: "trace settings")
+        guard update.fields.isEmpty else {
+          throw InferenceError(
+            .unimplemented, "request tracing is not implemented by this server yet; trace settings cannot be changed")
+        }
+        return TraceSettingsBody()
+      }
+    }
+  }
+
+  /// Group `logging`: the log settings, fixed at start.
+  func addLogging(to router: Router<Context>) {
+    let limit = configuration.maxBodyBytes
+    let settings = LogSettingsBody(level: logLevel)
+    let v2 = v2(router, .logging)
+    v2.get("logging") { _, _ in settings }
+    v2.post("logging") { request, _ in
+      let update = try await HTTPRequestBody.decode(
+        SettingsUpdateRequestBody.self, from: request, limit: limit, what: "log settings")
+      guard update.fields.isEmpty else {
+        throw InferenceError(
+          .unimplemented, "changing log settings at run time is not implemented yet; restart with --log-level")
+      }
+      return settings
+    }
+  }
+}
