@@ -116,6 +116,19 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
+    // The fault-injection test backend (`backend: "fault"`): fails, hangs and delays on demand, for fault,
+    // overload and soak tests; `offload serve --enable-test-backends` registers it.
+    .target(
+      name: "InferenceBackendFault",
+      dependencies: [
+        "InferenceRuntime",
+        "KServeProtocol",
+        "TritonModelConfig",
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
     // gRPC's wire pieces shared by the server and the client (PROTOCOL-HTTP2): message framing, status,
     // timeout, compression, protobuf in ByteBuffers, receive-window credit. Pure values, no connection.
     .target(
@@ -173,6 +186,7 @@ let package = Package(
       dependencies: [
         "InferenceRuntime",
         "InferenceBackendONNX",
+        "InferenceBackendFault",
         "InferenceServerGRPC",
         "InferenceServerHTTP",
         "KServeProtocol",
@@ -311,7 +325,7 @@ let package = Package(
     .testTarget(
       name: "InferenceRuntimeTests",
       dependencies: [
-        "InferenceRuntime", "KServeProtocol", "TritonModelConfig",
+        "InferenceRuntime", "InferenceBackendFault", "KServeProtocol", "TritonModelConfig",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
@@ -330,7 +344,7 @@ let package = Package(
     .testTarget(
       name: "InferenceServerHTTPTests",
       dependencies: [
-        "InferenceServerHTTP", "InferenceRuntime", "KServeProtocol",
+        "InferenceServerHTTP", "InferenceRuntime", "InferenceBackendFault", "KServeProtocol",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "CompressNIO", package: "compress-nio"),
@@ -373,7 +387,7 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: [
         "InferenceServer", "OffloadClient", "OffloadBench", "OffloadEvents", "InferenceRuntime", "KServeGRPC",
-        "KServeProtocol",
+        "KServeProtocol", "InferenceBackendFault",
         "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

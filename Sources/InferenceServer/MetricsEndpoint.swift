@@ -26,7 +26,7 @@ final class MetricsEndpoint: Sendable {
       var bytes = registry.emitToBuffer()
       if let summaries {
         if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-        bytes.append(contentsOf: summaries.exposition().utf8)
+        bytes.append(contentsOf: LatencySummaryExposition.text(summaries).utf8)
       }
       return Response(
         status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -1,4 +1,5 @@
 internal import Foundation
+internal import InferenceBackendFault
 internal import InferenceBackendONNX
 public import InferenceRuntime
 internal import InferenceServerGRPC
@@ -53,7 +54,9 @@ public final class OffloadServer: Service, Sendable {
     if !configuration.metricsEnabled { runtimeConfiguration.latencySummaries = nil }
     let testBackends: [any InferenceBackend] = configuration.enableTestBackends ? [FaultInjectionBackend()] : []
     self.runtime = ModelRuntime(
-      configuration: runtimeConfiguration, backends: BackendRegistry([onnx] + additionalBackends + testBackends),
+      configuration: runtimeConfiguration,
+      backends: BackendRegistry(
+        [onnx] + additionalBackends + testBackends, unregistered: [FaultInjectionBackend.unregistered]),
       logger: logger, metricsFactory: configuration.metricsEnabled ? PrometheusMetricsFactory(registry: registry) : nil)
     self.metrics =
       configuration.metricsEnabled

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import InferenceBackendFault
 import InferenceRuntime
 import InferenceServer
 import KServeGRPC

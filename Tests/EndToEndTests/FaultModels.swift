@@ -1,4 +1,5 @@
 import Foundation
+import InferenceBackendFault
 import InferenceRuntime
 import KServeGRPC
 import KServeProtocol

@@ -1,4 +1,5 @@
 import Foundation
+import InferenceBackendFault
 import InferenceRuntime
 import KServeProtocol
 import Testing
@@ -22,11 +23,15 @@ import Testing
 
   /// A runtime over `repository` with `backends`. Every execution runs on its instance thread: a hang must not
   /// block the test's thread, and only there can a cancelled caller stop waiting.
-  static func runtime(_ repository: TemporaryRepository, backends: [any InferenceBackend]) -> ModelRuntime {
+  static func runtime(
+    _ repository: TemporaryRepository, backends: [any InferenceBackend],
+    unregistered: [BackendRegistry.Unregistered] = []
+  ) -> ModelRuntime {
     var configuration = RuntimeConfiguration(repositories: [repository.root])
     configuration.inlineExecutionLimit = .zero
     return ModelRuntime(
-      configuration: configuration, backends: BackendRegistry(backends), logger: ModelRuntimeTests.logger)
+      configuration: configuration, backends: BackendRegistry(backends, unregistered: unregistered),
+      logger: ModelRuntimeTests.logger)
   }
 
   /// One row: `ACTION` = `action`, `INPUT0` = `values`.
@@ -147,7 +152,9 @@ import Testing
     defer { repository.remove() }
     try repository.addModel("named", config: Self.config(), versions: [1: ""], filename: "model.fault")
     try repository.addModel("by_file", config: "max_batch_size: 8\n", versions: [1: ""], filename: "model.fault")
-    let runtime = Self.runtime(repository, backends: [FakeBackend(.pair)])
+    // A server that ships the backend but did not register it says so (OffloadServer declares it).
+    let runtime = Self.runtime(
+      repository, backends: [FakeBackend(.pair)], unregistered: [FaultInjectionBackend.unregistered])
     try await runtime.loadAll()
     for entry in runtime.repositoryIndex() {
       #expect(entry.state == .unavailable, "\(entry.name)")

@@ -365,7 +365,7 @@ struct GRPCConnectionHandlerTests {
   }
 
   @Test func restrictedGroupsNeedTheirHeader() async throws {
-    let policy = try AccessPolicy(rules: [AccessPolicy.parseRule("health:x-token=secret")])
+    let policy = try AccessPolicy(rules: [AccessPolicy.Rule(groups: [.health], header: "x-token", value: "secret")])
     let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 16, accessPolicy: policy))
     var live = Inference_ServerLiveRequest()
     let body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(live))

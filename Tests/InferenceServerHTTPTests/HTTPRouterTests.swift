@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import InferenceBackendFault
 import InferenceRuntime
 import KServeProtocol
 import Logging
@@ -27,7 +28,8 @@ import Testing
   ) async throws {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("http-router-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: root) }
-    try FileManager.default.createDirectory(at: root.appendingPathComponent("echo/1"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: root.appendingPathComponent("echo/1"), withIntermediateDirectories: true)
     try Data().write(to: root.appendingPathComponent("echo/1/model.fault"))
     try """
     backend: "fault"
@@ -162,10 +164,11 @@ import Testing
     }
   }
 
-  @Test(arguments: [
-    ("gzip, deflate", "gzip"), ("deflate", "deflate"), ("gzip;q=0.00, deflate", "deflate"),
-    ("gzip;q=0, deflate;q=0.0", nil), ("*", "gzip"), ("*;q=0.5, gzip;q=0", "deflate"), ("identity", nil),
-  ] as [(String, String?)])
+  @Test(
+    arguments: [
+      ("gzip, deflate", "gzip"), ("deflate", "deflate"), ("gzip;q=0.00, deflate", "deflate"),
+      ("gzip;q=0, deflate;q=0.0", nil), ("*", "gzip"), ("*;q=0.5, gzip;q=0", "deflate"), ("identity", nil),
+    ] as [(String, String?)])
   func answersAreCompressedAsTheClientAccepts(accept: String, expected: String?) async throws {
     try await Self.withRouter { client in
       try await client.execute(
@@ -283,7 +286,8 @@ import Testing
     (.get, "/v2/systemsharedmemory/status", .sharedMemory),
     (.post, "/v2/systemsharedmemory/region/r/register", .sharedMemory),
     (.post, "/v2/systemsharedmemory/unregister", .sharedMemory), (.get, "/v2/cudasharedmemory/status", .sharedMemory),
-    (.get, "/v2/logging", .logging), (.get, "/v2/trace/setting", .trace), (.get, "/v2/models/echo/trace/setting", .trace),
+    (.get, "/v2/logging", .logging), (.get, "/v2/trace/setting", .trace),
+    (.get, "/v2/models/echo/trace/setting", .trace),
     // A model named like a route keyword is a model: its metadata.
     (.get, "/v2/models/infer", .metadata),
   ]

@@ -1,11 +1,34 @@
 /// The backends a runtime can use, found by `backend:` or `platform:` name.
 public struct BackendRegistry: Sendable {
+  /// A backend the server ships but did not register (e.g. a test backend behind a flag): named in the
+  /// errors of models that ask for it, with how to enable it.
+  public struct Unregistered: Sendable {
+    /// Its `backend:` name.
+    public var name: String
+    /// Its default model file name (a model directory holding one is taken to want it).
+    public var modelFilename: String
+    /// What it is and how to enable it, appended to the error ("registered only with --flag").
+    public var howToEnable: String
+
+    /// Creates an entry.
+    public init(name: String, modelFilename: String, howToEnable: String) {
+      self.name = name
+      self.modelFilename = modelFilename
+      self.howToEnable = howToEnable
+    }
+  }
+
   private var backends: [any InferenceBackend]
+  /// Shipped but not registered.
+  public let unregistered: [Unregistered]
 
   /// Creates a registry.
-  /// - Parameter backends: The available backends.
-  public init(_ backends: [any InferenceBackend]) {
+  /// - Parameters:
+  ///   - backends: The available backends.
+  ///   - unregistered: Backends the server has but did not register, for the errors of models that want them.
+  public init(_ backends: [any InferenceBackend], unregistered: [Unregistered] = []) {
     self.backends = backends
+    self.unregistered = unregistered.filter { entry in !backends.contains { $0.name == entry.name } }
   }
 
   /// All registered backends.
@@ -22,11 +45,10 @@ public struct BackendRegistry: Sendable {
   }
 
   /// A sentence to append to "no such backend" errors when `name` is a backend this server ships but has
-  /// not registered (the fault-injection test backend without `--enable-test-backends`); empty otherwise.
+  /// not registered; empty otherwise.
   public func disabledBackendHint(for name: String) -> String {
-    guard name == FaultInjectionBackend.backendName, backend(named: name) == nil else { return "" }
-    return "; '\(name)' is the fault-injection test backend, registered only when the server runs with "
-      + "\(FaultInjectionBackend.enablingFlag) (for fault, overload and soak tests, not for production)"
+    guard let entry = unregistered.first(where: { $0.name == name }) else { return "" }
+    return "; '\(name)' \(entry.howToEnable)"
   }
 
   /// The backend whose default model file is `filename`.

@@ -158,9 +158,10 @@ public struct ModelConfigCompleter: Sendable {
         return backend
       }
     }
-    let hint =
-      FileManager.default.fileExists(atPath: directory.appendingPathComponent(FaultInjectionBackend.modelFilename).path)
-      ? backends.disabledBackendHint(for: FaultInjectionBackend.backendName) : ""
+    let wanted = backends.unregistered.first {
+      FileManager.default.fileExists(atPath: directory.appendingPathComponent($0.modelFilename).path)
+    }
+    let hint = wanted.map { backends.disabledBackendHint(for: $0.name) } ?? ""
     throw InferenceError(
       .invalidArgument,
       "model '\(config.name)': cannot tell which backend serves it; set backend: \"onnxruntime\" in config.pbtxt (available: \(available))"

@@ -1,8 +1,8 @@
 internal import Synchronization
 
-/// The latency summaries of every loaded model version, and their Prometheus text. swift-prometheus has no
-/// summary type, so the runtime keeps them and the metrics endpoint appends ``exposition(at:)`` to the
-/// registry's output.
+/// The latency summaries of every loaded model version (the data of Triton's `nv_inference_*_summary_us`).
+/// swift-prometheus has no summary type, so the runtime keeps them and the metrics endpoint renders
+/// ``heldSeries()`` after the registry's output.
 ///
 /// Series are reference-counted by (model, version): a reload of a version shares the series of the version
 /// it replaces (its `_sum` and `_count` go on, as Triton's reporter and the `nv_*` counters do), and the
@@ -28,7 +28,7 @@ public final class LatencySummaryRegistry: Sendable {
   /// - Parameters:
   ///   - configuration: Quantiles and window.
   ///   - origin: Time zero of the windows (tests pass later instants to the series' `observe` and to
-  ///     ``exposition(at:)``).
+  ///     the snapshots they render).
   public init(configuration: LatencySummaryConfiguration, origin: ContinuousClock.Instant = .now) {
     self.configuration = configuration
     self.origin = origin
@@ -68,31 +68,10 @@ public final class LatencySummaryRegistry: Sendable {
     entries.withLock { $0[Key(model: model, version: version)]?.series }
   }
 
-  /// The summaries in Prometheus text format 0.0.4, one family per metric (`# HELP`, `# TYPE … summary`,
-  /// then per model version, sorted by model then version: `_count`, `_sum` and one line per quantile, as
-  /// Triton prints them). Empty when no version holds a series.
-  /// - Parameter now: The end of the quantiles' window.
-  public func exposition(at now: ContinuousClock.Instant = .now) -> String {
-    let all = entries.withLock { $0.values.map(\.series) }.sorted(by: Self.precedes)
-    guard !all.isEmpty else { return "" }
-    var text = ""
-    for metric in ModelLatencySummaries.Metric.allCases {
-      text += "# HELP \(metric.name) \(PrometheusExposition.escapeHelp(metric.help))\n"
-      text += "# TYPE \(metric.name) summary\n"
-      for series in all {
-        let snapshot = series.summary(metric).snapshot(at: now)
-        let labels: [(name: String, value: String)] = [("model", series.model), ("version", series.version)]
-        let plain = PrometheusExposition.labels(labels)
-        text += "\(metric.name)_count\(plain) \(snapshot.count)\n"
-        text += "\(metric.name)_sum\(plain) \(snapshot.sum)\n"
-        for quantile in snapshot.quantiles {
-          let withQuantile = PrometheusExposition.labels(
-            labels + [("quantile", PrometheusExposition.format(quantile.quantile))])
-          text += "\(metric.name)\(withQuantile) \(PrometheusExposition.format(quantile.value))\n"
-        }
-      }
-    }
-    return text
+  /// Every held series, sorted by model name, then version number ("2" before "10"; non-numeric ones last,
+  /// by text): what the metrics endpoint renders (InferenceServer's `LatencySummaryExposition`).
+  public func heldSeries() -> [ModelLatencySummaries] {
+    entries.withLock { $0.values.map(\.series) }.sorted(by: Self.precedes)
   }
 
   /// Output order: by model name, then by version number ("2" before "10"; non-numeric ones last, by text).

@@ -17,7 +17,9 @@ struct ModelMetadataBody: ResponseEncodable {
   var outputs: [Tensor]
 
   init(_ metadata: ModelMetadata) {
-    func tensor(_ t: ModelMetadata.Tensor) -> Tensor { Tensor(name: t.name, datatype: t.datatype.rawValue, shape: t.shape) }
+    func tensor(_ t: ModelMetadata.Tensor) -> Tensor {
+      Tensor(name: t.name, datatype: t.datatype.rawValue, shape: t.shape)
+    }
     name = metadata.name
     versions = metadata.versions
     platform = metadata.platform

@@ -21,7 +21,8 @@ struct ModelConfigBody: ResponseEncodable {
   static func numericInt64Fields(_ value: JSONValue, key: String? = nil) -> JSONValue {
     switch value {
     case .object(let members):
-      return .object(Dictionary(uniqueKeysWithValues: members.map { ($0.key, numericInt64Fields($0.value, key: $0.key)) }))
+      return .object(
+        Dictionary(uniqueKeysWithValues: members.map { ($0.key, numericInt64Fields($0.value, key: $0.key)) }))
     case .array(let elements):
       return .array(elements.map { numericInt64Fields($0, key: key) })
     case .string(let text):

@@ -10,11 +10,11 @@ public import TritonModelConfig
 /// A connection to one KServe v2 / Triton gRPC server (Offload or Triton), with a typed async call for
 /// every RPC of `inference.GRPCInferenceService`.
 ///
-/// Call ``run()`` (it returns after ``close()``), or use ``withConnection(to:options:_:)``. Every call takes an
-/// optional timeout; a call that outlives it fails with `deadlineExceeded`. Failures are ``InferenceError``s
-/// carrying the server's status and message.
+/// Call ``run()`` (it returns after ``close()``), or use ``withConnection(to:options:isolation:_:)``. Every
+/// call takes an optional timeout; a call that outlives it fails with `deadlineExceeded`. Failures are
+/// `InferenceError`s carrying the server's status and message.
 ///
-/// The calls travel on gRPC's wire protocol written directly on swift-nio-http2 (``GRPCClientConnection``):
+/// The calls travel on gRPC's wire protocol written directly on swift-nio-http2 (`GRPCClientConnection`):
 /// a call costs its HTTP/2 frames and one hop onto the connection's event loop (docs/design.md says why this
 /// replaced grpc-swift's client, with the measurement).
 public final class InferenceConnection: Sendable {

@@ -1,4 +1,5 @@
 internal import Foundation
+public import InferenceRuntime
 internal import KServeProtocol
 
 /// One instance of a ``FaultInjectionBackend`` model: sleeps `delay_us`, then does what the request's

@@ -1,4 +1,4 @@
-/// Pieces of the Prometheus text exposition format (version 0.0.4) for the metrics the runtime renders
+/// Pieces of the Prometheus text exposition format (version 0.0.4) for the metrics the server renders
 /// itself (the latency summaries; swift-prometheus renders the rest).
 enum PrometheusExposition {
   /// A label value with backslash, double quote and line feed escaped (`\\`, `\"`, `\n`).

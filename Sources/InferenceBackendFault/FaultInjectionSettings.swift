@@ -1,4 +1,5 @@
 internal import Foundation
+public import InferenceRuntime
 internal import KServeProtocol
 internal import TritonModelConfig
 

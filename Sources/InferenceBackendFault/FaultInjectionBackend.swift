@@ -1,4 +1,5 @@
 public import Foundation
+public import InferenceRuntime
 public import KServeProtocol
 internal import Logging
 internal import Synchronization
@@ -42,6 +43,12 @@ public final class FaultInjectionBackend: InferenceBackend, Sendable {
   public static let modelFilename = "model.fault"
   /// The flag of `offload serve` that registers this backend.
   public static let enablingFlag = "--enable-test-backends"
+  /// This backend as an unregistered one, for servers that run without ``enablingFlag``: models that ask
+  /// for it are told what it is and how to enable it.
+  public static let unregistered = BackendRegistry.Unregistered(
+    name: backendName, modelFilename: modelFilename,
+    howToEnable: "is the fault-injection test backend, registered only when the server runs with \(enablingFlag) "
+      + "(for fault, overload and soak tests, not for production)")
   /// Name of the input that selects the action.
   public static let actionInput = "ACTION"
   /// Name of the payload input.
