@@ -31,6 +31,9 @@ step "swift test (one test at a time)"
 # flaky in CI. Serial costs a few minutes and removes that cross-suite interference.
 swift test --skip-build --no-parallel
 
+step "API documentation (dev/docs.sh: DocC for OffloadClient and KServeProtocol, warnings as errors)"
+dev/docs.sh
+
 step "fuzzing (dev/fuzz.sh: each libFuzzer target for a fixed 20000 inputs)"
 # A separate build (.build/fuzz, OFFLOAD_FUZZ=1) with libFuzzer + AddressSanitizer on the project's parsers; any
 # crash fails the run and leaves its input in .build/fuzz-artifacts. Longer runs: dev/fuzz.sh --runs -1

@@ -6,7 +6,7 @@ public import ServiceLifecycle
 internal import Synchronization
 
 /// Offload's client: a pool of servers with health checks and load balancing, retries within a deadline,
-/// and a transparent in-process fallback, behind the same ``Inferencing`` interface as the runtime.
+/// and a transparent in-process fallback, behind the same `Inferencing` interface as the runtime.
 ///
 /// ```swift
 /// let client = try InferenceClient(
@@ -43,7 +43,7 @@ public final class InferenceClient: Inferencing, Service, Sendable {
   ///   - local: The in-process path (required for local-only and remote-with-fallback modes).
   ///   - logger: Where pool changes, retries and fallbacks are logged (each attempt at debug level).
   ///   - metricsFactory: Where the client's counters go; `nil` records none.
-  /// - Throws: ``InferenceError`` (invalid argument) when the mode lacks what it needs.
+  /// - Throws: `InferenceError` (invalid argument) when the mode lacks what it needs.
   public init(
     configuration: OffloadClientConfiguration, local: LocalInference? = nil,
     logger: Logger = Logger(label: "offload.client"), metricsFactory: (any MetricsFactory)? = nil
@@ -128,7 +128,7 @@ public final class InferenceClient: Inferencing, Service, Sendable {
 
   /// Runs a request: on a healthy server holding the model, retried per policy within `timeout`, and on
   /// the local path where the mode allows and no server can answer.
-  /// - Throws: ``InferenceError``: the server's answer, `deadlineExceeded` when `timeout` ran out, or
+  /// - Throws: `InferenceError`: the server's answer, `deadlineExceeded` when `timeout` ran out, or
   ///   `unavailable` naming every server's state when none could take it.
   public func infer(_ request: InferenceRequest, timeout: Duration?) async throws -> InferenceResponse {
     let deadline = timeout.map { ContinuousClock.now + $0 }

@@ -4,7 +4,7 @@ internal import NIOSSL
 extension ConnectionOptions.TLS {
   /// NIOSSL's client configuration for these settings (trust roots, client certificate, verification), the
   /// same for the gRPC and the HTTP/REST transports.
-  /// - Throws: ``InferenceError`` (invalid argument) when a PEM file cannot be read.
+  /// - Throws: `InferenceError` (invalid argument) when a PEM file cannot be read.
   func clientConfiguration(for endpoint: ServerEndpoint) throws -> TLSConfiguration {
     var configuration = TLSConfiguration.makeClientConfiguration()
     do {

@@ -22,7 +22,7 @@ public final class HTTPInferenceConnection: Sendable {
   private let base: String
 
   /// Creates a connection; nothing is dialled until the first call.
-  /// - Throws: ``InferenceError`` when the TLS files are unusable.
+  /// - Throws: `InferenceError` when the TLS files are unusable.
   public init(to endpoint: ServerEndpoint, options: ConnectionOptions = .defaults) throws {
     self.endpoint = endpoint
     self.options = options

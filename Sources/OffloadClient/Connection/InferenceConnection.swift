@@ -25,7 +25,7 @@ public final class InferenceConnection: Sendable {
   private let connection: GRPCClientConnection
 
   /// Creates a connection; nothing is dialled until a call is made.
-  /// - Throws: ``InferenceError`` when the TLS files are unusable.
+  /// - Throws: `InferenceError` when the TLS files are unusable.
   public init(to endpoint: ServerEndpoint, options: ConnectionOptions = .defaults) throws {
     self.endpoint = endpoint
     self.options = options
@@ -309,7 +309,7 @@ public final class InferenceConnection: Sendable {
   // MARK: Inference
 
   /// `ModelInfer`.
-  /// - Throws: ``InferenceError`` with the server's status, or `deadlineExceeded` after `timeout`.
+  /// - Throws: `InferenceError` with the server's status, or `deadlineExceeded` after `timeout`.
   public func infer(_ request: InferenceRequest, timeout: Duration? = nil) async throws -> InferenceResponse {
     let message = request.proto
     let reply = try await call("ModelInfer", message, timeout: timeout) as Inference_ModelInferResponse

@@ -43,7 +43,7 @@ public struct ServerDiscovery: Sendable, Equatable, CustomStringConvertible {
   public static func servers(_ endpoints: [ServerEndpoint]) -> Self { Self(endpoints.map { .address($0) }) }
 
   /// Parses the textual form.
-  /// - Throws: ``InferenceError`` naming the bad entry.
+  /// - Throws: `InferenceError` naming the bad entry.
   public init(parsing text: String) throws {
     var entries: [Entry] = []
     for line in text.split(whereSeparator: \.isNewline) {
@@ -72,7 +72,7 @@ public struct ServerDiscovery: Sendable, Equatable, CustomStringConvertible {
   }
 
   /// Reads a server file (the textual form, one or more entries per line).
-  /// - Throws: ``InferenceError`` when the file cannot be read or holds a bad entry.
+  /// - Throws: `InferenceError` when the file cannot be read or holds a bad entry.
   public static func fromFile(_ path: String) throws -> Self {
     let text: String
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {

@@ -15,7 +15,7 @@ public struct ServerEndpoint: Hashable, Sendable, CustomStringConvertible, Compa
   }
 
   /// Parses `host:port`, `[v6addr]:port`, or a bare host (port 8001, Triton's gRPC default).
-  /// - Throws: ``InferenceError`` (invalid argument) naming the bad text and the expected form.
+  /// - Throws: `InferenceError` (invalid argument) naming the bad text and the expected form.
   public init(parsing text: some StringProtocol) throws {
     let text = String(text).trimmingCharacters(in: .whitespaces)
     var host = Substring(text)
