@@ -375,7 +375,7 @@ let package = Package(
     .testTarget(
       name: "OffloadClientTests",
       dependencies: [
-        "OffloadClient", "KServeProtocol", "KServeGRPC", "GRPCWire",
+        "OffloadClient", "KServeProtocol", "KServeGRPC", "GRPCWire", "InferenceRuntime",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),
         .product(name: "NIOHTTP2", package: "swift-nio-http2"),

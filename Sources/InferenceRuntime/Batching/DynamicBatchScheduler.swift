@@ -67,7 +67,7 @@ public final class DynamicBatchScheduler: Sendable {
   }
 
   private let state: Mutex<State>
-  private let epoch = ContinuousClock.now
+  private let clock: any DriverClock
   private let executor: Executor
   private let statistics: StatisticsRecorder
   private let modelDescription: String
@@ -82,11 +82,13 @@ public final class DynamicBatchScheduler: Sendable {
   ///   - instanceCount: Instances to run batches on.
   ///   - statistics: Where executions are recorded.
   ///   - modelDescription: e.g. `model 'x' version 1`, for errors.
+  ///   - clock: The time of queue delays and timeouts (tests pass a ``ManualDriverClock``).
   ///   - executor: Runs a batch on an instance.
   public init(
     policy: BatchingPolicy, instanceCount: Int, statistics: StatisticsRecorder, modelDescription: String,
-    executor: @escaping Executor
+    clock: any DriverClock = SystemDriverClock(), executor: @escaping Executor
   ) {
+    self.clock = clock
     self.state = Mutex(State(machine: DynamicBatcherStateMachine(policy: policy, instanceCount: instanceCount)))
     self.executor = executor
     self.statistics = statistics
@@ -98,7 +100,7 @@ public final class DynamicBatchScheduler: Sendable {
   /// Requests waiting now.
   public var queueDepth: Int { state.withLock { $0.machine.queueDepth } }
 
-  private func now() -> UInt64 { (ContinuousClock.now - epoch).clampedNanoseconds }
+  private func now() -> UInt64 { clock.nanoseconds() }
 
   /// Queues a validated request and waits for its share of a batch.
   /// - Parameters:
@@ -239,9 +241,9 @@ public final class DynamicBatchScheduler: Sendable {
       // Cancelled: sleeps and waits would return at once, so stop rather than spin.
       if finished || Task.isCancelled { return }
       if let wake {
-        let delay = Duration.nanoseconds(Int64(clamping: wake &- min(wake, now())))
+        let clock = self.clock
         await withTaskGroup(of: Void.self) { group in
-          group.addTask { try? await Task.sleep(for: delay) }
+          group.addTask { try? await clock.sleep(untilNanoseconds: wake) }
           group.addTask { await self.waitForSignal() }
           _ = await group.next()
           group.cancelAll()

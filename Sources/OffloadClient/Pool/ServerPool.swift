@@ -1,5 +1,5 @@
 internal import Foundation
-internal import InferenceRuntime
+public import InferenceRuntime
 internal import KServeGRPC
 public import KServeProtocol
 public import Logging
@@ -49,13 +49,24 @@ public final class ServerPool: Sendable {
   private let options: ConnectionOptions
   private let logger: Logger
   private let state: Mutex<State>
-  private let epoch = ContinuousClock.now
+  private let clock: any DriverClock
+  private let connect: @Sendable (ServerEndpoint, ConnectionOptions) throws -> any InferenceTransport
 
   /// Creates a pool; nothing is dialled until ``run()``.
+  /// - Parameters:
+  ///   - discovery: Where the servers come from.
+  ///   - configuration: Balancing, health checks, ejection.
+  ///   - options: How each connection is made.
+  ///   - logger: Where membership and health changes are logged.
+  ///   - clock: The time of health checks, ejections and discovery waits (tests pass a manual clock).
+  ///   - connect: Makes the transport to a server (``makeTransport(to:options:)``; tests pass fakes).
   public init(
     discovery: ServerDiscovery, configuration: Configuration = .init(), options: ConnectionOptions = .defaults,
-    logger: Logger = Logger(label: "offload.client.pool")
+    logger: Logger = Logger(label: "offload.client.pool"), clock: any DriverClock = SystemDriverClock(),
+    connect: @escaping @Sendable (ServerEndpoint, ConnectionOptions) throws -> any InferenceTransport = makeTransport
   ) {
+    self.clock = clock
+    self.connect = connect
     self.discovery = discovery
     self.configuration = configuration
     self.options = options
@@ -63,7 +74,7 @@ public final class ServerPool: Sendable {
     self.state = Mutex(State(machine: ServerPoolStateMachine(configuration: configuration.machine)))
   }
 
-  private func now() -> UInt64 { (ContinuousClock.now - epoch).clampedNanoseconds }
+  private func now() -> UInt64 { clock.nanoseconds() }
 
   /// Every member's state now.
   public func members() -> [ServerPoolStateMachine.Member] { state.withLock { $0.machine.members } }
@@ -116,8 +127,10 @@ public final class ServerPool: Sendable {
       defer { state.nextWaiter += 1 }
       return state.nextWaiter
     }
+    let clock = self.clock
+    let deadline = now() &+ timeout.clampedNanoseconds
     await withTaskGroup(of: Void.self) { group in
-      group.addTask { try? await Task.sleep(for: timeout) }
+      group.addTask { try? await clock.sleep(untilNanoseconds: deadline) }
       group.addTask {
         await withTaskCancellationHandler {
           await withCheckedContinuation { continuation in
@@ -152,13 +165,13 @@ public final class ServerPool: Sendable {
 
   /// Resolves the servers, keeps connections and health checks going until ``shutdown()``.
   public func run() async {
-    var lastResolve: ContinuousClock.Instant?
-    let interval = Duration.nanoseconds(Int64(clamping: configuration.machine.healthCheckIntervalNanos))
+    var lastResolve: UInt64?
+    let interval = configuration.machine.healthCheckIntervalNanos
     await withDiscardingTaskGroup { group in
       // A cancelled task ends the loop too (its sleeps would return at once and spin).
       while !state.withLock({ $0.shutDown }) && !Task.isCancelled {
-        if lastResolve.map({ ContinuousClock.now - $0 >= interval }) ?? true {
-          lastResolve = .now
+        if lastResolve.map({ self.now() &- $0 >= interval }) ?? true {
+          lastResolve = self.now()
           for connection in await refreshMembership() {
             group.addTask {
               do { try await connection.run() } catch {
@@ -173,7 +186,7 @@ public final class ServerPool: Sendable {
           state.machine.startDueProbes(now: now).compactMap { endpoint in state.connections[endpoint] }
         }
         for connection in due { group.addTask { await self.probe(connection) } }
-        try? await Task.sleep(for: configuration.tick)
+        try? await clock.sleep(untilNanoseconds: self.now() &+ configuration.tick.clampedNanoseconds)
       }
       let connections = state.withLock { Array($0.connections.values) }
       for connection in connections { connection.close() }
@@ -195,7 +208,7 @@ public final class ServerPool: Sendable {
     var created: [any InferenceTransport] = []
     var broken: [(ServerEndpoint, String)] = []
     for endpoint in endpoints where state.withLock({ $0.connections[endpoint] == nil }) {
-      do { created.append(try makeTransport(to: endpoint, options: options)) } catch {
+      do { created.append(try connect(endpoint, options)) } catch {
         broken.append((endpoint, "\(error)"))
       }
     }
