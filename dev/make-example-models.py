@@ -314,14 +314,15 @@ def identity_config(dt: DType) -> str:
     )
 
 
-def add_sub_config() -> str:
+def add_sub_config(name: str = "add_sub", cached: bool = False) -> str:
     w = [ADD_SUB_WIDTH]
     return (
-        'name: "add_sub"\n'
+        f'name: "{name}"\n'
         'backend: "onnxruntime"\n'
         "max_batch_size: 8\n"
         + tensor_block("input", [("INPUT0", "TYPE_FP32", w), ("INPUT1", "TYPE_FP32", w)])
         + tensor_block("output", [("OUTPUT0", "TYPE_FP32", w), ("OUTPUT1", "TYPE_FP32", w)])
+        + ("response_cache {\n  enable: true\n}\n" if cached else "")
     )
 
 
@@ -367,6 +368,7 @@ def build_repository() -> dict[str, tuple[bytes, str | None]]:
     add_sub = model_bytes(make_add_sub())
     repo["add_sub"] = (add_sub, add_sub_config())
     repo["add_sub_partial"] = (add_sub, add_sub_partial_config())
+    repo["add_sub_cached"] = (add_sub, add_sub_config("add_sub_cached", cached=True))
     ghost = model_bytes(make_ghost_mlp())
     repo["ghost_mlp"] = (ghost, ghost_mlp_config())
     repo["ghost_mlp_batched"] = (ghost, ghost_mlp_config("ghost_mlp_batched", batching=True))
@@ -423,6 +425,7 @@ All graphs use ONNX opset {OPSET}, IR version {IR_VERSION}, and a symbolic leadi
 | `identity_<type>` (14 models) | `INPUT0` [batch, n] | `OUTPUT0` [batch, n] = `INPUT0` | `platform: "onnxruntime_onnx"`, `max_batch_size: 8`, dims `[ -1 ]` |
 | `add_sub` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = INPUT0 + INPUT1, `OUTPUT1` = INPUT0 − INPUT1, FP32 [batch, 16] | `backend: "onnxruntime"`, `max_batch_size: 8`, complete |
 | `add_sub_partial` | same model as `add_sub` | same | only `backend` and `max_batch_size: 8`; inputs/outputs must be completed from the model |
+| `add_sub_cached` | same model as `add_sub` | same | as `add_sub` plus `response_cache {{ enable: true }}` (cached when the server has `--cache-config local,size=…`) |
 | `ghost_mlp` | `features` FP32 [batch, 17] | `ghost_prob` FP32 [batch, 1] | complete, `max_batch_size: 4096`, `platform` and `backend`, CPU instance group |
 | `heavy_mlp_2x` | same model as `heavy_mlp` | same | as `heavy_mlp` with `instance_group {{ count: 2 }}` |
 | `ghost_mlp_batched` | same model as `ghost_mlp` | same | as `ghost_mlp` plus `dynamic_batching {{ max_queue_delay_microseconds: 100 }}` |
@@ -513,7 +516,7 @@ def verify(out: Path) -> None:
         if not ok:
             raise SystemExit(f"verify: {name} did not round-trip")
 
-    for name in ("add_sub", "add_sub_partial"):
+    for name in ("add_sub", "add_sub_partial", "add_sub_cached"):
         sess = session(name)
         a = rng.standard_normal((5, ADD_SUB_WIDTH)).astype(np.float32)
         b = rng.standard_normal((5, ADD_SUB_WIDTH)).astype(np.float32)

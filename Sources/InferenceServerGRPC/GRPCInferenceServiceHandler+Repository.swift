@@ -99,8 +99,8 @@ extension ModelStatistics {
     infer.computeInput = computeInput.proto
     infer.computeInfer = computeInfer.proto
     infer.computeOutput = computeOutput.proto
-    infer.cacheHit = Inference_StatisticDuration()
-    infer.cacheMiss = Inference_StatisticDuration()
+    infer.cacheHit = cacheHit.proto
+    infer.cacheMiss = cacheMiss.proto
     p.inferenceStats = infer
     p.batchStats = batchStatistics.map { batch in
       var b = Inference_InferBatchStatistics()

@@ -79,6 +79,15 @@ struct ServeCommand: AsyncParsableCommand {
   var metricsConfig: [String] = []
 
   @Option(
+    name: .customLong("cache-config"),
+    help: """
+      Response cache setting <cache>,<key>=<value> (repeatable; Triton's flag): local,size=BYTES gives the \
+      models whose config.pbtxt has response_cache { enable: true } an in-memory cache of that many bytes \
+      (least recently used answers go first). Default: no cache.
+      """)
+  var cacheConfig: [String] = []
+
+  @Option(
     name: .customLong("onnxruntime-library"),
     help: "Path of libonnxruntime.so (default: $OFFLOAD_ONNXRUNTIME_LIBRARY, then the project's .venv).")
   var onnxRuntimeLibrary: String?
@@ -187,6 +196,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
     _ = try accessPolicies()
     _ = try latencySummaries()
+    do { _ = try CacheConfigFlag.responseCacheBytes(cacheConfig) } catch { throw ValidationError("\(error)") }
     guard maxRequestSize > 0, maxQueueSize > 0, inlineExecutionLimitMicros >= 0 else {
       throw ValidationError(
         "--max-request-size and --max-queue-size must be positive, --inline-execution-limit-us >= 0")
@@ -253,6 +263,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.metricsEnabled = allowMetrics
       config.enableTestBackends = enableTestBackends
       config.runtime.latencySummaries = try? latencySummaries()
+      config.runtime.responseCacheBytes = (try? CacheConfigFlag.responseCacheBytes(cacheConfig)) ?? 0
       config.runtime.maxRequestBytes = maxRequestSize
       config.runtime.maxQueueSizePerModel = maxQueueSize
       config.runtime.inlineExecutionLimit = .microseconds(inlineExecutionLimitMicros)

@@ -9,7 +9,7 @@ import Testing
   static let python = TestServer.root.appendingPathComponent(".venv/bin/python")
   /// What the interop suite (Tests/Interop) must report: every case counted, so a test that silently stops
   /// running (a skip, a collection error, a deleted file) fails here. Update both when tests are added.
-  static let expectedPassed = 451
+  static let expectedPassed = 453
   /// The skips, each with its reason (`-rs` prints them): the six TLS tests (run by the test below, against a
   /// TLS server) and two bfloat16 shared-memory cases tritonclient's numpy helpers cannot express.
   static let expectedSkipped = 8
@@ -29,7 +29,11 @@ import Testing
       "no .venv: run dev/python-env.sh (dev/test.sh does) to install tritonclient and onnxruntime")
     let repositories = [TestServer.exampleModels, TestServer.root.appendingPathComponent("models")]
     let (status, output) = try await TestServer.with(
-      repositories: repositories, configure: { $0.runtime.allowClientSharedMemory = true }
+      repositories: repositories,
+      configure: {
+        $0.runtime.allowClientSharedMemory = true
+        $0.runtime.responseCacheBytes = 1 << 20  // add_sub_cached enables response_cache
+      }
     ) { _, _, port, server in
       let metrics = try #require(await server.metricsPort())
       let http = try #require(await server.httpPort())

@@ -50,7 +50,10 @@ import Testing
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { await scheduler.runTimer() }
       let answers = (0..<3).map { index in
-        Task { try await scheduler.submit(inputs: Self.row(Float(index)), outputs: [], rows: 1, priority: 0, timeoutNanos: nil) }
+        Task {
+          try await scheduler.submit(
+            inputs: Self.row(Float(index)), outputs: [], rows: 1, priority: 0, timeoutNanos: nil)
+        }
       }
       while scheduler.queueDepth < 3 { await Task.yield() }
       try await Self.untilAsleep(clock)

@@ -659,3 +659,26 @@ def test_async_infer_error_reported_in_callback(client):
     assert result is None
     assert isinstance(error, InferenceServerException)
     assert_still_serving(client)
+
+
+# ---------------------------------------------------------------------------
+# response cache (add_sub_cached enables it; the interop server runs with --cache-config local,size=…)
+# ---------------------------------------------------------------------------
+
+
+def cache_counts(client, model: str) -> tuple[int, int, int]:
+    stats = client.get_inference_statistics(model_name=model, client_timeout=RPC_TIMEOUT_S).model_stats[0]
+    return stats.inference_stats.cache_hit.count, stats.inference_stats.cache_miss.count, stats.execution_count
+
+
+def test_response_cache_answers_a_repeat_with_the_same_bytes_and_counts_it(client):
+    before = cache_counts(client, "add_sub_cached")
+    # Unseeded: inputs no earlier run sent, so the first request is a miss.
+    a, b, inputs = add_sub_inputs(np.random.default_rng(), batch=3)
+    first = client.infer("add_sub_cached", inputs, client_timeout=RPC_TIMEOUT_S)
+    second = client.infer("add_sub_cached", inputs, client_timeout=RPC_TIMEOUT_S)
+    check_add_sub(second, a, b)
+    for name in ("OUTPUT0", "OUTPUT1"):
+        assert first.as_numpy(name).tobytes() == second.as_numpy(name).tobytes()
+    hits, misses, executions = (now - then for now, then in zip(cache_counts(client, "add_sub_cached"), before))
+    assert (hits, misses, executions) == (1, 1, 1), "one miss that executed, one hit that did not"

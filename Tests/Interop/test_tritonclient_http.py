@@ -1042,3 +1042,23 @@ def test_wrong_method_answers_405_with_allow(http_url):
         assert response.status == 404
     finally:
         connection.close()
+
+
+def cache_counts(http_client, model: str) -> tuple[int, int, int]:
+    stats = http_client.get_inference_statistics(model)["model_stats"][0]
+    infer = stats["inference_stats"]
+    return infer["cache_hit"]["count"], infer["cache_miss"]["count"], stats["execution_count"]
+
+
+def test_response_cache_answers_a_repeat_with_the_same_bytes_and_counts_it(http_client):
+    """add_sub_cached enables response_cache; the interop server runs with --cache-config local,size=…"""
+    before = cache_counts(http_client, "add_sub_cached")
+    a, b = add_sub_arrays(np.random.default_rng(), batch=3)
+    inputs = [make_input("INPUT0", a), make_input("INPUT1", b)]
+    first = http_client.infer("add_sub_cached", inputs)
+    second = http_client.infer("add_sub_cached", inputs)
+    check_add_sub(second, a, b)
+    for name in ("OUTPUT0", "OUTPUT1"):
+        assert first.as_numpy(name).tobytes() == second.as_numpy(name).tobytes()
+    hits, misses, executions = (now - then for now, then in zip(cache_counts(http_client, "add_sub_cached"), before))
+    assert (hits, misses, executions) == (1, 1, 1), "one miss that executed, one hit that did not"

@@ -1,9 +1,10 @@
-import class InferenceRuntime.ManualDriverClock
 import KServeGRPC
 import KServeProtocol
 import OffloadClient
 import Synchronization
 import Testing
+
+import class InferenceRuntime.ManualDriverClock
 
 /// The pool's driver (discovery, health checks, ejection and return) on a manual clock with fake servers:
 /// what happens at which time, with no sockets and no waiting for real time.

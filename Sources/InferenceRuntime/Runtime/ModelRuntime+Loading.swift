@@ -210,10 +210,16 @@ extension ModelRuntime {
       }
       // Readiness stays false until the warm-up samples ran on every instance.
       try ModelWarmup.run(config, modelDirectory: model.directory, instances: instances, logger: logger)
+      if config.responseCache.enable, responseCache == nil {
+        logger.warning(
+          "the model enables response_cache but the server has no response cache; it runs uncached (start the server with --cache-config local,size=BYTES)",
+          metadata: ["version": "\(version)"])
+      }
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
         maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit,
         metricsFactory: metricsFactory, latencySummaries: latencySummaries,
+        responseCache: config.responseCache.enable ? responseCache : nil,
         labels: try Classification.labels(config, modelDirectory: model.directory))
       logger.info(
         "model version ready",

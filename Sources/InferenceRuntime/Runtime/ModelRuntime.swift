@@ -50,6 +50,8 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   /// Triton's latency summaries of every loaded version, when ``RuntimeConfiguration/latencySummaries`` is
   /// set; the metrics endpoint renders them.
   public let latencySummaries: LatencySummaryRegistry?
+  /// The response cache, when ``RuntimeConfiguration/responseCacheBytes`` is positive.
+  public let responseCache: ResponseCache?
 
   /// Creates a runtime. Nothing is loaded until ``loadAll()``.
   /// - Parameters:
@@ -68,6 +70,8 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
     self.logger = logger
     self.sharedMemory = SharedMemoryRegistry(isEnabled: configuration.allowClientSharedMemory)
     self.latencySummaries = configuration.latencySummaries.map { LatencySummaryRegistry(configuration: $0) }
+    self.responseCache =
+      configuration.responseCacheBytes > 0 ? ResponseCache(capacity: configuration.responseCacheBytes) : nil
   }
 
   /// Serves the dynamic batchers' timers (queue delays and timeouts) until ``shutdown()``. Models with a

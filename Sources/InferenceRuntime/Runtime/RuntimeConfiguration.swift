@@ -25,6 +25,10 @@ public struct RuntimeConfiguration: Sendable {
   /// window; `--metrics-config summary_latencies=true`); `nil`, the default as in Triton, records none.
   /// They appear on `/metrics` only where the server's metrics are enabled.
   public var latencySummaries: LatencySummaryConfiguration? = nil
+  /// Bytes of the response cache shared by the models whose config enables it (`response_cache { enable:
+  /// true }`), Triton's `--cache-config local,size=BYTES`; 0: no cache (the models' setting is then ignored,
+  /// with a warning at load, as Triton does).
+  public var responseCacheBytes = 0
 
   /// Creates a configuration.
   /// - Parameters:

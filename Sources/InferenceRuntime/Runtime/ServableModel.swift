@@ -30,12 +30,19 @@ public final class ServableModel: Sendable {
   let reshape: TensorReshape
   /// Set by ``retire()``: a request it rejects may be sent to the version that replaced it.
   let retired = Atomic<Bool>(false)
+  /// The server's response cache when this model enables it.
+  let responseCache: ResponseCache?
+  /// This load's identity in cache keys (a reload never reuses the answers of the one it replaced).
+  let cacheOwner: UInt64
+  private static let loads = Atomic<UInt64>(0)
 
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
     inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?, latencySummaries: LatencySummaryRegistry?,
-    labels: [String: [String]] = [:]
+    responseCache: ResponseCache? = nil, labels: [String: [String]] = [:]
   ) {
+    self.responseCache = responseCache
+    self.cacheOwner = Self.loads.add(1, ordering: .relaxed).newValue
     let description = "model '\(name)' version \(version)"
     self.description = description
     self.labels = labels
@@ -48,7 +55,8 @@ public final class ServableModel: Sendable {
     self.scheduler = InstanceScheduler(
       instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description)
     let statistics = StatisticsRecorder(
-      name: name, version: String(version), metricsFactory: metricsFactory, latencySummaries: latencySummaries)
+      name: name, version: String(version), metricsFactory: metricsFactory, latencySummaries: latencySummaries,
+      responseCache: responseCache != nil)
     self.statistics = statistics
     let placement = ExecutionPlacement(
       instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
@@ -77,6 +85,7 @@ public final class ServableModel: Sendable {
       await batcher?.close()
     }
     statistics.releaseLatencySummaries()
+    responseCache?.removeAll(owner: cacheOwner)
   }
 
   /// Runs one execution where the placement says and feeds its duration back to the placement.

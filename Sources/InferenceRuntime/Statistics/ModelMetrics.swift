@@ -15,6 +15,8 @@ internal import Synchronization
 /// | `nv_inference_request_duration_us` | counter | µs, successful requests end to end in the server |
 /// | `nv_inference_queue_duration_us` | counter | µs |
 /// | `nv_inference_compute_input_duration_us`, `…_infer_…`, `…_output_…` | counter | µs |
+/// | `nv_cache_num_hits_per_model`, `nv_cache_num_misses_per_model` | counter | requests (models using the response cache) |
+/// | `nv_cache_hit_duration_per_model`, `nv_cache_miss_duration_per_model` | counter | µs of lookups (and insertions) |
 final class ModelMetrics: Sendable {
   private let success: CoreMetrics.Counter
   private let failures: [FailureReason: CoreMetrics.Counter]
@@ -27,8 +29,13 @@ final class ModelMetrics: Sendable {
   private let inferMicros: CoreMetrics.Counter
   private let outputMicros: CoreMetrics.Counter
   private let pending = Atomic<Int>(0)
+  private let cache:
+    (
+      hits: CoreMetrics.Counter, misses: CoreMetrics.Counter, hitMicros: CoreMetrics.Counter,
+      missMicros: CoreMetrics.Counter
+    )?
 
-  init(model: String, version: String, factory: any MetricsFactory) {
+  init(model: String, version: String, factory: any MetricsFactory, cache: Bool = false) {
     let labels = [("model", model), ("version", version)]
     func counter(_ name: String) -> CoreMetrics.Counter { Counter(label: name, dimensions: labels, factory: factory) }
     success = counter("nv_inference_request_success")
@@ -46,6 +53,12 @@ final class ModelMetrics: Sendable {
     inputMicros = counter("nv_inference_compute_input_duration_us")
     inferMicros = counter("nv_inference_compute_infer_duration_us")
     outputMicros = counter("nv_inference_compute_output_duration_us")
+    self.cache =
+      cache
+      ? (
+        counter("nv_cache_num_hits_per_model"), counter("nv_cache_num_misses_per_model"),
+        counter("nv_cache_hit_duration_per_model"), counter("nv_cache_miss_duration_per_model")
+      ) : nil
     pendingGauge.record(0)
   }
 
@@ -66,6 +79,19 @@ final class ModelMetrics: Sendable {
   func failed(_ reason: FailureReason) { failures[reason]?.increment() }
 
   func executed() { executions.increment() }
+
+  func cacheHit(rows: Int, totalNanos: UInt64, lookupNanos: UInt64) {
+    success.increment()
+    inferences.increment(by: rows)
+    requestMicros.increment(by: Int(clamping: totalNanos / 1_000))
+    cache?.hits.increment()
+    cache?.hitMicros.increment(by: Int(clamping: lookupNanos / 1_000))
+  }
+
+  func cacheMiss(nanos: UInt64) {
+    cache?.misses.increment()
+    cache?.missMicros.increment(by: Int(clamping: nanos / 1_000))
+  }
 }
 
 /// Why a request failed, as Triton's `reason` label of `nv_inference_request_failure` says.

@@ -55,6 +55,10 @@ public struct ModelStatistics: Sendable, Equatable {
   public var computeInfer = StatisticDuration()
   /// Output collection time.
   public var computeOutput = StatisticDuration()
+  /// Requests answered from the response cache, with the time of their lookups.
+  public var cacheHit = StatisticDuration()
+  /// Requests the response cache did not hold, with the time of their lookups and insertions.
+  public var cacheMiss = StatisticDuration()
   /// Per executed batch size, ascending.
   public var batchStatistics: [BatchStatistics] = []
 

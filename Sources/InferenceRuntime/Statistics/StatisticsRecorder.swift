@@ -17,10 +17,10 @@ public final class StatisticsRecorder: Sendable {
   ///     version's series until ``releaseLatencySummaries()``.
   public init(
     name: String, version: String, metricsFactory: (any MetricsFactory)? = nil,
-    latencySummaries: LatencySummaryRegistry? = nil
+    latencySummaries: LatencySummaryRegistry? = nil, responseCache: Bool = false
   ) {
     self.stats = Mutex(ModelStatistics(name: name, version: version))
-    self.metrics = metricsFactory.map { ModelMetrics(model: name, version: version, factory: $0) }
+    self.metrics = metricsFactory.map { ModelMetrics(model: name, version: version, factory: $0, cache: responseCache) }
     self.summaries = latencySummaries.map { (registry: $0, series: $0.acquire(model: name, version: version)) }
   }
 
@@ -85,6 +85,26 @@ public final class StatisticsRecorder: Sendable {
       s.batchStatistics[index].computeInfer.add(timings.inferNanos)
       s.batchStatistics[index].computeOutput.add(timings.outputNanos)
     }
+  }
+
+  /// Records a request answered from the response cache, as Triton counts one: `success` (its time in the
+  /// server), `queue` (count; no wait), `inference_count` by its rows and `cache_hit` (the lookup), no
+  /// execution and no compute time.
+  public func recordCacheHit(rows: UInt64, totalNanos: UInt64, lookupNanos: UInt64, nowMillis: UInt64) {
+    metrics?.cacheHit(rows: Int(rows), totalNanos: totalNanos, lookupNanos: lookupNanos)
+    stats.withLock { s in
+      s.inferenceCount &+= rows
+      s.lastInferenceMillis = nowMillis
+      s.success.add(totalNanos)
+      s.queue.add(0)
+      s.cacheHit.add(lookupNanos)
+    }
+  }
+
+  /// Records a cache miss: `cache_miss` counts it with the time of the lookup and of storing the answer.
+  public func recordCacheMiss(nanos: UInt64) {
+    metrics?.cacheMiss(nanos: nanos)
+    stats.withLock { $0.cacheMiss.add(nanos) }
   }
 
   /// Records a failed request.

@@ -16,10 +16,12 @@ struct ModelStatisticsBody: ResponseEncodable {
   struct InferenceStats: Encodable {
     var success, fail, queue: Duration
     var computeInput, computeInfer, computeOutput: Duration
+    var cacheHit, cacheMiss: Duration
 
     enum CodingKeys: String, CodingKey {
       case success, fail, queue
       case computeInput = "compute_input", computeInfer = "compute_infer", computeOutput = "compute_output"
+      case cacheHit = "cache_hit", cacheMiss = "cache_miss"
     }
   }
 
@@ -57,7 +59,7 @@ struct ModelStatisticsBody: ResponseEncodable {
       inferenceStats = InferenceStats(
         success: Duration(s.success), fail: Duration(s.fail), queue: Duration(s.queue),
         computeInput: Duration(s.computeInput), computeInfer: Duration(s.computeInfer),
-        computeOutput: Duration(s.computeOutput))
+        computeOutput: Duration(s.computeOutput), cacheHit: Duration(s.cacheHit), cacheMiss: Duration(s.cacheMiss))
       batchStats = s.batchStatistics.map {
         BatchStats(
           batchSize: $0.batchSize, computeInput: Duration($0.computeInput), computeInfer: Duration($0.computeInfer),
