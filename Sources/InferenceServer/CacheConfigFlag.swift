@@ -24,10 +24,12 @@ public enum CacheConfigFlag {
       let key = parts[1][..<equals]
       let setting = parts[1][parts[1].index(after: equals)...]
       guard key == "size" else {
-        throw Failure(description: "--cache-config '\(value)': unknown key '\(key)' of the local cache; it takes size=BYTES")
+        throw Failure(
+          description: "--cache-config '\(value)': unknown key '\(key)' of the local cache; it takes size=BYTES")
       }
       guard let size = Int(setting), size >= 0 else {
-        throw Failure(description: "--cache-config '\(value)': size must be a number of bytes (0 or more), not '\(setting)'")
+        throw Failure(
+          description: "--cache-config '\(value)': size must be a number of bytes (0 or more), not '\(setting)'")
       }
       bytes = size
     }

@@ -73,6 +73,8 @@ public final class OffloadServer: Service, Sendable {
       }
     }
     self.tlsFailure = tlsFailure
+    // One store for both front ends: a change over gRPC shows over HTTP and in the log handler.
+    let logSettings = configuration.logSettings ?? LogSettingsStore(LogSettings(level: logger.logLevel))
     self.http =
       configuration.httpEnabled && tlsFailure == nil
       ? HTTPEndpoint(
@@ -80,14 +82,15 @@ public final class OffloadServer: Service, Sendable {
           runtime: runtime,
           configuration: HTTPFrontEndConfiguration(
             serverVersion: Self.version, extensions: Self.extensions, maxBodyBytes: configuration.httpMaxBodyBytes,
-            accessPolicy: configuration.httpAccessPolicy),
+            accessPolicy: configuration.httpAccessPolicy, logSettings: logSettings),
           logger: logger),
         host: configuration.grpc.host, port: configuration.httpPort, maxBodyBytes: configuration.httpMaxBodyBytes,
         tls: tls?.httpConfiguration, logger: logger)
       : nil
     let handler = GRPCInferenceServiceHandler(
       runtime: runtime,
-      configuration: GRPCFrontEndConfiguration(serverVersion: Self.version, extensions: Self.extensions),
+      configuration: GRPCFrontEndConfiguration(
+        serverVersion: Self.version, extensions: Self.extensions, logSettings: logSettings),
       logger: logger)
     let grpc = configuration.grpc
     self.grpc = GRPCEndpoint(
@@ -151,15 +154,23 @@ public final class OffloadServer: Service, Sendable {
           self.grpc.beginGracefulShutdown()
         }
       }
-      defer { group.cancelAll() }
-      try await withGracefulShutdownHandler {
-        try await grpc.run()
-      } onGracefulShutdown: {
-        self.logger.info("graceful shutdown: draining in-flight requests")
-        self.runtime.beginDraining()
-        if delay == .zero { self.grpc.beginGracefulShutdown() }
+      do {
+        try await withGracefulShutdownHandler {
+          try await grpc.run()
+        } onGracefulShutdown: {
+          self.logger.info("graceful shutdown: draining in-flight requests")
+          self.runtime.beginDraining()
+          if delay == .zero { self.grpc.beginGracefulShutdown() }
+        }
+      } catch {
+        group.cancelAll()
+        throw error
       }
       await runtime.shutdown()
+      // On a graceful shutdown the HTTP and metrics listeners finish their own (cancelling them mid-way made
+      // Hummingbird log "Waiting on child channel: CancellationError()" at error level); otherwise nothing
+      // else will end them.
+      if !Task.isShuttingDownGracefully { group.cancelAll() }
     }
   }
 }

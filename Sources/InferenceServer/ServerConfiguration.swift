@@ -94,6 +94,9 @@ public struct ServerConfiguration: Sendable {
   /// Whether test backends are registered: ``FaultInjectionBackend`` (`backend: "fault"`), which fails,
   /// hangs or slows down on demand. For fault, overload and soak tests only (`--enable-test-backends`).
   public var enableTestBackends = false
+  /// The log settings the log handler reads, changed at run time by the LogSettings RPC and `/v2/logging`;
+  /// `nil`: the server's own, fixed at its logger's level (`offload serve` passes the one its handler reads).
+  public var logSettings: LogSettingsStore?
 
   /// The defaults for a set of repositories, adjusted by `configure`.
   /// - Parameters:

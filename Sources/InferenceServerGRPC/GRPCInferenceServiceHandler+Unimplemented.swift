@@ -1,9 +1,10 @@
+internal import InferenceRuntime
 public import KServeGRPC
 internal import KServeProtocol
 internal import Logging
 
-/// RPCs this server cannot serve (CUDA shared memory without a GPU) or serves read-only (trace and
-/// log settings): each answers with a message naming what to do instead.
+/// RPCs this server cannot serve (CUDA shared memory without a GPU), serves read-only (trace settings: no
+/// tracing yet) or serves as settings (log settings): refusals name what to do instead.
 extension GRPCInferenceServiceHandler {
   static let cudaSharedMemory = InferenceError(
     .unimplemented, "CUDA shared memory is not available on this server (no GPU); send tensor data in the request")
@@ -49,17 +50,23 @@ extension GRPCInferenceServiceHandler {
     return response
   }
 
-  /// Reports the log settings; changing them at run time is not implemented yet (use --log-level).
+  /// Reads and changes the log settings (Triton's fields; an empty request only reads them). A change
+  /// takes effect for the next log line, server-wide.
   public func logSettings(
     request: Inference_LogSettingsRequest, context: GRPCCallContext
   ) async throws
     -> Inference_LogSettingsResponse
   {
-    guard request.settings.isEmpty else {
-      throw InferenceError(
-        .unimplemented, "changing log settings at run time is not implemented yet; restart with --log-level")
+    var changes: [String: LogSettingValue] = [:]
+    for (key, value) in request.settings {
+      switch value.parameterChoice {
+      case .boolParam(let on): changes[key] = .bool(on)
+      case .uint32Param(let number): changes[key] = .uint(UInt64(number))
+      case .stringParam(let text): changes[key] = .string(text)
+      case nil: throw InferenceError(.invalidArgument, "log setting '\(key)' has no value")
+      }
     }
-    let level = logger.logLevel
+    let settings = changes.isEmpty ? logSettingsStore.settings : try logSettingsStore.apply(changes)
     var response = Inference_LogSettingsResponse()
     func set(_ key: String, _ choice: Inference_LogSettingsResponse.SettingValue.OneOf_ParameterChoice) {
       var value = Inference_LogSettingsResponse.SettingValue()
@@ -67,11 +74,11 @@ extension GRPCInferenceServiceHandler {
       response.settings[key] = value
     }
     set("log_file", .stringParam(""))
-    set("log_info", .boolParam(level <= .info))
-    set("log_warning", .boolParam(level <= .warning))
-    set("log_error", .boolParam(level <= .error))
-    set("log_verbose_level", .uint32Param(level <= .debug ? 1 : 0))
-    set("log_format", .stringParam("default"))
+    set("log_info", .boolParam(settings.info))
+    set("log_warning", .boolParam(settings.warning))
+    set("log_error", .boolParam(settings.error))
+    set("log_verbose_level", .uint32Param(settings.verboseLevel))
+    set("log_format", .stringParam(settings.format))
     return response
   }
 }

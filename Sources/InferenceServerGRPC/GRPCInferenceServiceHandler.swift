@@ -10,6 +10,8 @@ public struct GRPCInferenceServiceHandler: Sendable {
   let runtime: ModelRuntime
   let configuration: GRPCFrontEndConfiguration
   let logger: Logger
+  /// The log settings LogSettings reads and changes.
+  let logSettingsStore: LogSettingsStore
 
   /// Creates the handler.
   /// - Parameters:
@@ -20,6 +22,7 @@ public struct GRPCInferenceServiceHandler: Sendable {
     self.runtime = runtime
     self.configuration = configuration
     self.logger = logger
+    self.logSettingsStore = configuration.logSettings ?? LogSettingsStore(LogSettings(level: logger.logLevel))
   }
 
   public func serverLive(

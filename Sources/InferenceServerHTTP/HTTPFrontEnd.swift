@@ -14,12 +14,15 @@ public struct HTTPFrontEndConfiguration: Sendable {
   public var maxBodyBytes: Int
   /// Restricted protocol groups (401 without the credential).
   public var accessPolicy: AccessPolicy
+  /// The server's log settings, read and changed by `/v2/logging`; `nil`: fixed at the router logger's level.
+  public var logSettings: LogSettingsStore?
 
   /// Creates settings.
   public init(
     serverName: String = "offload", serverVersion: String, extensions: [String], maxBodyBytes: Int,
-    accessPolicy: AccessPolicy = .open
+    accessPolicy: AccessPolicy = .open, logSettings: LogSettingsStore? = nil
   ) {
+    self.logSettings = logSettings
     self.serverName = serverName
     self.serverVersion = serverVersion
     self.extensions = extensions
@@ -40,7 +43,10 @@ public enum HTTPFrontEnd {
   ) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: UnexpectedErrorMiddleware())
-    HTTPRoutes(runtime: runtime, configuration: configuration, logLevel: logger.logLevel).add(to: router)
+    HTTPRoutes(
+      runtime: runtime, configuration: configuration,
+      logSettings: configuration.logSettings ?? LogSettingsStore(LogSettings(level: logger.logLevel))
+    ).add(to: router)
     answerOtherMethods(on: router)
     return router
   }

@@ -242,7 +242,8 @@ struct ServeCommand: AsyncParsableCommand {
     let onEventLoops = !swiftGlobalExecutor && ConcurrencyExecutor.useEventLoopsAsGlobalExecutor()
     let level = Logger.Level(rawValue: logLevel) ?? .info
     let json = logFormat == "json"
-    LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, json: json) }
+    let logSettings = LogSettingsStore(LogSettings(level: level))
+    LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, settings: logSettings, json: json) }
     let logger = Logger(label: "offload")
     logger.info("request handlers run on \(onEventLoops ? "SwiftNIO event loops" : "Swift's global thread pool")")
 
@@ -262,6 +263,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.metricsPort = metricsPort
       config.metricsEnabled = allowMetrics
       config.enableTestBackends = enableTestBackends
+      config.logSettings = logSettings
       config.runtime.latencySummaries = try? latencySummaries()
       config.runtime.responseCacheBytes = (try? CacheConfigFlag.responseCacheBytes(cacheConfig)) ?? 0
       config.runtime.maxRequestBytes = maxRequestSize

@@ -1,18 +1,28 @@
 internal import Foundation
+internal import InferenceRuntime
 internal import Logging
 
 /// A swift-log handler writing one line per event to stderr: `time level label message key=value ...`,
 /// or one JSON object per line with `--log-format json`.
+///
+/// What is written follows the server's ``LogSettingsStore`` line by line, so Triton's LogSettings (gRPC and
+/// `/v2/logging`) change it at run time; a logger that sets its own level keeps that level.
 struct StructuredLogHandler: LogHandler {
   let label: String
   let json: Bool
-  var logLevel: Logger.Level
+  let settings: LogSettingsStore
+  private var ownLevel: Logger.Level?
   var metadata: Logger.Metadata = [:]
 
-  init(label: String, level: Logger.Level, json: Bool) {
+  init(label: String, settings: LogSettingsStore, json: Bool) {
     self.label = label
-    self.logLevel = level
+    self.settings = settings
     self.json = json
+  }
+
+  var logLevel: Logger.Level {
+    get { ownLevel ?? settings.settings.threshold }
+    set { ownLevel = newValue }
   }
 
   subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -21,6 +31,7 @@ struct StructuredLogHandler: LogHandler {
   }
 
   func log(event: LogEvent) {
+    if ownLevel == nil, !settings.settings.allows(event.level) { return }
     let merged = metadata.merging(event.metadata ?? [:]) { $1 }
     let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
     var line: String

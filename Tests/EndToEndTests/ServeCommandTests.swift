@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// The `offload serve` executable: starts, prints the load summary, serves, and exits 0 on SIGTERM.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ServeCommandTests {
   static let binary = TestServer.root.appendingPathComponent(".build/debug/offload")
@@ -11,7 +15,7 @@ import Testing
     process.executableURL = Self.binary
     process.arguments = [
       "serve", "--model-repository", TestServer.exampleModels.path, "--host", "127.0.0.1", "--grpc-port", "0",
-      "--metrics-port", "0", "--http-port", "0",
+      "--metrics-port", "0", "--http-port", "0", "--log-level", "debug",
     ]
     let pipe = Pipe()
     process.standardError = pipe
@@ -31,14 +35,22 @@ import Testing
     }
     #expect(output.contains("| ghost_mlp"))
     #expect(output.contains("READY"))
+    // One HTTP connection open at the stop (Hummingbird logged errors when its listener was cancelled).
+    if let port = output.firstMatch(of: /http=127\.0\.0\.1:(\d+)/).map({ String($0.1) }) {
+      _ = try? await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v2/health/ready")!)
+    }
     process.terminate()  // SIGTERM
     var status: Int32 = -1
     for await code in exited.stream {
       status = code
       break
     }
+    for await chunk in lines { output += chunk }  // the rest, to the pipe's end
     pipe.fileHandleForReading.readabilityHandler = nil
     #expect(status == 0, "\(output)")
+    // A graceful stop logs no error, even at debug level (operators alert on ERROR).
+    #expect(!output.contains(" ERROR "), "\(output.split(separator: "\n").filter { $0.contains(" ERROR ") })")
+    #expect(output.contains("stopped"))
   }
 
   @Test func missingRepositoryExitsWithAClearMessage() async throws {

@@ -7,7 +7,9 @@ import Testing
 /// Triton's response cache: exact keys, a byte bound with least-recently-used eviction, and the runtime
 /// answering repeated requests without executing, counted as Triton counts them.
 @Suite(.timeLimit(.minutes(1))) struct ResponseCacheTests {
-  static func tensor(_ name: String = "x", shape: [Int64] = [1, 4], bytes: Int = 16, fill: UInt8 = 1) -> InferenceTensor {
+  static func tensor(
+    _ name: String = "x", shape: [Int64] = [1, 4], bytes: Int = 16, fill: UInt8 = 1
+  ) -> InferenceTensor {
     InferenceTensor(name: name, datatype: .fp32, shape: shape, data: Data(repeating: fill, count: bytes))
   }
 

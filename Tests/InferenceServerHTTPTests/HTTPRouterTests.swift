@@ -244,7 +244,21 @@ import Testing
       }
       try await client.execute(uri: "/v2/logging", method: .post, body: Self.json("{}")) { #expect($0.status == .ok) }
       try await client.execute(uri: "/v2/logging", method: .post, body: Self.json(#"{"log_info": false}"#)) {
-        #expect($0.status == .notImplemented)
+        response in
+        #expect(response.status == .ok)
+        #expect(Self.object(response)["log_info"] as? Bool == false)
+      }
+      try await client.execute(uri: "/v2/logging", method: .get) { response in
+        #expect(Self.object(response)["log_info"] as? Bool == false, "the change holds")
+      }
+      for (body, fragment) in [
+        (#"{"log_info": "no"}"#, "'log_info' must be true or false"), (#"{"log_colour": true}"#, "unknown log setting"),
+        (#"{"log_verbose_level": -1}"#, "log_verbose_level"),
+      ] {
+        try await client.execute(uri: "/v2/logging", method: .post, body: Self.json(body)) { response in
+          #expect(response.status == .badRequest, "\(body)")
+          #expect(Self.error(response).contains(fragment), "\(body): \(Self.error(response))")
+        }
       }
       for path in ["/v2/trace/setting", "/v2/models/echo/trace/setting"] {
         try await client.execute(uri: path, method: .get) { response in

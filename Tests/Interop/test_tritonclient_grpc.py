@@ -682,3 +682,22 @@ def test_response_cache_answers_a_repeat_with_the_same_bytes_and_counts_it(clien
         assert first.as_numpy(name).tobytes() == second.as_numpy(name).tobytes()
     hits, misses, executions = (now - then for now, then in zip(cache_counts(client, "add_sub_cached"), before))
     assert (hits, misses, executions) == (1, 1, 1), "one miss that executed, one hit that did not"
+
+
+def test_log_settings_change_at_run_time(client):
+    before = client.get_log_settings(as_json=True, client_timeout=RPC_TIMEOUT_S)["settings"]
+    changed = client.update_log_settings(
+        settings={"log_verbose_level": 2, "log_format": "ISO8601"}, as_json=True, client_timeout=RPC_TIMEOUT_S
+    )["settings"]
+    assert changed["log_verbose_level"]["uint32_param"] == 2
+    assert changed["log_format"]["string_param"] == "ISO8601"
+    with pytest.raises(InferenceServerException) as bad:
+        client.update_log_settings(settings={"log_file": "/tmp/x.log"}, client_timeout=RPC_TIMEOUT_S)
+    assert "standard error" in error_message(bad)
+    client.update_log_settings(
+        settings={
+            "log_verbose_level": int(before.get("log_verbose_level", {}).get("uint32_param", 0)),
+            "log_format": before["log_format"]["string_param"],
+        },
+        client_timeout=RPC_TIMEOUT_S,
+    )

@@ -1062,3 +1062,16 @@ def test_response_cache_answers_a_repeat_with_the_same_bytes_and_counts_it(http_
         assert first.as_numpy(name).tobytes() == second.as_numpy(name).tobytes()
     hits, misses, executions = (now - then for now, then in zip(cache_counts(http_client, "add_sub_cached"), before))
     assert (hits, misses, executions) == (1, 1, 1), "one miss that executed, one hit that did not"
+
+
+def test_log_settings_change_at_run_time(http_client):
+    before = http_client.get_log_settings()
+    changed = http_client.update_log_settings({"log_verbose_level": 1, "log_info": not before["log_info"]})
+    assert changed["log_verbose_level"] == 1
+    assert changed["log_info"] == (not before["log_info"])
+    assert http_client.get_log_settings() == changed
+    with pytest.raises(InferenceServerException) as bad:
+        http_client.update_log_settings({"log_info": "yes"})
+    assert "log_info" in str(bad.value)
+    assert http_client.get_log_settings() == changed, "a refused change changes nothing"
+    http_client.update_log_settings({"log_verbose_level": before["log_verbose_level"], "log_info": before["log_info"]})

@@ -1,5 +1,5 @@
 internal import Hummingbird
-internal import Logging
+internal import InferenceRuntime
 
 /// `GET|POST /v2[/models/{model}]/trace/setting`: the trace settings, reported as Triton's defaults (request
 /// tracing is not implemented, so they cannot be changed).
@@ -17,25 +17,50 @@ struct TraceSettingsBody: ResponseEncodable {
   }
 }
 
-/// `GET|POST /v2/logging`: the log settings of the running server (fixed at start by `--log-level`).
+/// `GET|POST /v2/logging`: the log settings of the running server.
 struct LogSettingsBody: ResponseEncodable {
   var logFile = ""
   var logInfo: Bool
   var logWarning: Bool
   var logError: Bool
-  var logVerboseLevel: Int
-  var logFormat = "default"
+  var logVerboseLevel: UInt32
+  var logFormat: String
 
   enum CodingKeys: String, CodingKey {
     case logFile = "log_file", logInfo = "log_info", logWarning = "log_warning", logError = "log_error"
     case logVerboseLevel = "log_verbose_level", logFormat = "log_format"
   }
 
-  init(level: Logger.Level) {
-    logInfo = level <= .info
-    logWarning = level <= .warning
-    logError = level <= .error
-    logVerboseLevel = level <= .debug ? 1 : 0
+  init(_ settings: LogSettings) {
+    logInfo = settings.info
+    logWarning = settings.warning
+    logError = settings.error
+    logVerboseLevel = settings.verboseLevel
+    logFormat = settings.format
+  }
+}
+
+/// `POST /v2/logging` request: any of Triton's fields, each JSON value kept with its type (the store says
+/// which type each setting takes).
+struct LogSettingsUpdateRequestBody: Decodable {
+  var changes: [String: LogSettingValue]
+
+  init(from decoder: any Decoder) throws {
+    let object = try decoder.container(keyedBy: JSONValue.AnyKey.self)
+    var changes: [String: LogSettingValue] = [:]
+    for key in object.allKeys {
+      switch try object.decode(JSONValue.self, forKey: key) {
+      case .bool(let on): changes[key.stringValue] = .bool(on)
+      case .int(let number) where number >= 0: changes[key.stringValue] = .uint(UInt64(number))
+      case .uint(let number): changes[key.stringValue] = .uint(number)
+      case .string(let text): changes[key.stringValue] = .string(text)
+      default:
+        throw DecodingError.typeMismatch(
+          LogSettingValue.self,
+          .init(codingPath: [key], debugDescription: "a log setting is a boolean, a non-negative integer or a string"))
+      }
+    }
+    self.changes = changes
   }
 }
 

@@ -21,20 +21,17 @@ extension HTTPRoutes {
     }
   }
 
-  /// Group `logging`: the log settings, fixed at start.
+  /// Group `logging`: the log settings, read (`GET`) and changed (`POST` with Triton's fields; the answer
+  /// is the settings after the change).
   func addLogging(to router: Router<Context>) {
     let limit = configuration.maxBodyBytes
-    let settings = LogSettingsBody(level: logLevel)
+    let store = logSettings
     let v2 = v2(router, .logging)
-    v2.get("logging") { _, _ in settings }
+    v2.get("logging") { _, _ in LogSettingsBody(store.settings) }
     v2.post("logging") { request, _ in
       let update = try await HTTPRequestBody.decode(
-        SettingsUpdateRequestBody.self, from: request, limit: limit, what: "log settings")
-      guard update.fields.isEmpty else {
-        throw InferenceError(
-          .unimplemented, "changing log settings at run time is not implemented yet; restart with --log-level")
-      }
-      return settings
+        LogSettingsUpdateRequestBody.self, from: request, limit: limit, what: "log settings")
+      return LogSettingsBody(try store.apply(update.changes))
     }
   }
 }

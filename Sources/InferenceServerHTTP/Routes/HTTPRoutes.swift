@@ -1,6 +1,5 @@
 internal import Hummingbird
 internal import InferenceRuntime
-internal import Logging
 
 /// The KServe v2 routes over one runtime, registered by protocol group (one `+Group` file each): every
 /// group's routes are added through ``v2(_:_:)``, which puts that group's access control in front of them
@@ -10,8 +9,8 @@ struct HTTPRoutes: Sendable {
 
   let runtime: ModelRuntime
   let configuration: HTTPFrontEndConfiguration
-  /// The server's log level, reported by `GET /v2/logging`.
-  let logLevel: Logger.Level
+  /// The server's log settings, read and changed by `/v2/logging`.
+  let logSettings: LogSettingsStore
 
   /// The two ways a route names a model: its latest ready version, or one version.
   static let modelPrefixes = ["models/{model}", "models/{model}/versions/{version}"]
