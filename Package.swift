@@ -129,6 +129,9 @@ let package = Package(
       swiftSettings: strictSettings
     ),
 
+    // Test support (no product): what tests of several layers share, e.g. temporary model repositories.
+    .target(name: "OffloadTestSupport", swiftSettings: strictSettings),
+
     // gRPC's wire pieces shared by the server and the client (PROTOCOL-HTTP2): message framing, status,
     // timeout, compression, protobuf in ByteBuffers, receive-window credit. Pure values, no connection.
     .target(
@@ -325,7 +328,7 @@ let package = Package(
     .testTarget(
       name: "InferenceRuntimeTests",
       dependencies: [
-        "InferenceRuntime", "InferenceBackendFault", "KServeProtocol", "TritonModelConfig",
+        "InferenceRuntime", "InferenceBackendFault", "KServeProtocol", "TritonModelConfig", "OffloadTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
@@ -344,7 +347,7 @@ let package = Package(
     .testTarget(
       name: "InferenceServerHTTPTests",
       dependencies: [
-        "InferenceServerHTTP", "InferenceRuntime", "InferenceBackendFault", "KServeProtocol",
+        "InferenceServerHTTP", "InferenceRuntime", "InferenceBackendFault", "KServeProtocol", "OffloadTestSupport",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "CompressNIO", package: "compress-nio"),
@@ -387,7 +390,7 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: [
         "InferenceServer", "OffloadClient", "OffloadBench", "OffloadEvents", "InferenceRuntime", "KServeGRPC",
-        "KServeProtocol", "InferenceBackendFault",
+        "KServeProtocol", "InferenceBackendFault", "OffloadTestSupport",
         "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -43,6 +43,23 @@ public final class FaultInjectionBackend: InferenceBackend, Sendable {
   public static let modelFilename = "model.fault"
   /// The flag of `offload serve` that registers this backend.
   public static let enablingFlag = "--enable-test-backends"
+  /// A fault model's `config.pbtxt`: `backend: "fault"`, the batch size and instance count, the
+  /// `parameters` (e.g. `delay_us`, `hang_ms`), then `extra` as written (e.g. a `dynamic_batching` block).
+  public static func config(
+    maxBatchSize: Int = 8, instances: Int = 1, parameters: [String: String] = [:], extra: String = ""
+  ) -> String {
+    var text = """
+      backend: "fault"
+      max_batch_size: \(maxBatchSize)
+      instance_group [ { count: \(instances), kind: KIND_CPU } ]
+
+      """
+    for (key, value) in parameters.sorted(by: { $0.key < $1.key }) {
+      text += "parameters { key: \"\(key)\" value: { string_value: \"\(value)\" } }\n"
+    }
+    return text + extra
+  }
+
   /// This backend as an unregistered one, for servers that run without ``enablingFlag``: models that ask
   /// for it are told what it is and how to enable it.
   public static let unregistered = BackendRegistry.Unregistered(

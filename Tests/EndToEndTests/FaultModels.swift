@@ -3,6 +3,7 @@ import InferenceBackendFault
 import InferenceRuntime
 import KServeGRPC
 import KServeProtocol
+import OffloadTestSupport
 
 /// Temporary repositories of fault-injection models (`backend: "fault"`, see `FaultInjectionBackend`) and
 /// requests for them: `ACTION` (INT32 [rows, 1]: 0 echo, 1 fail, 2 hang, 3 release hangs) and `INPUT0`
@@ -26,29 +27,16 @@ enum FaultModels {
   static func config(
     maxBatchSize: Int = 8, instances: Int = 1, parameters: [String: String] = [:], extra: String = ""
   ) -> String {
-    var text = """
-      backend: "fault"
-      max_batch_size: \(maxBatchSize)
-      instance_group [ { count: \(instances), kind: KIND_CPU } ]
-
-      """
-    for (key, value) in parameters.sorted(by: { $0.key < $1.key }) {
-      text += "parameters { key: \"\(key)\" value: { string_value: \"\(value)\" } }\n"
-    }
-    return text + extra
+    FaultInjectionBackend.config(maxBatchSize: maxBatchSize, instances: instances, parameters: parameters, extra: extra)
   }
 
   /// Writes a repository of `models` to a new temporary directory; the caller removes it.
   static func repository(_ models: [Model]) throws -> URL {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("fault-models-\(UUID().uuidString)")
+    let repository = try TemporaryRepository()
     for model in models {
-      let version = root.appendingPathComponent("\(model.name)/1")
-      try FileManager.default.createDirectory(at: version, withIntermediateDirectories: true)
-      try model.config.write(
-        to: root.appendingPathComponent("\(model.name)/config.pbtxt"), atomically: true, encoding: .utf8)
-      try model.file.write(to: version.appendingPathComponent("model.fault"), atomically: true, encoding: .utf8)
+      try repository.addModel(model.name, config: model.config, versions: [1: model.file], filename: "model.fault")
     }
-    return root
+    return repository.root
   }
 
   /// A wire request of one row.

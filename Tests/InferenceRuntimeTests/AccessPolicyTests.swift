@@ -1,6 +1,7 @@
 import Foundation
 import InferenceRuntime
 import KServeProtocol
+import OffloadTestSupport
 import Testing
 import TritonModelConfig
 

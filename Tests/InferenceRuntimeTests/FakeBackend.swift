@@ -50,33 +50,6 @@ struct EchoInstance: ModelInstance {
   }
 }
 
-/// A temporary model repository built file by file.
-struct TemporaryRepository {
-  let root: URL
-
-  init() throws {
-    root = FileManager.default.temporaryDirectory.appendingPathComponent("offload-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-  }
-
-  func addModel(
-    _ name: String, config: String?, versions: [Int64: String] = [1: "ok"], filename: String = "model.fake"
-  ) throws {
-    let directory = root.appendingPathComponent(name)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    if let config {
-      try config.write(to: directory.appendingPathComponent("config.pbtxt"), atomically: true, encoding: .utf8)
-    }
-    for (version, content) in versions {
-      let versionDirectory = directory.appendingPathComponent(String(version))
-      try FileManager.default.createDirectory(at: versionDirectory, withIntermediateDirectories: true)
-      try content.write(to: versionDirectory.appendingPathComponent(filename), atomically: true, encoding: .utf8)
-    }
-  }
-
-  func remove() { try? FileManager.default.removeItem(at: root) }
-}
-
 extension ModelSignature {
   /// Two FP32 inputs [-1, 4] and two outputs, dynamic batch.
   static let pair = ModelSignature(

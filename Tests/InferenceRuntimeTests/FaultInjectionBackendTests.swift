@@ -2,23 +2,14 @@ import Foundation
 import InferenceBackendFault
 import InferenceRuntime
 import KServeProtocol
+import OffloadTestSupport
 import Testing
 
 /// The fault-injection backend through the runtime: actions, load failures, the hint when it is not
 /// registered, and a cancelled request that stops waiting for a hung execution while the instance stays busy.
 @Suite(.timeLimit(.minutes(1))) struct FaultInjectionBackendTests {
-  /// A fault model's config.pbtxt.
   static func config(maxBatchSize: Int = 8, instances: Int = 1, parameters: [String: String] = [:]) -> String {
-    var text = """
-      backend: "fault"
-      max_batch_size: \(maxBatchSize)
-      instance_group [ { count: \(instances), kind: KIND_CPU } ]
-
-      """
-    for (key, value) in parameters.sorted(by: { $0.key < $1.key }) {
-      text += "parameters { key: \"\(key)\" value: { string_value: \"\(value)\" } }\n"
-    }
-    return text
+    FaultInjectionBackend.config(maxBatchSize: maxBatchSize, instances: instances, parameters: parameters)
   }
 
   /// A runtime over `repository` with `backends`. Every execution runs on its instance thread: a hang must not

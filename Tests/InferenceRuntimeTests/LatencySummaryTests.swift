@@ -1,6 +1,7 @@
 import Foundation
 import InferenceRuntime
 import KServeProtocol
+import OffloadTestSupport
 import Testing
 
 /// Triton's latency summaries: sliding-window quantiles within their errors, expiry by an injected clock,

@@ -32,7 +32,8 @@ import Testing
       #expect(error?.message.contains(fragment) == true, "\(changes): \(error?.message ?? "")")
       #expect(store.settings == changed, "a refused change changes nothing")
     }
-    #expect(try store.apply(["log_error": .bool(false), "log_warning": .bool(false), "log_verbose_level": .uint(0)])
-      .threshold == .critical, "only critical lines are left, as Triton's fatal ones")
+    #expect(
+      try store.apply(["log_error": .bool(false), "log_warning": .bool(false), "log_verbose_level": .uint(0)])
+        .threshold == .critical, "only critical lines are left, as Triton's fatal ones")
   }
 }

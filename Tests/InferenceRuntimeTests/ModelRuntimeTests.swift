@@ -2,6 +2,7 @@ import Foundation
 import InferenceRuntime
 import KServeProtocol
 import Logging
+import OffloadTestSupport
 import Synchronization
 import Testing
 import TritonModelConfig

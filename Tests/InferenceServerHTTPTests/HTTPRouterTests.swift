@@ -8,6 +8,7 @@ import InferenceRuntime
 import KServeProtocol
 import Logging
 import NIOCore
+import OffloadTestSupport
 import Testing
 
 @testable import InferenceServerHTTP
@@ -26,16 +27,10 @@ import Testing
     policy: AccessPolicy = .open, maxBodyBytes: Int = 1 << 20,
     _ body: @Sendable (any TestClientProtocol) async throws -> Void
   ) async throws {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("http-router-\(UUID().uuidString)")
-    defer { try? FileManager.default.removeItem(at: root) }
-    try FileManager.default.createDirectory(
-      at: root.appendingPathComponent("echo/1"), withIntermediateDirectories: true)
-    try Data().write(to: root.appendingPathComponent("echo/1/model.fault"))
-    try """
-    backend: "fault"
-    max_batch_size: 8
-    instance_group [ { count: 1, kind: KIND_CPU } ]
-    """.write(to: root.appendingPathComponent("echo/config.pbtxt"), atomically: true, encoding: .utf8)
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("echo", config: FaultInjectionBackend.config(), versions: [1: ""], filename: "model.fault")
+    let root = repository.root
     var configuration = RuntimeConfiguration(repositories: [root])
     configuration.allowClientSharedMemory = true
     configuration.modelControl = .explicit(startupModels: ["echo"])
