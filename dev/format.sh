@@ -5,7 +5,9 @@
 #   dev/format.sh --lint   report differences, fail if any
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-mapfile -t files < <(git ls-files '*.swift' ':!:Sources/*/Generated/*' 2>/dev/null || find Sources Tests -name '*.swift' -not -path '*/Generated/*')
+# Tracked files and new ones git does not ignore (a file not yet added is formatted and linted too).
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.swift' ':!:Sources/*/Generated/*' \
+  2>/dev/null || find Sources Tests -name '*.swift' -not -path '*/Generated/*')
 if [[ "${1:-}" == "--lint" ]]; then
   swift format lint --strict --configuration .swift-format "${files[@]}"
   echo "swift-format: ${#files[@]} files clean"
