@@ -27,7 +27,8 @@ public final class LocalInference: Sendable {
   }
 
   /// Starts the runtime once, however many requests ask at the same time: the first caller starts it in
-  /// its own task, later ones wait for that outcome (a failure too is kept and given to every later caller).
+  /// its own task, later ones wait for that outcome (a failure too is kept and given to every later caller,
+  /// unless the first caller was cancelled meanwhile: then the next caller starts it again).
   private final class Starter: Sendable {
     private enum State {
       case idle
@@ -59,8 +60,13 @@ public final class LocalInference: Sendable {
       }
       let outcome: Result<any Inferencing, any Error>
       do { outcome = .success(try await make()) } catch { outcome = .failure(error) }
+      // A start that failed because its caller was cancelled is not an answer to keep: the next caller starts
+      // again. (A start that succeeded is kept whatever happened to its caller.)
+      var failed = false
+      if case .failure = outcome { failed = true }
+      let retry = failed && Task.isCancelled
       let waiters = state.withLock { state in
-        defer { state = .done(outcome) }
+        defer { state = retry ? .idle : .done(outcome) }
         guard case .starting(let waiters) = state else { return [CheckedContinuation<any Inferencing, any Error>]() }
         return waiters
       }
