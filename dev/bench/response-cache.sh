@@ -20,22 +20,12 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
-offload_bin=${OFFLOAD_BIN:-${root}/.build/release/offload}
-[[ -x "${offload_bin}" ]] || { echo "no ${offload_bin}: swift build -c release --product offload" >&2; exit 1; }
 perf_analyzer=$(dev/perf-analyzer.sh)
-ort_library=$(dev/python-env.sh --print-ort-lib)
 out=${root}/bench-results/response-cache-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "${out}"
 
-read -r -a ports <<<"$(python3 "${HELPER}" ports 2)"
-grpc_port=${ports[0]}
-http_port=${ports[1]}
-"${offload_bin}" serve --model-repository examples/models --host 127.0.0.1 --grpc-port "${grpc_port}" \
-  --http-port "${http_port}" --metrics-port 0 --onnxruntime-library "${ort_library}" --log-level warning \
-  --cache-config local,size=67108864 >"${out}/server.log" 2>&1 &
-server_pid=$!
-trap 'kill ${server_pid} 2>/dev/null || true' EXIT
-python3 "${HELPER}" wait-ready "http://127.0.0.1:${http_port}" "${server_pid}" 60 >/dev/null
+source dev/bench/offload-server.bash
+start_offload_server "${out}" --cache-config local,size=67108864
 port=${grpc_port}
 [[ "${protocol}" == http ]] && port=${http_port}
 
