@@ -10,6 +10,18 @@ extension ModelRuntime {
   /// - Returns: The response, with the request's id and the outputs in the requested order.
   /// - Throws: ``InferenceError`` naming what was wrong.
   public func infer(_ request: InferenceRequest) async throws -> InferenceResponse {
+    try await answer(request).response
+  }
+
+  /// A response with what it cost in the server, as the composing steps of an ensemble report it.
+  struct Answer: Sendable {
+    var response: InferenceResponse
+    var queueNanos: UInt64
+    var timings: ComputeTimings
+  }
+
+  /// ``infer(_:)`` with the queue and compute time of the answer.
+  func answer(_ request: InferenceRequest) async throws -> Answer {
     // A request that picked the default version just as a newer one replaced it is rejected by the retiring
     // version before it ran; it goes to the new version instead (a version-rollover never fails requests).
     var attempt = 0
@@ -29,7 +41,7 @@ extension ModelRuntime {
     var rejection: InferenceError
   }
 
-  private func infer(_ request: InferenceRequest, on model: ServableModel) async throws -> InferenceResponse {
+  private func infer(_ request: InferenceRequest, on model: ServableModel) async throws -> Answer {
     var request = request
     let arrival = ContinuousClock.now
     model.statistics.arrived()
@@ -64,6 +76,13 @@ extension ModelRuntime {
           lookupNanos: lookupNanos, nowMillis: UInt64(Date().timeIntervalSince1970 * 1000))
         (outputs, queueNanos, timings, executedRows) = (
           cached, 0, ComputeTimings(inputNanos: 0, inferNanos: 0, outputNanos: 0), validated.batchSize
+        )
+      } else if let plan = model.ensemble {
+        let answer = try await runEnsemble(
+          plan, of: model, request: request, inputs: validated.inputs, outputs: validated.outputs)
+        record(model, rows: validated.batchSize, arrival: arrival, queueNanos: answer.queueNanos, answer.timings)
+        (outputs, queueNanos, timings, executedRows) = (
+          answer.outputs, answer.queueNanos, answer.timings, validated.batchSize
         )
       } else if let batcher = model.batcher {
         let answer = try await batcher.submit(
@@ -108,7 +127,7 @@ extension ModelRuntime {
       if SharedMemoryRegistry.wantsOutputs(request.outputs) {
         try sharedMemory.placeOutputs(of: &response, requested: request.outputs)
       }
-      return response
+      return Answer(response: response, queueNanos: queueNanos, timings: timings)
     } catch {
       if let rejection = error as? InferenceError, rejection.code == .unavailable,
         model.retired.load(ordering: .acquiring)

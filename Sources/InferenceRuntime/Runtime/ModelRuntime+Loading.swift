@@ -22,7 +22,12 @@ extension ModelRuntime {
     }
     var polling = false
     if case .poll = configuration.modelControl { polling = true }
-    for model in models where wanted?.contains(model.name) ?? true {
+    // Ensembles after the models they compose (an ensemble loads composing models not loaded yet itself).
+    let ensembles = Set(models.filter { ensemblePlan(of: $0, configOverride: nil) != nil }.map(\.name))
+    let ordered = models.filter { !ensembles.contains($0.name) } + models.filter { ensembles.contains($0.name) }
+    for model in ordered where wanted?.contains(model.name) ?? true {
+      // Already loaded as a composing model of an ensemble listed before it.
+      if state.withLock({ $0.models[model.name] != nil }) { continue }
       await load(model, configOverride: nil)
       // Only polling compares fingerprints; the other modes skip the file scan at start.
       if polling { fingerprints.withLock { $0[model.name] = ModelRepository.fingerprint(of: model.directory) } }
@@ -116,9 +121,12 @@ extension ModelRuntime {
     logger.info("model unloaded", metadata: ["model": "\(name)"])
   }
 
-  private func load(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?) async {
+  func load(_ model: DiscoveredModel, configOverride: Inference_ModelConfig?, chain: [String] = []) async {
     var logger = self.logger
     logger[metadataKey: "model"] = "\(model.name)"
+    if let plan = ensemblePlan(of: model, configOverride: configOverride) {
+      await loadComposingModels(of: plan, chain: chain + [model.name])
+    }
     let fresh = makeRecord(model, configOverride: configOverride, logger: logger)
     let (record, previous) = state.withLock { state in
       let previous = state.models[model.name]
@@ -173,6 +181,9 @@ extension ModelRuntime {
       let contents =
         try configOverride.map { .init(config: $0, fileExists: true, setsMaxBatchSize: true) }
         ?? ModelConfigFile.read(modelDirectory: model.directory)
+      if contents.config.platform == Self.ensemblePlatform {
+        return makeEnsembleRecord(model, config: contents.config, available: available, logger: logger)
+      }
       completed = try ModelConfigCompleter(backends: backends).complete(
         name: model.name, directory: model.directory, contents: contents, versions: available)
     } catch {
@@ -234,7 +245,7 @@ extension ModelRuntime {
     }
   }
 
-  private func failed(_ reason: String, logger: Logger) -> ModelRecord {
+  func failed(_ reason: String, logger: Logger) -> ModelRecord {
     logger.error("model failed to load", metadata: ["reason": "\(reason)"])
     var record = ModelRecord()
     record.failure = reason

@@ -21,6 +21,8 @@ public final class ServableModel: Sendable {
   public let placement: ExecutionPlacement
   /// The dynamic batcher, when the config has a `dynamic_batching` block.
   public let batcher: DynamicBatchScheduler?
+  /// The data flow of an ensemble (`platform: "ensemble"`), which has no instances of its own.
+  public let ensemble: EnsemblePlan?
   let instances: [any ModelInstance]
   /// `model 'name' version N`, for messages.
   let description: String
@@ -39,8 +41,9 @@ public final class ServableModel: Sendable {
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
     inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?, latencySummaries: LatencySummaryRegistry?,
-    responseCache: ResponseCache? = nil, labels: [String: [String]] = [:]
+    responseCache: ResponseCache? = nil, labels: [String: [String]] = [:], ensemble: EnsemblePlan? = nil
   ) {
+    self.ensemble = ensemble
     self.responseCache = responseCache
     self.cacheOwner = Self.loads.add(1, ordering: .relaxed).newValue
     let description = "model '\(name)' version \(version)"
