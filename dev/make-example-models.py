@@ -326,6 +326,34 @@ def add_sub_config(name: str = "add_sub", cached: bool = False) -> str:
     )
 
 
+def add_sub_ensemble_config() -> str:
+    # Two add_sub steps: (a, b) -> (a + b, a - b) = (SUM, diff) -> (SUM + diff, SUM - diff) = (2a, 2b).
+    # SUM is both an ensemble output and the second step's input.
+    w = [ADD_SUB_WIDTH]
+    step = (
+        "    {{\n"
+        '      model_name: "add_sub"\n'
+        "      model_version: -1\n"
+        '      input_map {{ key: "INPUT0" value: "{a}" }}\n'
+        '      input_map {{ key: "INPUT1" value: "{b}" }}\n'
+        '      output_map {{ key: "OUTPUT0" value: "{s}" }}\n'
+        '      output_map {{ key: "OUTPUT1" value: "{d}" }}\n'
+        "    }}"
+    )
+    return (
+        'name: "add_sub_ensemble"\n'
+        'platform: "ensemble"\n'
+        "max_batch_size: 8\n"
+        + tensor_block("input", [("INPUT0", "TYPE_FP32", w), ("INPUT1", "TYPE_FP32", w)])
+        + tensor_block("output", [("OUTPUT0", "TYPE_FP32", w), ("OUTPUT1", "TYPE_FP32", w), ("SUM", "TYPE_FP32", w)])
+        + "ensemble_scheduling {\n  step [\n"
+        + step.format(a="INPUT0", b="INPUT1", s="SUM", d="diff")
+        + ",\n"
+        + step.format(a="SUM", b="diff", s="OUTPUT0", d="OUTPUT1")
+        + "\n  ]\n}\n"
+    )
+
+
 def add_sub_partial_config() -> str:
     # Deliberately incomplete: inputs/outputs must be completed from the model.
     return 'backend: "onnxruntime"\nmax_batch_size: 8\n'
@@ -360,15 +388,16 @@ def heavy_mlp_config(name: str = "heavy_mlp", instances: int = 1) -> str:
 # ---------------------------------------------------------------------------
 
 
-def build_repository() -> dict[str, tuple[bytes, str | None]]:
-    """model name -> (model.onnx bytes, config.pbtxt text or None)."""
-    repo: dict[str, tuple[bytes, str | None]] = {}
+def build_repository() -> dict[str, tuple[bytes | None, str | None]]:
+    """model name -> (model.onnx bytes or None for an ensemble, config.pbtxt text or None)."""
+    repo: dict[str, tuple[bytes | None, str | None]] = {}
     for dt in IDENTITY_TYPES:
         repo[f"identity_{dt.suffix}"] = (model_bytes(make_identity(dt)), identity_config(dt))
     add_sub = model_bytes(make_add_sub())
     repo["add_sub"] = (add_sub, add_sub_config())
     repo["add_sub_partial"] = (add_sub, add_sub_partial_config())
     repo["add_sub_cached"] = (add_sub, add_sub_config("add_sub_cached", cached=True))
+    repo["add_sub_ensemble"] = (None, add_sub_ensemble_config())
     ghost = model_bytes(make_ghost_mlp())
     repo["ghost_mlp"] = (ghost, ghost_mlp_config())
     repo["ghost_mlp_batched"] = (ghost, ghost_mlp_config("ghost_mlp_batched", batching=True))
@@ -379,11 +408,15 @@ def build_repository() -> dict[str, tuple[bytes, str | None]]:
     return repo
 
 
-def write_repository(repo: dict[str, tuple[bytes, str | None]], out: Path) -> None:
+def write_repository(repo: dict[str, tuple[bytes | None, str | None]], out: Path) -> None:
     for name, (onnx_bytes, config) in repo.items():
         model_dir = out / name
         (model_dir / "1").mkdir(parents=True, exist_ok=True)
-        (model_dir / "1" / "model.onnx").write_bytes(onnx_bytes)
+        if onnx_bytes is None:
+            # An ensemble's version directory holds no model file; git keeps no empty directory.
+            (model_dir / "1" / ".gitkeep").write_bytes(b"")
+        else:
+            (model_dir / "1" / "model.onnx").write_bytes(onnx_bytes)
         config_path = model_dir / "config.pbtxt"
         if config is None:
             config_path.unlink(missing_ok=True)
@@ -392,7 +425,7 @@ def write_repository(repo: dict[str, tuple[bytes, str | None]], out: Path) -> No
     (out / "README.md").write_text(readme(repo), encoding="utf-8", newline="\n")
 
 
-def readme(repo: dict[str, tuple[bytes, str | None]]) -> str:
+def readme(repo: dict[str, tuple[bytes | None, str | None]]) -> str:
     dtype_rows = "\n".join(
         f"| `identity_{dt.suffix}` | `{dt.triton}` | `{dt.wire}` | `{TensorProto.DataType.Name(dt.onnx_type)}` |"
         for dt in IDENTITY_TYPES
@@ -400,6 +433,7 @@ def readme(repo: dict[str, tuple[bytes, str | None]]) -> str:
     digests = "\n".join(
         f"| `{name}/1/model.onnx` | {len(data)} | `{hashlib.sha256(data).hexdigest()[:16]}` |"
         for name, (data, _) in sorted(repo.items())
+        if data is not None
     )
     return f"""# Example model repository
 
@@ -426,6 +460,7 @@ All graphs use ONNX opset {OPSET}, IR version {IR_VERSION}, and a symbolic leadi
 | `add_sub` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = INPUT0 + INPUT1, `OUTPUT1` = INPUT0 − INPUT1, FP32 [batch, 16] | `backend: "onnxruntime"`, `max_batch_size: 8`, complete |
 | `add_sub_partial` | same model as `add_sub` | same | only `backend` and `max_batch_size: 8`; inputs/outputs must be completed from the model |
 | `add_sub_cached` | same model as `add_sub` | same | as `add_sub` plus `response_cache {{ enable: true }}` (cached when the server has `--cache-config local,size=…`) |
+| `add_sub_ensemble` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = 2·INPUT0, `OUTPUT1` = 2·INPUT1, `SUM` = INPUT0 + INPUT1 | `platform: "ensemble"`: `add_sub` twice, the second on the first's outputs; `1/` holds only `.gitkeep` |
 | `ghost_mlp` | `features` FP32 [batch, 17] | `ghost_prob` FP32 [batch, 1] | complete, `max_batch_size: 4096`, `platform` and `backend`, CPU instance group |
 | `heavy_mlp_2x` | same model as `heavy_mlp` | same | as `heavy_mlp` with `instance_group {{ count: 2 }}` |
 | `ghost_mlp_batched` | same model as `ghost_mlp` | same | as `ghost_mlp` plus `dynamic_batching {{ max_queue_delay_microseconds: 100 }}` |
@@ -581,7 +616,7 @@ def main() -> int:
     args = parser.parse_args()
 
     repo = build_repository()
-    too_big = [name for name, (data, _) in repo.items() if len(data) >= 1_000_000]
+    too_big = [name for name, (data, _) in repo.items() if data is not None and len(data) >= 1_000_000]
     if too_big:
         raise SystemExit(f"models over 1 MB: {too_big}")
 
@@ -609,7 +644,8 @@ def main() -> int:
     write_repository(repo, args.out)
     print(f"wrote {len(repo)} models to {args.out}")
     for name, (data, config) in sorted(repo.items()):
-        print(f"  {name:20s} {len(data):8d} bytes{'' if config is not None else '  (no config.pbtxt)'}")
+        size = "ensemble" if data is None else f"{len(data):8d} bytes"
+        print(f"  {name:20s} {size}{'' if config is not None else '  (no config.pbtxt)'}")
     if not args.no_verify:
         verify(args.out)
     return 0

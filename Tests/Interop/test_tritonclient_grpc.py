@@ -684,6 +684,44 @@ def test_response_cache_answers_a_repeat_with_the_same_bytes_and_counts_it(clien
     assert (hits, misses, executions) == (1, 1, 1), "one miss that executed, one hit that did not"
 
 
+# ---------------------------------------------------------------------------
+# ensembles (add_sub_ensemble: add_sub twice, the second step on the first step's outputs)
+# ---------------------------------------------------------------------------
+
+
+def ensemble_counts(client) -> tuple[int, int, int]:
+    stats = {
+        s.name: s
+        for s in client.get_inference_statistics(client_timeout=RPC_TIMEOUT_S).model_stats
+        if s.name in ("add_sub_ensemble", "add_sub")
+    }
+    ensemble, step = stats["add_sub_ensemble"], stats["add_sub"]
+    return ensemble.inference_stats.success.count, ensemble.execution_count, step.inference_stats.success.count
+
+
+def test_ensemble_output_equals_running_its_steps_by_hand(client):
+    a, b, inputs = add_sub_inputs(np.random.default_rng(2026), batch=4)
+    config = client.get_model_config("add_sub_ensemble", as_json=True, client_timeout=RPC_TIMEOUT_S)["config"]
+    assert config["platform"] == "ensemble"
+    assert [s["model_name"] for s in config["ensemble_scheduling"]["step"]] == ["add_sub", "add_sub"]
+    before = ensemble_counts(client)
+    result = client.infer("add_sub_ensemble", inputs, client_timeout=RPC_TIMEOUT_S)
+    # By hand: add_sub, then add_sub on its outputs.
+    first = client.infer("add_sub", inputs, client_timeout=RPC_TIMEOUT_S)
+    s, d = first.as_numpy("OUTPUT0"), first.as_numpy("OUTPUT1")
+    second = client.infer(
+        "add_sub", [make_input("INPUT0", s), make_input("INPUT1", d)], client_timeout=RPC_TIMEOUT_S
+    )
+    assert result.get_response().model_name == "add_sub_ensemble"
+    np.testing.assert_array_equal(result.as_numpy("SUM"), s)
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), second.as_numpy("OUTPUT0"))
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT1"), second.as_numpy("OUTPUT1"))
+    np.testing.assert_allclose(result.as_numpy("OUTPUT0"), 2 * a, rtol=1e-6)
+    ensemble, executions, steps = (now - then for now, then in zip(ensemble_counts(client), before))
+    assert (ensemble, executions) == (1, 0), "the ensemble counts the request and executes nothing itself"
+    assert steps == 4, "two steps of the ensemble and two requests by hand reached add_sub"
+
+
 def test_log_settings_change_at_run_time(client):
     before = client.get_log_settings(as_json=True, client_timeout=RPC_TIMEOUT_S)["settings"]
     changed = client.update_log_settings(

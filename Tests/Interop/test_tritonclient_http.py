@@ -1064,6 +1064,33 @@ def test_response_cache_answers_a_repeat_with_the_same_bytes_and_counts_it(http_
     assert (hits, misses, executions) == (1, 1, 1), "one miss that executed, one hit that did not"
 
 
+def test_ensemble_output_equals_running_its_steps_by_hand(http_client):
+    """add_sub_ensemble: add_sub twice, the second step on the first step's outputs."""
+    a, b = add_sub_arrays(np.random.default_rng(2027), batch=2)
+    inputs = [make_input("INPUT0", a), make_input("INPUT1", b)]
+    metadata = http_client.get_model_metadata("add_sub_ensemble")
+    assert metadata["platform"] == "ensemble"
+    assert [o["name"] for o in metadata["outputs"]] == ["OUTPUT0", "OUTPUT1", "SUM"]
+
+    def counts():
+        stats = {s["name"]: s for s in http_client.get_inference_statistics()["model_stats"]}
+        ensemble = stats["add_sub_ensemble"]
+        return ensemble["inference_stats"]["success"]["count"], stats["add_sub"]["inference_stats"]["success"]["count"]
+
+    before = counts()
+    result = http_client.infer("add_sub_ensemble", inputs)
+    first = http_client.infer("add_sub", inputs)
+    s, d = first.as_numpy("OUTPUT0"), first.as_numpy("OUTPUT1")
+    second = http_client.infer("add_sub", [make_input("INPUT0", s), make_input("INPUT1", d)])
+    assert result.get_response()["model_name"] == "add_sub_ensemble"
+    np.testing.assert_array_equal(result.as_numpy("SUM"), s)
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT0"), second.as_numpy("OUTPUT0"))
+    np.testing.assert_array_equal(result.as_numpy("OUTPUT1"), second.as_numpy("OUTPUT1"))
+    np.testing.assert_allclose(result.as_numpy("OUTPUT1"), 2 * b, rtol=1e-6)
+    ensemble, steps = (now - then for now, then in zip(counts(), before))
+    assert (ensemble, steps) == (1, 4)
+
+
 def test_log_settings_change_at_run_time(http_client):
     before = http_client.get_log_settings()
     changed = http_client.update_log_settings({"log_verbose_level": 1, "log_info": not before["log_info"]})
