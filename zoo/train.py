@@ -23,7 +23,7 @@ import numpy as np
 import onnxruntime as ort
 
 from zoo import physics_checks
-from zoo.models import deepmet_toy, hcal_facile, jet_tagger_qg, lhcb_ghost_mlp, trk_edge_filter
+from zoo.models import deepmet_toy, hcal_facile, jet_tagger_qg, lhcb_ghost_filter, lhcb_ghost_mlp, trk_edge_filter
 from zoo.onnx_build import serialize
 from zoo.toysim import deepmet, hcal, jets, lhcb_tracks, tracking
 
@@ -46,7 +46,7 @@ def _assert_close(name: str, got: np.ndarray, want: np.ndarray, rtol: float, ato
 # Each entry: model name -> (train, export, verify) with verify(trained, {name: onnx bytes}).
 
 
-def _lhcb(log):
+def _lhcb(log, _out: Path):
     trained = lhcb_ghost_mlp.train(log)
     files = {
         lhcb_ghost_mlp.NAME: (serialize(lhcb_ghost_mlp.build_onnx(trained)), lhcb_ghost_mlp.config()),
@@ -64,7 +64,7 @@ def _lhcb(log):
     return files
 
 
-def _jets(log):
+def _jets(log, _out: Path):
     trained = jet_tagger_qg.train(log)
     data = serialize(jet_tagger_qg.build_onnx(trained))
     f, m, _ = jets.generate(500, VERIFY_SEED)
@@ -74,7 +74,7 @@ def _jets(log):
     return {jet_tagger_qg.NAME: (data, jet_tagger_qg.config())}
 
 
-def _hcal(log):
+def _hcal(log, _out: Path):
     trained = hcal_facile.train(log)
     data = serialize(hcal_facile.build_onnx(trained))
     p, c, _ = hcal.generate(5000, VERIFY_SEED)
@@ -84,7 +84,7 @@ def _hcal(log):
     return {hcal_facile.NAME: (data, hcal_facile.config())}
 
 
-def _deepmet(log):
+def _deepmet(log, _out: Path):
     trained = deepmet_toy.train(log)
     data = serialize(deepmet_toy.build_onnx(trained))
     cont, cat, mask, _ = deepmet.generate(64, VERIFY_SEED)
@@ -95,7 +95,7 @@ def _deepmet(log):
     return {deepmet_toy.NAME: (data, deepmet_toy.config())}
 
 
-def _trk(log):
+def _trk(log, _out: Path):
     trained = trk_edge_filter.train(log)
     data = serialize(trk_edge_filter.build_onnx(trained))
     hits, edges, _ = tracking.generate(1, VERIFY_SEED)[0]
@@ -105,20 +105,38 @@ def _trk(log):
     return {trk_edge_filter.NAME: (data, trk_edge_filter.config())}
 
 
+def _lhcb_filter(log, out: Path):
+    # Not trained: the selection's cut is calibrated on the classifier written before it.
+    m = lhcb_ghost_filter
+    cut = m.calibrate_cut(m.classifier_file(out))
+    log(f"ghost cut {cut:.6g}: keeps {m.REAL_EFFICIENCY:.0%} of the real calibration tracks")
+    selection = serialize(m.build_selection(cut))
+    prob = np.array([[0.0], [cut], [np.nextafter(np.float32(cut), np.float32(1))], [1.0]], np.float32)
+    got = _session(selection).run(["is_ghost"], {"ghost_prob": prob})[0]
+    if got.dtype != np.bool_ or got[:, 0].tolist() != [False, False, True, True]:
+        raise SystemExit(f"verify: {m.SELECTION}: is_ghost {got[:, 0].tolist()} for ghost_prob 0, cut, above cut, 1")
+    return {m.SELECTION: (selection, m.selection_config()), m.NAME: (None, m.ensemble_config())}
+
+
 TRAINERS = {
     "lhcb_ghost_mlp": _lhcb,  # also writes lhcb_ghost_mlp_fp16
     "jet_tagger_qg": _jets,
     "hcal_facile": _hcal,
     "deepmet_toy": _deepmet,
     "trk_edge_filter": _trk,
+    "lhcb_ghost_filter": _lhcb_filter,  # after lhcb_ghost_mlp: also writes lhcb_ghost_selection
 }
 
 
-def write_model(out: Path, name: str, data: bytes, config: str) -> None:
-    if len(data) >= MAX_FILE_BYTES:
-        raise SystemExit(f"{name}: model.onnx is {len(data)} bytes (limit {MAX_FILE_BYTES})")
+def write_model(out: Path, name: str, data: bytes | None, config: str) -> None:
+    """data None: an ensemble, whose version directory holds no model file (.gitkeep: git keeps no empty one)."""
     (out / name / "1").mkdir(parents=True, exist_ok=True)
-    (out / name / "1" / "model.onnx").write_bytes(data)
+    if data is None:
+        (out / name / "1" / ".gitkeep").write_bytes(b"")
+    else:
+        if len(data) >= MAX_FILE_BYTES:
+            raise SystemExit(f"{name}: model.onnx is {len(data)} bytes (limit {MAX_FILE_BYTES})")
+        (out / name / "1" / "model.onnx").write_bytes(data)
     (out / name / "config.pbtxt").write_text(config, encoding="utf-8", newline="\n")
 
 
@@ -131,7 +149,8 @@ def write_readme(out: Path) -> None:
     text = f"""# Offload model zoo (Triton model repository)
 
 Five HEP-shaped models (six with the FP16 variant), trained here on seeded toy
-simulations and exported to ONNX (opset 17). **Generated — do not edit by
+simulations and exported to ONNX (opset 17), and one ensemble that chains the
+ghost classifier with its working-point cut. **Generated — do not edit by
 hand**; retrain and rewrite everything with `zoo/train.sh` (see
 [docs/model-zoo.md](../docs/model-zoo.md) for the model cards: physics,
 inputs, training data, metrics).
@@ -144,6 +163,8 @@ inputs, training data, metrics).
 | `hcal_facile` | `pulses` FP32 [B, 8], `channel` FP32 [B, 4] | `energy` FP32 [B, 1] | {hcal_facile.MAX_BATCH} |
 | `deepmet_toy` | `pf_cont` FP32 [B, P, 6], `pf_cat` INT64 [B, P, 3], `pf_mask` BOOL [B, P] | `met_xy` FP32 [B, 2], `weights` FP32 [B, P] | {deepmet_toy.MAX_BATCH} |
 | `trk_edge_filter` | `hits` FP32 [H, 3], `edge_index` INT64 [2, E] | `edge_score` FP32 [E] | 0 (one event per request) |
+| `lhcb_ghost_selection` | `ghost_prob` FP32 [B, 1] | `is_ghost` BOOL [B, 1] | {lhcb_ghost_filter.MAX_BATCH} (the cut, not trained) |
+| `lhcb_ghost_filter` | `features` FP32 [B, 17] | `ghost_prob` FP32 [B, 1], `is_ghost` BOOL [B, 1] | {lhcb_ghost_filter.MAX_BATCH} (ensemble: `lhcb_ghost_mlp` then `lhcb_ghost_selection`) |
 
 Check them (held-out toy data, in-process onnxruntime or through a server):
 
@@ -179,9 +200,12 @@ def main() -> int:
         def log(msg: str, _name=name, _t0=t0) -> None:
             print(f"[{_name} {time.perf_counter() - _t0:6.1f}s] {msg}", flush=True)
 
-        for model_name, (data, config) in TRAINERS[name](log).items():
+        for model_name, (data, config) in TRAINERS[name](log, args.out).items():
             write_model(args.out, model_name, data, config)
-            log(f"wrote {model_name}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}")
+            if data is None:
+                log(f"wrote {model_name}: ensemble config")
+            else:
+                log(f"wrote {model_name}: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}")
         timings[name] = time.perf_counter() - t0
     write_readme(args.out)
     total = time.perf_counter() - t_all

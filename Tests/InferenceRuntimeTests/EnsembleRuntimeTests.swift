@@ -194,6 +194,27 @@ struct ArithmeticInstance: ModelInstance {
     await runtime.shutdown()
   }
 
+  @Test func aCachedEnsembleAnswersARepeatWithoutRunningItsSteps() async throws {
+    let cached = Self.pipeline.replacingOccurrences(
+      of: "max_batch_size: 8\n", with: "max_batch_size: 8\nresponse_cache { enable: true }\n")
+    let repository = try Self.repository(
+      [Self.arithmetic("plus", "add_sub"), Self.arithmetic("times", "mul")], ensembles: ["pipeline": cached])
+    defer { repository.remove() }
+    let backend = ArithmeticBackend()
+    var configuration = RuntimeConfiguration(repositories: [repository.root])
+    configuration.responseCacheBytes = 1 << 20
+    let runtime = ModelRuntime(
+      configuration: configuration, backends: BackendRegistry([backend]), logger: ModelRuntimeTests.logger)
+    try await runtime.loadAll()
+    let first = try await runtime.infer(Self.request("pipeline", x: Self.x, y: Self.y))
+    let second = try await runtime.infer(Self.request("pipeline", x: Self.x, y: Self.y))
+    #expect(second.outputs.map(\.data) == first.outputs.map(\.data))
+    #expect(backend.executions.withLock { $0 } == ["plus": 2, "times": 1], "the repeat ran no step")
+    let stats = try #require(try runtime.statistics(name: "pipeline", version: "").first)
+    #expect(stats.cacheHit.count == 1 && stats.cacheMiss.count == 1 && stats.success.count == 2)
+    await runtime.shutdown()
+  }
+
   @Test func aFailingStepFailsTheRequestNamingTheEnsembleAndTheStep() async throws {
     let repository = try Self.repository(
       [Self.arithmetic("plus", "add_sub"), Self.arithmetic("times", "fail")], ensembles: ["pipeline": Self.pipeline])
