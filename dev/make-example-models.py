@@ -286,6 +286,32 @@ def make_heavy_mlp() -> onnx.ModelProto:
     )
 
 
+def make_sequence_accumulator() -> onnx.ModelProto:
+    # A stateful model for the sequence batcher: the server feeds STATE_IN (implicit state, the previous
+    # STATE_OUT of the same sequence) and CORRID (the sequence id); clients send INPUT only.
+    graph = helper.make_graph(
+        [
+            helper.make_node("Add", ["INPUT", "STATE_IN"], ["OUTPUT"], name="accumulate"),
+            helper.make_node("Identity", ["OUTPUT"], ["STATE_OUT"], name="next_state"),
+            helper.make_node("Cast", ["CORRID"], ["SEQUENCE"], name="sequence_id", to=TensorProto.FLOAT),
+        ],
+        "sequence_accumulator",
+        [
+            batched("INPUT", TensorProto.FLOAT, 1),
+            batched("STATE_IN", TensorProto.FLOAT, 1),
+            batched("CORRID", TensorProto.UINT64, 1),
+        ],
+        [
+            batched("OUTPUT", TensorProto.FLOAT, 1),
+            batched("STATE_OUT", TensorProto.FLOAT, 1),
+            batched("SEQUENCE", TensorProto.FLOAT, 1),
+        ],
+    )
+    return finish_model(
+        graph, "OUTPUT = INPUT + STATE_IN (running sum per sequence), STATE_OUT = OUTPUT, SEQUENCE = CORRID (FP32 [batch, 1])."
+    )
+
+
 # ---------------------------------------------------------------------------
 # config.pbtxt writers
 # ---------------------------------------------------------------------------
@@ -354,6 +380,31 @@ def add_sub_ensemble_config() -> str:
     )
 
 
+def sequence_accumulator_config() -> str:
+    return (
+        'name: "sequence_accumulator"\n'
+        'backend: "onnxruntime"\n'
+        "max_batch_size: 8\n"
+        + tensor_block("input", [("INPUT", "TYPE_FP32", [1])])
+        + tensor_block("output", [("OUTPUT", "TYPE_FP32", [1]), ("SEQUENCE", "TYPE_FP32", [1])])
+        + "sequence_batching {\n"
+        "  max_sequence_idle_microseconds: 10000000\n"
+        "  control_input [\n"
+        '    { name: "CORRID" control [ { kind: CONTROL_SEQUENCE_CORRID data_type: TYPE_UINT64 } ] }\n'
+        "  ]\n"
+        "  state [\n"
+        "    {\n"
+        '      input_name: "STATE_IN"\n'
+        '      output_name: "STATE_OUT"\n'
+        "      data_type: TYPE_FP32\n"
+        "      dims: [ 1 ]\n"
+        '      initial_state { name: "zero" data_type: TYPE_FP32 dims: [ 1 ] zero_data: true }\n'
+        "    }\n"
+        "  ]\n"
+        "}\n"
+    )
+
+
 def add_sub_partial_config() -> str:
     # Deliberately incomplete: inputs/outputs must be completed from the model.
     return 'backend: "onnxruntime"\nmax_batch_size: 8\n'
@@ -398,6 +449,7 @@ def build_repository() -> dict[str, tuple[bytes | None, str | None]]:
     repo["add_sub_partial"] = (add_sub, add_sub_partial_config())
     repo["add_sub_cached"] = (add_sub, add_sub_config("add_sub_cached", cached=True))
     repo["add_sub_ensemble"] = (None, add_sub_ensemble_config())
+    repo["sequence_accumulator"] = (model_bytes(make_sequence_accumulator()), sequence_accumulator_config())
     ghost = model_bytes(make_ghost_mlp())
     repo["ghost_mlp"] = (ghost, ghost_mlp_config())
     repo["ghost_mlp_batched"] = (ghost, ghost_mlp_config("ghost_mlp_batched", batching=True))
@@ -460,6 +512,7 @@ All graphs use ONNX opset {OPSET}, IR version {IR_VERSION}, and a symbolic leadi
 | `add_sub` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = INPUT0 + INPUT1, `OUTPUT1` = INPUT0 − INPUT1, FP32 [batch, 16] | `backend: "onnxruntime"`, `max_batch_size: 8`, complete |
 | `add_sub_partial` | same model as `add_sub` | same | only `backend` and `max_batch_size: 8`; inputs/outputs must be completed from the model |
 | `add_sub_cached` | same model as `add_sub` | same | as `add_sub` plus `response_cache {{ enable: true }}` (cached when the server has `--cache-config local,size=…`) |
+| `sequence_accumulator` | `INPUT` FP32 [batch, 1] | `OUTPUT` = running sum of the sequence's INPUTs, `SEQUENCE` = its sequence id, FP32 [batch, 1] | `sequence_batching` (direct): implicit state `STATE_IN`/`STATE_OUT` (zeros at a start), control `CORRID` (UINT64); the model's `STATE_IN`, `CORRID`, `STATE_OUT` are fed by the server |
 | `add_sub_ensemble` | `INPUT0`, `INPUT1` FP32 [batch, 16] | `OUTPUT0` = 2·INPUT0, `OUTPUT1` = 2·INPUT1, `SUM` = INPUT0 + INPUT1 | `platform: "ensemble"`: `add_sub` twice, the second on the first's outputs; `1/` holds only `.gitkeep` |
 | `ghost_mlp` | `features` FP32 [batch, 17] | `ghost_prob` FP32 [batch, 1] | complete, `max_batch_size: 4096`, `platform` and `backend`, CPU instance group |
 | `heavy_mlp_2x` | same model as `heavy_mlp` | same | as `heavy_mlp` with `instance_group {{ count: 2 }}` |

@@ -722,6 +722,60 @@ def test_ensemble_output_equals_running_its_steps_by_hand(client):
     assert steps == 4, "two steps of the ensemble and two requests by hand reached add_sub"
 
 
+# ---------------------------------------------------------------------------
+# sequences (sequence_accumulator: a running sum kept by the server as implicit state)
+# ---------------------------------------------------------------------------
+
+
+def accumulate(client, value: float, sequence_id, start=False, end=False):
+    result = client.infer(
+        "sequence_accumulator",
+        [make_input("INPUT", np.array([[value]], np.float32))],
+        sequence_id=sequence_id,
+        sequence_start=start,
+        sequence_end=end,
+        client_timeout=RPC_TIMEOUT_S,
+    )
+    return float(result.as_numpy("OUTPUT")[0, 0]), float(result.as_numpy("SEQUENCE")[0, 0])
+
+
+def test_interleaved_sequences_each_get_their_own_running_result(client):
+    inputs = {3101: [1.0, 2.0, 3.0, 4.0], 3102: [10.0, 20.0, 30.0, 40.0], 3103: [0.5, 0.25, 0.125, 0.0625]}
+    totals = dict.fromkeys(inputs, 0.0)
+    for step in range(4):
+        for sequence_id, values in inputs.items():
+            totals[sequence_id] += values[step]
+            out, seen = accumulate(client, values[step], sequence_id, start=step == 0, end=step == 3)
+            assert out == totals[sequence_id], (sequence_id, step)
+            assert seen == sequence_id, "the CORRID control carries the sequence id"
+    with pytest.raises(InferenceServerException) as ended:
+        accumulate(client, 1.0, 3101)
+    assert "sequence 3101 is not active" in error_message(ended)
+    assert accumulate(client, 5.0, 3101, start=True, end=True)[0] == 5.0, "a new start begins from zero"
+    with pytest.raises(InferenceServerException) as missing:
+        client.infer(
+            "sequence_accumulator", [make_input("INPUT", np.ones((1, 1), np.float32))], client_timeout=RPC_TIMEOUT_S
+        )
+    assert "sequence_id" in error_message(missing)
+    assert_still_serving(client)
+
+
+def test_sequences_from_many_threads_stay_apart(client):
+    """Eight sequences at once (the batcher may put them in one execution), each summed correctly."""
+    import concurrent.futures
+
+    def run(sequence_id: int) -> float:
+        total = 0.0
+        for step in range(6):
+            total = accumulate(client, float(sequence_id % 100 + step), sequence_id, start=step == 0, end=step == 5)[0]
+        return total
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = dict(zip(range(3201, 3209), pool.map(run, range(3201, 3209))))
+    for sequence_id, total in results.items():
+        assert total == sum(float(sequence_id % 100 + step) for step in range(6)), sequence_id
+
+
 def test_log_settings_change_at_run_time(client):
     before = client.get_log_settings(as_json=True, client_timeout=RPC_TIMEOUT_S)["settings"]
     changed = client.update_log_settings(

@@ -1091,6 +1091,31 @@ def test_ensemble_output_equals_running_its_steps_by_hand(http_client):
     assert (ensemble, steps) == (1, 4)
 
 
+def test_interleaved_sequences_each_get_their_own_running_result(http_client):
+    """sequence_accumulator keeps a running sum per sequence as implicit state."""
+
+    def accumulate(value: float, sequence_id, start=False, end=False) -> tuple[float, float]:
+        result = http_client.infer(
+            "sequence_accumulator",
+            [make_input("INPUT", np.array([[value]], np.float32))],
+            sequence_id=sequence_id,
+            sequence_start=start,
+            sequence_end=end,
+        )
+        return float(result.as_numpy("OUTPUT")[0, 0]), float(result.as_numpy("SEQUENCE")[0, 0])
+
+    inputs = {4101: [1.0, 2.0, 3.0], 4102: [100.0, -50.0, 25.0]}
+    totals = dict.fromkeys(inputs, 0.0)
+    for step in range(3):
+        for sequence_id, values in inputs.items():
+            totals[sequence_id] += values[step]
+            out, seen = accumulate(values[step], sequence_id, start=step == 0, end=step == 2)
+            assert (out, seen) == (totals[sequence_id], sequence_id), (sequence_id, step)
+    with pytest.raises(InferenceServerException) as ended:
+        accumulate(1.0, 4101)
+    assert "sequence 4101 is not active" in str(ended.value)
+
+
 def test_log_settings_change_at_run_time(http_client):
     before = http_client.get_log_settings()
     changed = http_client.update_log_settings({"log_verbose_level": 1, "log_info": not before["log_info"]})

@@ -72,12 +72,25 @@ public struct ModelConfigCompleter: Sendable {
     }
     let signature = try backend.signature(of: modelFile)
     try completeBatching(&config, signature: signature, contents: contents)
+    // A stateful model's control and state tensors are the server's, not the client's: not in input/output.
+    let server = SequencePolicy.serverTensors(of: config)
+    for (names, declared, kind) in [
+      (server.inputs, signature.inputs, "input"), (server.outputs, signature.outputs, "output"),
+    ] {
+      for tensor in names.sorted() where !declared.contains(where: { $0.name == tensor }) {
+        throw InferenceError(
+          .invalidArgument,
+          "model '\(name)': sequence_batching names '\(tensor)' as a control or state \(kind), but the model has no "
+            + "such \(kind); " + NameSuggestions.hint(for: tensor, in: declared.map(\.name), noun: "\(kind)s"))
+      }
+    }
     config.input = try completeTensors(
-      config.input.map(ConfigTensor.init), from: signature.inputs, model: name, batched: config.maxBatchSize > 0,
-      kind: "input"
+      config.input.map(ConfigTensor.init), from: signature.inputs.filter { !server.inputs.contains($0.name) },
+      model: name, batched: config.maxBatchSize > 0, kind: "input"
     ).map(\.asInput)
     config.output = try completeTensors(
-      config.output.map(ConfigTensor.init), from: signature.outputs, model: name, batched: config.maxBatchSize > 0,
+      config.output.map(ConfigTensor.init), from: signature.outputs.filter { !server.outputs.contains($0.name) },
+      model: name, batched: config.maxBatchSize > 0,
       kind: "output"
     ).map(\.asOutput)
     try completeInstanceGroups(&config)

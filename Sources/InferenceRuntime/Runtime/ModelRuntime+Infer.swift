@@ -84,6 +84,21 @@ extension ModelRuntime {
         (outputs, queueNanos, timings, executedRows) = (
           answer.outputs, answer.queueNanos, answer.timings, validated.batchSize
         )
+      } else if let sequencer = model.sequencer {
+        let sequence = try SequenceParameters(request.parameters, model: model.description)
+        guard model.config.maxBatchSize == 0 || validated.batchSize == 1 else {
+          throw InferenceError(
+            .invalidArgument,
+            "\(model.description) is stateful: each request of a sequence carries one row (batch size 1), this one "
+              + "has \(validated.batchSize); the sequence batcher batches requests of different sequences itself")
+        }
+        let answer = try await sequencer.submit(
+          inputs: validated.inputs, outputs: validated.outputs, sequence: sequence.id, start: sequence.start,
+          end: sequence.end)
+        record(model, rows: validated.batchSize, arrival: arrival, queueNanos: answer.queueNanos, answer.timings)
+        (outputs, queueNanos, timings, executedRows) = (
+          answer.outputs, answer.queueNanos, answer.timings, answer.batchRows
+        )
       } else if let batcher = model.batcher {
         let answer = try await batcher.submit(
           inputs: validated.inputs, outputs: validated.outputs, rows: validated.batchSize,

@@ -141,6 +141,7 @@ extension ModelRuntime {
     let kept = Set((previous?.versions.values.compactMap(\.servable) ?? []).map(ObjectIdentifier.init))
     for servable in record.versions.values.compactMap(\.servable) where !kept.contains(ObjectIdentifier(servable)) {
       if let batcher = servable.batcher { timers.continuation.yield(batcher) }
+      if let sequencer = servable.sequencer { timers.continuation.yield(sequencer) }
     }
     // Retire the versions the new record replaced.
     for old in previous?.versions.values.compactMap(\.servable) ?? [] {
@@ -226,12 +227,20 @@ extension ModelRuntime {
           "the model enables response_cache but the server has no response cache; it runs uncached (start the server with --cache-config local,size=BYTES)",
           metadata: ["version": "\(version)"])
       }
+      let sequence = try SequencePolicy(
+        config: config, instanceCount: instances.count, maxBacklog: configuration.maxQueueSizePerModel,
+        modelDirectory: model.directory)
+      if sequence != nil, config.responseCache.enable {
+        logger.warning(
+          "a stateful model's answers depend on its sequence's earlier requests; it runs uncached (remove response_cache)",
+          metadata: ["version": "\(version)"])
+      }
       let servable = ServableModel(
         name: model.name, version: version, config: config, instances: instances,
         maxQueueSize: configuration.maxQueueSizePerModel, inlineExecutionLimit: configuration.inlineExecutionLimit,
         metricsFactory: metricsFactory, latencySummaries: latencySummaries,
-        responseCache: config.responseCache.enable ? responseCache : nil,
-        labels: try Classification.labels(config, modelDirectory: model.directory))
+        responseCache: config.responseCache.enable && sequence == nil ? responseCache : nil,
+        labels: try Classification.labels(config, modelDirectory: model.directory), sequence: sequence)
       logger.info(
         "model version ready",
         metadata: ["version": "\(version)", "backend": "\(backend.name)", "instances": "\(instances.count)"])

@@ -39,8 +39,8 @@ public final class ModelRuntime: Inferencing, Service, Sendable {
   let logger: Logger
   let metricsFactory: (any MetricsFactory)?
   let state = Mutex(State())
-  /// Dynamic batchers whose wake-up loops ``run()`` must serve.
-  let timers = AsyncStream.makeStream(of: DynamicBatchScheduler.self)
+  /// Batchers whose wake-up loops ``run()`` must serve.
+  let timers = AsyncStream.makeStream(of: (any TimerDriven).self)
   /// Set by ``shutdown()``: the poller stops.
   let timersFinished = Mutex(false)
   /// Polling mode: a fingerprint of each loaded model's files.

@@ -21,6 +21,8 @@ public final class ServableModel: Sendable {
   public let placement: ExecutionPlacement
   /// The dynamic batcher, when the config has a `dynamic_batching` block.
   public let batcher: DynamicBatchScheduler?
+  /// The sequence batcher of a stateful model (`sequence_batching`).
+  public let sequencer: SequenceBatchScheduler?
   /// The data flow of an ensemble (`platform: "ensemble"`), which has no instances of its own.
   public let ensemble: EnsemblePlan?
   let instances: [any ModelInstance]
@@ -41,7 +43,8 @@ public final class ServableModel: Sendable {
   init(
     name: String, version: Int64, config: Inference_ModelConfig, instances: [any ModelInstance], maxQueueSize: Int,
     inlineExecutionLimit: Duration, metricsFactory: (any MetricsFactory)?, latencySummaries: LatencySummaryRegistry?,
-    responseCache: ResponseCache? = nil, labels: [String: [String]] = [:], ensemble: EnsemblePlan? = nil
+    responseCache: ResponseCache? = nil, labels: [String: [String]] = [:], ensemble: EnsemblePlan? = nil,
+    sequence: SequencePolicy? = nil
   ) {
     self.ensemble = ensemble
     self.responseCache = responseCache
@@ -64,6 +67,12 @@ public final class ServableModel: Sendable {
     let placement = ExecutionPlacement(
       instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
     self.placement = placement
+    self.sequencer = sequence.map { policy in
+      SequenceBatchScheduler(policy: policy, statistics: statistics, modelDescription: description) {
+        index, inputs, outputs in
+        try await ServableModel.execute(instances[index], index, placement, inputs, outputs)
+      }
+    }
     self.batcher = BatchingPolicy(config: config, maxTotalQueueSize: maxQueueSize).map { policy in
       DynamicBatchScheduler(
         policy: policy, instanceCount: instances.count, statistics: statistics, modelDescription: description
@@ -83,9 +92,11 @@ public final class ServableModel: Sendable {
     if draining {
       scheduler.drain()
       batcher?.drain()
+      sequencer?.drain()
     } else {
       scheduler.close()
       await batcher?.close()
+      await sequencer?.close()
     }
     statistics.releaseLatencySummaries()
     responseCache?.removeAll(owner: cacheOwner)
