@@ -189,6 +189,45 @@ struct AccumulatorInstance: ModelInstance {
     await runtime.shutdown()
   }
 
+  @Test func anEnsembleCanContainAStatefulModel() async throws {
+    // X -> acc (running sum per sequence) -> TOTAL; the ensemble request's sequence parameters reach the step.
+    let repository = try TemporaryRepository()
+    defer { repository.remove() }
+    try repository.addModel("acc", config: Self.config(), filename: "model.acc")
+    try repository.addModel(
+      "stream",
+      config: """
+        name: "stream"
+        platform: "ensemble"
+        max_batch_size: 4
+        input [ { name: "X" data_type: TYPE_FP32 dims: [ 1 ] } ]
+        output [ { name: "TOTAL" data_type: TYPE_FP32 dims: [ 1 ] }, { name: "SEEN" data_type: TYPE_FP32 dims: [ 1 ] } ]
+        ensemble_scheduling { step [ {
+          model_name: "acc" model_version: -1
+          input_map { key: "INPUT" value: "X" }
+          output_map { key: "SUM" value: "TOTAL" }
+          output_map { key: "ID" value: "SEEN" }
+        } ] }
+        """, versions: [1: ""], filename: ".keep")
+    let runtime = ModelRuntime(
+      configuration: RuntimeConfiguration(repositories: [repository.root]),
+      backends: BackendRegistry([AccumulatorBackend()]), logger: ModelRuntimeTests.logger)
+    try await runtime.loadAll()
+    var totals: [UInt64: Float] = [:]
+    for step in 0..<3 {
+      for sequence: UInt64 in [5, 6] {
+        var request = try Self.request(Float(sequence) + Float(step), sequence: sequence, start: step == 0)
+        request.modelName = "stream"
+        request.inputs[0].name = "X"
+        let response = try await runtime.infer(request)
+        totals[sequence, default: 0] += Float(sequence) + Float(step)
+        #expect(try Self.value(response, "TOTAL") == totals[sequence])
+        #expect(try Self.value(response, "SEEN") == Float(sequence))
+      }
+    }
+    await runtime.shutdown()
+  }
+
   @Test func aControlTheModelLacksIsALoadError() async throws {
     let missing = Self.config(
       controls: "{ name: \"BEGIN\" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] }")
