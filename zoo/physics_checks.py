@@ -5,7 +5,9 @@ see zoo/toysim), runs the model through a `predict` callable and compares the
 physics metric with the thresholds of issue 5, plus an upper sanity bound (a
 too-good result means the toy leaks its label). `predict` has the signature
 
-    predict(model_name, inputs: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]
+    predict(model_name, inputs: dict[str, np.ndarray], outputs: list[str], sequence=None) -> dict[str, np.ndarray]
+
+(sequence: (sequence_id, start, end) for a stateful model's request)
 
 so the same check runs in-process (OrtPredictor, onnxruntime) and through a
 server (GrpcPredictor, tritonclient.grpc). Requests are cut into fixed,
@@ -29,10 +31,11 @@ from typing import Callable
 import numpy as np
 
 from zoo.metrics import best_efficiency_at_purity, quantile_sigma, roc_auc, separation_auc
-from zoo.models import lhcb_ghost_filter
-from zoo.toysim import deepmet, hcal, jets, lhcb_tracks, tracking
+from zoo.models import lhcb_ghost_filter, pulse_stream_tagger
+from zoo.toysim import deepmet, hcal, jets, lhcb_tracks, pulse_stream, tracking
 
-Predict = Callable[[str, dict[str, np.ndarray], list[str]], dict[str, np.ndarray]]
+# predict(model, inputs, outputs, sequence=None); sequence = (sequence_id, start, end) for a stateful model.
+Predict = Callable[..., dict[str, np.ndarray]]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODELS = REPO_ROOT / "models"
@@ -55,6 +58,13 @@ FILTER_MIN_REAL_EFF, FILTER_MAX_REAL_EFF, FILTER_MIN_GHOST_REJ = 0.97, 0.99, 0.8
 
 # Ensembles, run step by step in-process (a server runs them itself): model -> its steps.
 PIPELINES = {lhcb_ghost_filter.NAME: lhcb_ghost_filter.STEPS}
+# Stateful models, whose state and START control the in-process predictor feeds as a server does:
+# model -> (state input, state output, START control input).
+STATEFUL = {pulse_stream_tagger.NAME: (pulse_stream_tagger.STATE_IN, pulse_stream_tagger.STATE_OUT, pulse_stream_tagger.START)}
+# The pulse tagger: held-out streams and chunks (each chunk one request), and its thresholds. The gain is over
+# the same model with every chunk sent as a sequence of its own (no memory of the pedestal).
+N_PULSE_STREAMS, N_PULSE_CHUNKS, PULSE_SEQUENCE_BASE = 24, 300, 7_100_000
+PULSE_MIN_AUC, PULSE_MIN_GAIN, PULSE_MAX_AUC, PULSE_MAX_PEDESTAL_RMS = 0.92, 0.05, 0.995, 3.5
 
 
 @dataclass
@@ -128,6 +138,11 @@ def heldout_met():
 
 
 @functools.cache
+def heldout_pulse_streams():
+    return pulse_stream.generate(N_PULSE_STREAMS, N_PULSE_CHUNKS, pulse_stream.HELDOUT_SEED)
+
+
+@functools.cache
 def heldout_tracking():
     return tracking.generate(N_TRACK_EVENTS, tracking.HELDOUT_SEED)
 
@@ -197,6 +212,50 @@ def check_lhcb_ghost_filter(predict: Predict) -> CheckResult:
             Requirement("ghost_prob rows differing from lhcb_ghost_mlp alone", differ, "<=", 0),
         ],
         {"ghost_prob": prob[:, None], "is_ghost": flag[:, None]},
+    )
+
+
+def stream_through(predict: Predict, samples: np.ndarray, stateless: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Every chunk of every stream, one request each, streams interleaved chunk by chunk; each stream is one
+    sequence (stateless: every chunk starts and ends a sequence of its own) -> pulse_prob, pedestal [streams, chunks]."""
+    model = pulse_stream_tagger.NAME
+    n_streams, n_chunks, _ = samples.shape
+    prob = np.empty((n_streams, n_chunks), np.float32)
+    pedestal = np.empty((n_streams, n_chunks), np.float32)
+    for c in range(n_chunks):
+        for s in range(n_streams):
+            sequence = (PULSE_SEQUENCE_BASE + s, stateless or c == 0, stateless or c == n_chunks - 1)
+            out = predict(model, {"samples": samples[s, c][None]}, ["pulse_prob", "pedestal"], sequence=sequence)
+            if out["pulse_prob"].shape != (1, 1) or out["pedestal"].shape != (1, 1):
+                raise AssertionError(f"{model}: shapes {out['pulse_prob'].shape}, {out['pedestal'].shape}")
+            prob[s, c], pedestal[s, c] = out["pulse_prob"][0, 0], out["pedestal"][0, 0]
+    return prob, pedestal
+
+
+def check_pulse_stream_tagger(predict: Predict) -> CheckResult:
+    model = pulse_stream_tagger.NAME
+    x, y, truth = heldout_pulse_streams()
+    prob, pedestal = stream_through(predict, x)
+    alone, _ = stream_through(predict, x, stateless=True)
+    auc, auc_alone = roc_auc(prob.ravel(), y.ravel()), roc_auc(alone.ravel(), y.ravel())
+    rms = float(np.sqrt(np.mean((pedestal.astype(np.float64) - truth) ** 2)))
+    swing = float(np.mean(truth.max(axis=1) - truth.min(axis=1)))
+    return CheckResult(
+        model,
+        {
+            "ROC AUC (each stream one sequence)": auc,
+            "ROC AUC (each chunk its own sequence: no pedestal memory)": auc_alone,
+            "pedestal RMS error (counts)": rms,
+            "mean pedestal swing per stream (counts)": swing,
+            "pulse fraction": float(y.mean()),
+        },
+        [
+            Requirement("ROC AUC", auc, ">=", PULSE_MIN_AUC),
+            Requirement("ROC AUC - AUC without pedestal memory", auc - auc_alone, ">=", PULSE_MIN_GAIN),
+            Requirement("ROC AUC (sanity: no label leak)", auc, "<=", PULSE_MAX_AUC),
+            Requirement("pedestal RMS error (counts)", rms, "<=", PULSE_MAX_PEDESTAL_RMS),
+        ],
+        {"pulse_prob": prob, "pedestal": pedestal},
     )
 
 
@@ -358,6 +417,7 @@ CHECKS: dict[str, Callable[[Predict], CheckResult]] = {
     "deepmet_toy": check_deepmet_toy,
     "trk_edge_filter": check_trk_edge_filter,
     "lhcb_ghost_filter": check_lhcb_ghost_filter,
+    "pulse_stream_tagger": check_pulse_stream_tagger,
 }
 
 
@@ -385,6 +445,7 @@ class OrtPredictor:
     def __init__(self, models_dir: Path | str = DEFAULT_MODELS) -> None:
         self.models_dir = Path(models_dir)
         self._sessions: dict = {}
+        self._states: dict = {}
 
     def session(self, model: str):
         import onnxruntime as ort
@@ -399,7 +460,22 @@ class OrtPredictor:
             self._sessions[model] = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         return self._sessions[model]
 
-    def __call__(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
+    def __call__(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str], sequence=None) -> dict[str, np.ndarray]:
+        if model in STATEFUL:
+            # As the server's sequence batcher: the START control, and the sequence's state fed back.
+            state_in, state_out, start_input = STATEFUL[model]
+            if sequence is None:
+                raise AssertionError(f"{model} is stateful: pass sequence=(id, start, end)")
+            sequence_id, start, end = sequence
+            rows = len(next(iter(inputs.values())))
+            state = np.zeros((rows, 1), np.float32) if start else self._states[(model, sequence_id)]
+            feeds = dict(inputs, **{state_in: state, start_input: np.full((rows, 1), float(start), np.float32)})
+            values = self.session(model).run(outputs + [state_out], feeds)
+            if end:
+                self._states.pop((model, sequence_id), None)
+            else:
+                self._states[(model, sequence_id)] = values[-1]
+            return dict(zip(outputs, values[:-1]))
         if model in PIPELINES:
             # An ensemble by hand: each step on the tensors the steps before it produced.
             tensors = dict(inputs)
@@ -420,7 +496,7 @@ class GrpcPredictor:
         self.client = grpcclient.InferenceServerClient(url=url)
         self.timeout_s = timeout_s
 
-    def __call__(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
+    def __call__(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str], sequence=None) -> dict[str, np.ndarray]:
         g = self._grpc
         infer_inputs = []
         for name, array in inputs.items():
@@ -428,8 +504,15 @@ class GrpcPredictor:
             inp = g.InferInput(name, list(array.shape), g.np_to_triton_dtype(array.dtype))
             inp.set_data_from_numpy(array)
             infer_inputs.append(inp)
+        sequence_id, start, end = sequence or (0, False, False)
         result = self.client.infer(
-            model, infer_inputs, outputs=[g.InferRequestedOutput(o) for o in outputs], client_timeout=self.timeout_s
+            model,
+            infer_inputs,
+            outputs=[g.InferRequestedOutput(o) for o in outputs],
+            client_timeout=self.timeout_s,
+            sequence_id=sequence_id,
+            sequence_start=start,
+            sequence_end=end,
         )
         return {o: result.as_numpy(o) for o in outputs}
 

@@ -23,9 +23,17 @@ import numpy as np
 import onnxruntime as ort
 
 from zoo import physics_checks
-from zoo.models import deepmet_toy, hcal_facile, jet_tagger_qg, lhcb_ghost_filter, lhcb_ghost_mlp, trk_edge_filter
+from zoo.models import (
+    deepmet_toy,
+    hcal_facile,
+    jet_tagger_qg,
+    lhcb_ghost_filter,
+    lhcb_ghost_mlp,
+    pulse_stream_tagger,
+    trk_edge_filter,
+)
 from zoo.onnx_build import serialize
-from zoo.toysim import deepmet, hcal, jets, lhcb_tracks, tracking
+from zoo.toysim import deepmet, hcal, jets, lhcb_tracks, pulse_stream, tracking
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / "models"
@@ -105,6 +113,24 @@ def _trk(log, _out: Path):
     return {trk_edge_filter.NAME: (data, trk_edge_filter.config())}
 
 
+def _pulse(log, _out: Path):
+    m = pulse_stream_tagger
+    trained = m.train(log)
+    data = serialize(m.build_onnx(trained))
+    # The graph against numpy, chunk by chunk through a few streams, feeding the state back as a server does.
+    x, _, _ = pulse_stream.generate(8, 50, VERIFY_SEED)
+    want_prob, want_pedestal = m.numpy_stream(trained, x)
+    session = _session(data)
+    state = np.zeros((8, 1), np.float32)
+    for c in range(x.shape[1]):
+        start = np.full((8, 1), 1.0 if c == 0 else 0.0, np.float32)
+        prob, pedestal, state = session.run(
+            ["pulse_prob", "pedestal", m.STATE_OUT], {"samples": x[:, c], m.STATE_IN: state, m.START: start})
+        _assert_close(m.NAME + " pulse_prob", prob[:, 0], want_prob[:, c], 1e-4, 1e-5)
+        _assert_close(m.NAME + " pedestal", pedestal[:, 0], want_pedestal[:, c], 1e-5, 1e-3)
+    return {m.NAME: (data, m.config())}
+
+
 def _lhcb_filter(log, out: Path):
     # Not trained: the selection's cut is calibrated on the classifier written before it.
     m = lhcb_ghost_filter
@@ -125,6 +151,7 @@ TRAINERS = {
     "deepmet_toy": _deepmet,
     "trk_edge_filter": _trk,
     "lhcb_ghost_filter": _lhcb_filter,  # after lhcb_ghost_mlp: also writes lhcb_ghost_selection
+    "pulse_stream_tagger": _pulse,
 }
 
 
@@ -148,9 +175,9 @@ def write_readme(out: Path) -> None:
     files = "\n".join(rows)
     text = f"""# Offload model zoo (Triton model repository)
 
-Five HEP-shaped models (six with the FP16 variant), trained here on seeded toy
-simulations and exported to ONNX (opset 17), and one ensemble that chains the
-ghost classifier with its working-point cut. **Generated — do not edit by
+Six HEP-shaped models (seven with the FP16 variant), one of them stateful,
+trained here on seeded toy simulations and exported to ONNX (opset 17), and
+one ensemble that chains the ghost classifier with its working-point cut. **Generated — do not edit by
 hand**; retrain and rewrite everything with `zoo/train.sh` (see
 [docs/model-zoo.md](../docs/model-zoo.md) for the model cards: physics,
 inputs, training data, metrics).
@@ -163,6 +190,7 @@ inputs, training data, metrics).
 | `hcal_facile` | `pulses` FP32 [B, 8], `channel` FP32 [B, 4] | `energy` FP32 [B, 1] | {hcal_facile.MAX_BATCH} |
 | `deepmet_toy` | `pf_cont` FP32 [B, P, 6], `pf_cat` INT64 [B, P, 3], `pf_mask` BOOL [B, P] | `met_xy` FP32 [B, 2], `weights` FP32 [B, P] | {deepmet_toy.MAX_BATCH} |
 | `trk_edge_filter` | `hits` FP32 [H, 3], `edge_index` INT64 [2, E] | `edge_score` FP32 [E] | 0 (one event per request) |
+| `pulse_stream_tagger` | `samples` FP32 [B, 16] (one chunk of one channel; the channel is a sequence) | `pulse_prob` FP32 [B, 1], `pedestal` FP32 [B, 1] | {pulse_stream_tagger.MAX_BATCH} (stateful: sequence batching, the pedestal as implicit state) |
 | `lhcb_ghost_selection` | `ghost_prob` FP32 [B, 1] | `is_ghost` BOOL [B, 1] | {lhcb_ghost_filter.MAX_BATCH} (the cut, not trained) |
 | `lhcb_ghost_filter` | `features` FP32 [B, 17] | `ghost_prob` FP32 [B, 1], `is_ghost` BOOL [B, 1] | {lhcb_ghost_filter.MAX_BATCH} (ensemble: `lhcb_ghost_mlp` then `lhcb_ghost_selection`) |
 

@@ -37,12 +37,16 @@ class ServedPredictor:
     def __init__(self, client: grpcclient.InferenceServerClient) -> None:
         self.client = client
 
-    def __call__(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str]) -> dict[str, np.ndarray]:
+    def __call__(self, model: str, inputs: dict[str, np.ndarray], outputs: list[str], sequence=None) -> dict[str, np.ndarray]:
+        sequence_id, start, end = sequence or (0, False, False)
         result = self.client.infer(
             model,
             _inputs(inputs),
             outputs=[grpcclient.InferRequestedOutput(o) for o in outputs],
             client_timeout=RPC_TIMEOUT_S,
+            sequence_id=sequence_id,
+            sequence_start=start,
+            sequence_end=end,
         )
         returned = sorted(o.name for o in result.get_response().outputs)
         assert returned == sorted(outputs), f"{model}: asked for {outputs}, got {returned}"
