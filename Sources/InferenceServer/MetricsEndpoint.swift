@@ -7,7 +7,7 @@ internal import Prometheus
 internal import Synchronization
 
 /// `GET /metrics` in Prometheus text format on the metrics port, served by Hummingbird: the per-model
-/// `nv_*` metrics the runtime records, plus process and memory gauges refreshed at each scrape, then the
+/// `nv_*` metrics the runtime records, plus process, memory and response-cache gauges refreshed at each scrape, then the
 /// latency summaries when they are enabled (rendered by the runtime: swift-prometheus has no summary type).
 final class MetricsEndpoint: Sendable {
   let registry: PrometheusCollectorRegistry
@@ -15,14 +15,16 @@ final class MetricsEndpoint: Sendable {
   private let port = BoundPort()
 
   init(
-    registry: PrometheusCollectorRegistry, summaries: LatencySummaryRegistry?, host: String, port: Int,
-    logger: Logger
+    registry: PrometheusCollectorRegistry, summaries: LatencySummaryRegistry?, cache: ResponseCache? = nil,
+    host: String, port: Int, logger: Logger
   ) {
     self.registry = registry
     let gauges = ProcessGauges(registry: registry)
+    let cacheGauges = cache.map { CacheGauges(cache: $0, registry: registry) }
     let router = Router()
     router.get("metrics") { _, _ -> Response in
       gauges.update()
+      cacheGauges?.update()
       var bytes = registry.emitToBuffer()
       if let summaries {
         if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }

@@ -61,7 +61,8 @@ public final class OffloadServer: Service, Sendable {
     self.metrics =
       configuration.metricsEnabled
       ? MetricsEndpoint(
-        registry: registry, summaries: runtime.latencySummaries, host: configuration.grpc.host,
+        registry: registry, summaries: runtime.latencySummaries, cache: runtime.responseCache,
+        host: configuration.grpc.host,
         port: configuration.metricsPort, logger: logger) : nil
     var tls: ServerTLSMaterial?
     var tlsFailure: InferenceError?

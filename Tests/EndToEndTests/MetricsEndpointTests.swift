@@ -63,6 +63,34 @@ import FoundationNetworking
     }
   }
 
+  /// With `--cache-config`, Triton's server-wide cache gauges follow the cache; without it they are absent.
+  @Test func responseCacheGaugesWhenTheServerHasACache() async throws {
+    try await TestServer.with(configure: { $0.runtime.responseCacheBytes = 1 << 20 }) { kserve, _, _, server in
+      let port = try #require(await server.metricsPort())
+      var request = Requests.addSub(rows: 2)
+      request.modelName = "add_sub_cached"
+      for _ in 0..<3 { _ = try await kserve.modelInfer(request) }
+      let text = try await Self.scrape(port)
+      func gauge(_ name: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+          .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+      }
+      #expect(gauge("nv_cache_num_entries") == 1)
+      #expect(gauge("nv_cache_num_lookups") == 3)
+      #expect(gauge("nv_cache_num_hits") == 2)
+      #expect(gauge("nv_cache_num_misses") == 1)
+      #expect(gauge("nv_cache_num_evictions") == 0)
+      let utilization = try #require(gauge("nv_cache_util"))
+      #expect(utilization > 0 && utilization < 0.01, "one small answer in 1 MiB")
+      #expect((gauge("nv_cache_lookup_duration") ?? -1) >= 0 && (gauge("nv_cache_insertion_duration") ?? -1) >= 0)
+      #expect(Self.value(text, "nv_cache_num_hits_per_model", model: "add_sub_cached") == 2)
+    }
+    try await TestServer.with { _, _, _, server in
+      let text = try await Self.scrape(try #require(await server.metricsPort()))
+      #expect(!text.contains("nv_cache_num_entries"), "no cache, no cache gauges")
+    }
+  }
+
   /// `--metrics-config summary_latencies=true`: Triton's five summaries with the configured quantiles;
   /// `_count` is the number of requests and `_sum` equals the matching `_duration_us` counter.
   @Test func latencySummariesWhenEnabled() async throws {

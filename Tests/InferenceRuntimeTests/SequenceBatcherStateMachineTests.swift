@@ -148,6 +148,24 @@ import Testing
     #expect(Self.executions(m.tick(now: 90)) == [[3]], "alone, after the delay")
   }
 
+  @Test func oldestWaitsForItsLargestPreferredSizeAndCutsAPartialBatchToAPreferredOne() {
+    var m = Machine(
+      .init(
+        strategy: .oldest(candidates: 8), instanceCount: 1, maxBatchSize: 8, idleNanos: 1_000_000,
+        maxQueueDelayNanos: 100, maxBacklog: 0, preferredBatchSizes: [2, 4]))
+    let first = (1...3).map { Self.request(UInt64($0), UInt64($0), start: true) }
+    for (index, request) in first.enumerated() {
+      #expect(Self.executions(m.enqueue(request, now: UInt64(index))).isEmpty, "waiting for 4")
+    }
+    // The fourth reaches the largest preferred size: the batch runs at once.
+    #expect(Self.executions(m.enqueue(Self.request(4, 4, start: true), now: 3)) == [[1, 2, 3, 4]])
+    let next = (5...7).map { Self.request(UInt64($0), UInt64($0), start: true) }
+    for (index, request) in next.enumerated() { _ = m.enqueue(request, now: 10 + UInt64(index)) }
+    _ = m.finished(instance: 0, requests: [1, 2, 3, 4].map { Self.request($0, $0) }, now: 20)
+    // Three wait past the delay: the batch is cut to 2, the largest preferred size they reach.
+    #expect(Self.executions(m.tick(now: 110)) == [[5, 6]])
+  }
+
   @Test func anEndFollowedByAStartOfTheSameIdKeepsTheSlotAndRejectsStrays() {
     var m = Self.machine(batch: 1, backlog: 0)
     let a = Self.request(1, 5, start: true, end: true)

@@ -14,6 +14,10 @@ public final class ResponseCache: Sendable {
     public var hits = 0
     public var insertions = 0
     public var evictions = 0
+    /// Time spent looking up (hits and misses), nanoseconds.
+    public var lookupNanos: UInt64 = 0
+    /// Time spent storing answers, nanoseconds.
+    public var insertionNanos: UInt64 = 0
   }
 
   /// Bytes charged per entry on top of its key and tensors (bookkeeping, tensor names and shapes).
@@ -74,8 +78,10 @@ public final class ResponseCache: Sendable {
 
   /// The outputs stored for `key`, which become the most recently used; `nil` on a miss.
   public func lookup(_ key: ResponseCacheKey) -> [InferenceTensor]? {
-    state.withLock { state in
+    let start = ContinuousClock.now
+    return state.withLock { state in
       state.counts.lookups += 1
+      defer { state.counts.lookupNanos &+= (ContinuousClock.now - start).clampedNanoseconds }
       guard let slot = state.index[key] else { return nil }
       state.counts.hits += 1
       state.unlink(slot)
@@ -91,7 +97,9 @@ public final class ResponseCache: Sendable {
   public func insert(_ key: ResponseCacheKey, outputs: [InferenceTensor]) -> Bool {
     let bytes = key.byteCount + outputs.reduce(Self.entryOverhead) { $0 + $1.data.count }
     guard bytes <= capacity else { return false }
+    let start = ContinuousClock.now
     return state.withLock { state in
+      defer { state.counts.insertionNanos &+= (ContinuousClock.now - start).clampedNanoseconds }
       if let existing = state.index[key] { state.remove(existing) }
       while state.counts.bytes + bytes > capacity, let oldest = state.oldest {
         state.remove(oldest)

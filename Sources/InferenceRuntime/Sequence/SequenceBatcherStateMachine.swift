@@ -9,7 +9,8 @@ internal import DequeModule
 /// - `direct`: each slot belongs to one instance (a model with `max_batch_size` N has N slots per instance);
 ///   an idle instance runs the waiting requests of its own sequences.
 /// - `oldest`: `max_candidate_sequences` slots shared by all instances; an idle instance runs the waiting
-///   requests of the sequences whose next request is oldest, up to the batch size.
+///   requests of the sequences whose next request is oldest, up to the batch size (or the largest
+///   `preferred_batch_size`; a partial batch is cut to the largest preferred size it reaches).
 /// A new sequence that finds every slot taken waits in a backlog (bounded) until one frees, as in Triton.
 public struct SequenceBatcherStateMachine: Sendable {
   /// A sequence's correlation id (`sequence_id`: an unsigned integer or a string).
@@ -48,11 +49,13 @@ public struct SequenceBatcherStateMachine: Sendable {
     public var maxQueueDelayNanos: UInt64
     /// New sequences that may wait for a slot.
     public var maxBacklog: Int
+    /// `oldest`'s `preferred_batch_size`, ascending (empty: the batch size is the target).
+    public var preferredBatchSizes: [Int]
 
     /// Creates a configuration.
     public init(
       strategy: Strategy, instanceCount: Int, maxBatchSize: Int, idleNanos: UInt64, maxQueueDelayNanos: UInt64 = 0,
-      maxBacklog: Int
+      maxBacklog: Int, preferredBatchSizes: [Int] = []
     ) {
       self.strategy = strategy
       self.instanceCount = max(instanceCount, 1)
@@ -60,7 +63,12 @@ public struct SequenceBatcherStateMachine: Sendable {
       self.idleNanos = idleNanos
       self.maxQueueDelayNanos = maxQueueDelayNanos
       self.maxBacklog = max(maxBacklog, 0)
+      self.preferredBatchSizes = Array(Set(preferredBatchSizes.filter { $0 > 0 && $0 <= max(maxBatchSize, 1) }))
+        .sorted()
     }
+
+    /// The size a batch waits for: the largest preferred size, or the batch size.
+    var target: Int { preferredBatchSizes.last ?? maxBatchSize }
 
     /// Slots in all.
     public var slotCount: Int {
@@ -270,15 +278,19 @@ public struct SequenceBatcherStateMachine: Sendable {
         return slot == instance || slot == -1
       }
       guard !ready.isEmpty else { continue }
-      let chosen = ready.keys.sorted { ready[$0]!.queue.first!.arrival < ready[$1]!.queue.first!.arrival }
-        .prefix(configuration.maxBatchSize)
+      var chosen = ready.keys.sorted { ready[$0]!.queue.first!.arrival < ready[$1]!.queue.first!.arrival }
+        .prefix(configuration.target)
       let oldest = ready[chosen.first!]!.queue.first!.arrival
-      if chosen.count < configuration.maxBatchSize, configuration.maxQueueDelayNanos > 0,
+      if chosen.count < configuration.target, configuration.maxQueueDelayNanos > 0,
         now &- oldest < configuration.maxQueueDelayNanos
       {
         let due = oldest &+ configuration.maxQueueDelayNanos
         wake = min(wake ?? due, due)
         continue
+      }
+      // A partial batch is cut to the largest preferred size it reaches (the rest wait for the next one).
+      if let preferred = configuration.preferredBatchSizes.last(where: { $0 <= chosen.count }) {
+        chosen = chosen.prefix(preferred)
       }
       busy[instance] = true
       var requests: [Request] = []

@@ -75,6 +75,7 @@ public struct SequencePolicy: Sendable {
     }
     let strategy: SequenceBatcherStateMachine.Strategy
     var delay: UInt64 = 0
+    var preferred: [Int] = []
     let maxBatch = max(Int(config.maxBatchSize), 1)
     switch block.strategyChoice {
     case .oldest(let oldest)?:
@@ -83,6 +84,10 @@ public struct SequencePolicy: Sendable {
         candidates: oldest.maxCandidateSequences > 0
           ? Int(oldest.maxCandidateSequences) : maxBatch * max(instanceCount, 1))
       delay = oldest.maxQueueDelayMicroseconds
+      for size in oldest.preferredBatchSize where size < 1 || size > maxBatch {
+        throw fail("oldest preferred_batch_size \(size) is outside 1...\(maxBatch) (max_batch_size)")
+      }
+      preferred = oldest.preferredBatchSize.map(Int.init)
     case .direct(let direct)?:
       strategy = .direct
       delay = direct.maxQueueDelayMicroseconds
@@ -95,7 +100,7 @@ public struct SequencePolicy: Sendable {
     machine = .init(
       strategy: strategy, instanceCount: instanceCount, maxBatchSize: maxBatch,
       idleNanos: idleOverflow ? .max : idleNanos, maxQueueDelayNanos: delayOverflow ? .max : delayNanos,
-      maxBacklog: maxBacklog)
+      maxBacklog: maxBacklog, preferredBatchSizes: preferred)
     batched = config.maxBatchSize > 0
 
     var controls: [Control] = []
