@@ -38,10 +38,6 @@ public final class DynamicBatchScheduler: Sendable {
     var machine: DynamicBatcherStateMachine
     var entries: [UInt64: Entry] = [:]
     var nextID: UInt64 = 0
-    /// The machine's latest wake-up request, recorded under the same lock as the machine call that made it
-    /// (so wake-ups performed out of order cannot keep a stale time).
-    var wakeUpAt: UInt64?
-    var timerSignal: CheckedContinuation<Void, Never>?
     /// Actions made outside any task that can run them (``drain()``), left for the timer loop.
     var forTimer: [DynamicBatcherStateMachine.Action] = []
     var closed = false
@@ -50,24 +46,20 @@ public final class DynamicBatchScheduler: Sendable {
     /// The timer loop has nothing left to serve: closed, or drained empty.
     var timerFinished: Bool { closed || (draining && machine.queueDepth == 0) }
 
-    /// Calls the machine and records the wake-up it asks for.
+    /// Calls the machine and records the wake-up it asks for, under the same lock as the machine call (so
+    /// wake-ups performed out of order cannot leave a stale time).
     mutating func step(
-      _ body: (inout DynamicBatcherStateMachine) -> [DynamicBatcherStateMachine.Action]
+      _ timer: WakeUpTimer, _ body: (inout DynamicBatcherStateMachine) -> [DynamicBatcherStateMachine.Action]
     ) -> [DynamicBatcherStateMachine.Action] {
       let actions = body(&machine)
-      for case .wakeUp(let at) in actions { wakeUpAt = at }
+      for case .wakeUp(let at) in actions { timer.request(at: at) }
       return actions
-    }
-
-    /// Takes the timer loop's pending wait, to resume it.
-    mutating func takeTimerSignal() -> CheckedContinuation<Void, Never>? {
-      defer { timerSignal = nil }
-      return timerSignal
     }
   }
 
   private let state: Mutex<State>
   private let clock: any DriverClock
+  private let timer: WakeUpTimer
   private let executor: Executor
   private let statistics: StatisticsRecorder
   private let modelDescription: String
@@ -89,6 +81,7 @@ public final class DynamicBatchScheduler: Sendable {
     clock: any DriverClock = SystemDriverClock(), executor: @escaping Executor
   ) {
     self.clock = clock
+    self.timer = WakeUpTimer(clock: clock)
     self.state = Mutex(State(machine: DynamicBatcherStateMachine(policy: policy, instanceCount: instanceCount)))
     self.executor = executor
     self.statistics = statistics
@@ -122,7 +115,7 @@ public final class DynamicBatchScheduler: Sendable {
       state.entries[id] = Entry(inputs: inputs, outputs: outputs, rows: rows, arrival: arrival)
       let request = DynamicBatcherStateMachine.Request(
         id: id, rows: rows, shapeKey: shapeKey, priority: priority, timeoutNanos: timeoutNanos)
-      return (id, state.step { $0.enqueue(request, now: arrival) })
+      return (id, state.step(timer) { $0.enqueue(request, now: arrival) })
     }
     await perform(actions)
     return try await withCheckedThrowingContinuation { continuation in
@@ -151,8 +144,8 @@ public final class DynamicBatchScheduler: Sendable {
       case .release(let ids):
         for id in ids { settle(id, nil, release: true) }
       case .wakeUp:
-        // The time is in state.wakeUpAt, recorded with the machine call: wake the loop to look at it.
-        state.withLock { $0.takeTimerSignal() }?.resume()
+        // The time was recorded with the machine call: wake the loop to look at it.
+        timer.signal()
       }
     }
   }
@@ -190,12 +183,11 @@ public final class DynamicBatchScheduler: Sendable {
     } catch {
       for id in ids { settle(id, .failure(error), release: false) }
     }
-    let (actions, signal) = state.withLock { state in
-      let actions = state.step { $0.finished(instance: instance, requests: ids, now: now()) }
-      // Drained empty: let the timer loop end.
-      return (actions, state.timerFinished ? state.takeTimerSignal() : nil)
+    let (actions, finished) = state.withLock { state in
+      (state.step(timer) { $0.finished(instance: instance, requests: ids, now: now()) }, state.timerFinished)
     }
-    signal?.resume()
+    // Drained empty: let the timer loop end.
+    if finished { timer.finish() }
     return actions
   }
 
@@ -229,79 +221,42 @@ public final class DynamicBatchScheduler: Sendable {
     resume.map { $0.0.resume(with: $0.1) }
   }
 
-  /// Serves the machine's wake-ups until ``close()``: sleeps until the requested time (or until an
-  /// earlier one is requested), then ticks. The runtime runs one such loop per batching model version.
+  /// Serves the machine's wake-ups until ``close()`` (or, after ``drain()``, until the queue is empty): sleeps
+  /// until the requested time (or until an earlier one is requested), then ticks. The runtime runs one such
+  /// loop per batching model version.
   public func runTimer() async {
-    while true {
-      let (finished, wake, handed) = state.withLock { state in
-        defer { state.forTimer = [] }
-        return (state.timerFinished, state.wakeUpAt, state.forTimer)
-      }
-      if !handed.isEmpty { await perform(handed) }
-      // Cancelled: sleeps and waits would return at once, so stop rather than spin.
-      if finished || Task.isCancelled { return }
-      if let wake {
-        let clock = self.clock
-        await withTaskGroup(of: Void.self) { group in
-          group.addTask { try? await clock.sleep(untilNanoseconds: wake) }
-          group.addTask { await self.waitForSignal() }
-          _ = await group.next()
-          group.cancelAll()
-        }
-        let due = state.withLock { state -> Bool in
-          guard let at = state.wakeUpAt, at <= now() else { return false }
-          state.wakeUpAt = nil
-          return true
-        }
-        if due { await perform(state.withLock { state in state.step { $0.tick(now: now()) } }) }
-      } else {
-        await waitForSignal()
-      }
-    }
-  }
-
-  private func waitForSignal() async {
-    await withTaskCancellationHandler {
-      await withCheckedContinuation { continuation in
-        let resumeNow = state.withLock { state -> Bool in
-          if state.timerFinished || !state.forTimer.isEmpty || Task.isCancelled { return true }
-          state.timerSignal?.resume()
-          state.timerSignal = continuation
-          return false
-        }
-        if resumeNow { continuation.resume() }
-      }
-    } onCancel: {
-      let signal = state.withLock { state -> CheckedContinuation<Void, Never>? in
-        defer { state.timerSignal = nil }
-        return state.timerSignal
-      }
-      signal?.resume()
-    }
+    await timer.run(
+      handed: {
+        await perform(
+          state.withLock { state in
+            defer { state.forTimer = [] }; return state.forTimer
+          })
+      },
+      tick: { await perform(state.withLock { state in state.step(timer) { $0.tick(now: now()) } }) })
   }
 
   /// Stops accepting requests; those waiting still run (see ``DynamicBatcherStateMachine/drain(now:)``).
   /// ``runTimer()`` ends when the queue is empty. Returns at once: batches that can start now are handed
   /// to ``runTimer()``, which runs them (the unload request does not wait for the queue).
   public func drain() {
-    let signal = state.withLock { state in
+    let finished = state.withLock { state in
       state.draining = true
-      state.forTimer += state.step { $0.drain(now: now()) }
-      return state.takeTimerSignal()
+      state.forTimer += state.step(timer) { $0.drain(now: now()) }
+      return state.timerFinished
     }
-    signal?.resume()
+    timer.hand()
+    if finished { timer.finish() }
   }
 
   /// Stops accepting requests, rejects those waiting, and ends ``runTimer()``.
   public func close() async {
-    let (actions, signal) = state.withLock {
-      state -> ([DynamicBatcherStateMachine.Action], CheckedContinuation<Void, Never>?) in
+    let actions = state.withLock { state -> [DynamicBatcherStateMachine.Action] in
       state.closed = true
       // Batches a drain handed to the timer loop still run (the loop may have ended already).
       defer { state.forTimer = [] }
-      return (state.forTimer + state.step { $0.close() }, state.takeTimerSignal())
+      return state.forTimer + state.step(timer) { $0.close() }
     }
-    signal?.resume()
+    timer.finish()
     await perform(actions)
   }
 

@@ -65,13 +65,8 @@ extension ModelRuntime {
         "ensemble inputs that no step reads (clients must still send them)",
         metadata: ["inputs": "\(plan.unusedInputs.joined(separator: ", "))"])
     }
-    let selection = VersionPolicy.select(config.hasVersionPolicy ? config.versionPolicy : nil, available: available)
-    var record = ModelRecord()
-    for version in selection.missing {
-      record.versions[version] = VersionRecord(
-        state: .unavailable, reason: "version directory \(model.directory.path)/\(version) does not exist",
-        servable: nil)
-    }
+    let (selection, missing) = Self.selectVersions(config, of: model, available: available)
+    var record = missing
     let servableOrReason: Result<Void, InferenceError> = Result { () throws(InferenceError) in
       let composing = try plan.steps.enumerated().map { index, step throws(InferenceError) in
         try composingServable(step, index: index, of: plan).config

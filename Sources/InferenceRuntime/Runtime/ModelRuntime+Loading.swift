@@ -191,6 +191,19 @@ extension ModelRuntime {
       return failed(Self.reason(error), logger: logger)
     }
     let config = completed.config
+    let (selection, missing) = Self.selectVersions(config, of: model, available: available)
+    var record = missing
+    for version in selection.load {
+      record.versions[version] = loadVersion(
+        version, of: model, config: config, backend: completed.backend, logger: logger)
+    }
+    return record
+  }
+
+  /// The versions the version policy loads, and a record holding those it names that are missing on disk.
+  static func selectVersions(
+    _ config: Inference_ModelConfig, of model: DiscoveredModel, available: [Int64]
+  ) -> (VersionPolicy.Selection, ModelRecord) {
     let selection = VersionPolicy.select(config.hasVersionPolicy ? config.versionPolicy : nil, available: available)
     var record = ModelRecord()
     for version in selection.missing {
@@ -198,11 +211,7 @@ extension ModelRuntime {
         state: .unavailable, reason: "version directory \(model.directory.path)/\(version) does not exist",
         servable: nil)
     }
-    for version in selection.load {
-      record.versions[version] = loadVersion(
-        version, of: model, config: config, backend: completed.backend, logger: logger)
-    }
-    return record
+    return (selection, record)
   }
 
   private func loadVersion(

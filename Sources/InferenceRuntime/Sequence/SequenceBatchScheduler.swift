@@ -31,28 +31,25 @@ public final class SequenceBatchScheduler: Sendable {
     var nextID: UInt64 = 0
     /// Each live sequence's implicit state tensors, in the policy's order (shaped as one request's input).
     var stored: [Machine.SequenceID: [InferenceTensor]] = [:]
-    var wakeUpAt: UInt64?
-    var timerSignal: CheckedContinuation<Void, Never>?
     var closed = false
     var draining = false
 
-    var timerFinished: Bool { closed || (draining && entries.isEmpty) }
+    /// The timer loop has nothing left to serve: closed, or drained with nothing waiting (idle releases and
+    /// delays no longer matter; executions in progress do not need the timer).
+    var timerFinished: Bool { closed || (draining && machine.queueDepth == 0) }
 
-    mutating func step(_ body: (inout Machine) -> [Machine.Action]) -> [Machine.Action] {
+    /// Calls the machine and records the wake-up it asks for, under the same lock.
+    mutating func step(_ timer: WakeUpTimer, _ body: (inout Machine) -> [Machine.Action]) -> [Machine.Action] {
       let actions = body(&machine)
-      for case .wakeUp(let at) in actions { wakeUpAt = at }
+      for case .wakeUp(let at) in actions { timer.request(at: at) }
       return actions
-    }
-
-    mutating func takeTimerSignal() -> CheckedContinuation<Void, Never>? {
-      defer { timerSignal = nil }
-      return timerSignal
     }
   }
 
   private let state: Mutex<State>
   private let policy: SequencePolicy
   private let clock: any DriverClock
+  private let timer: WakeUpTimer
   private let executor: Executor
   private let statistics: StatisticsRecorder
   private let modelDescription: String
@@ -71,6 +68,7 @@ public final class SequenceBatchScheduler: Sendable {
     self.policy = policy
     self.state = Mutex(State(machine: Machine(policy.machine)))
     self.clock = clock
+    self.timer = WakeUpTimer(clock: clock)
     self.executor = executor
     self.statistics = statistics
     self.modelDescription = modelDescription
@@ -111,7 +109,7 @@ public final class SequenceBatchScheduler: Sendable {
       state.nextID += 1
       let request = Machine.Request(id: id, sequence: sequence, start: start, end: end)
       state.entries[id] = Entry(request: request, inputs: inputs, outputs: outputs, arrival: arrival)
-      return (id, state.step { $0.enqueue(request, now: arrival) })
+      return (id, state.step(timer) { $0.enqueue(request, now: arrival) })
     }
     await perform(actions)
     return try await withCheckedThrowingContinuation { continuation in
@@ -139,7 +137,7 @@ public final class SequenceBatchScheduler: Sendable {
       case .released(let sequence, _):
         state.withLock { _ = $0.stored.removeValue(forKey: sequence) }
       case .wakeUp:
-        state.withLock { $0.takeTimerSignal() }?.resume()
+        timer.signal()
       }
     }
   }
@@ -190,11 +188,13 @@ public final class SequenceBatchScheduler: Sendable {
     } catch {
       for entry in entries { settle(entry.request.id, .failure(error)) }
     }
-    let (actions, signal) = state.withLock { state in
-      let actions = state.step { $0.finished(instance: instance, requests: requests, now: clock.nanoseconds()) }
-      return (actions, state.timerFinished ? state.takeTimerSignal() : nil)
+    let (actions, finished) = state.withLock { state in
+      (
+        state.step(timer) { $0.finished(instance: instance, requests: requests, now: clock.nanoseconds()) },
+        state.timerFinished
+      )
     }
-    signal?.resume()
+    if finished { timer.finish() }
     return actions
   }
 
@@ -251,62 +251,28 @@ public final class SequenceBatchScheduler: Sendable {
 
   /// Serves the machine's wake-ups until ``close()`` (or, after ``drain()``, until nothing waits).
   public func runTimer() async {
-    while true {
-      let (finished, wake) = state.withLock { ($0.timerFinished, $0.wakeUpAt) }
-      if finished || Task.isCancelled { return }
-      if let wake {
-        let clock = self.clock
-        await withTaskGroup(of: Void.self) { group in
-          group.addTask { try? await clock.sleep(untilNanoseconds: wake) }
-          group.addTask { await self.waitForSignal() }
-          _ = await group.next()
-          group.cancelAll()
-        }
-        let due = state.withLock { state -> Bool in
-          guard let at = state.wakeUpAt, at <= clock.nanoseconds() else { return false }
-          state.wakeUpAt = nil
-          return true
-        }
-        if due { await perform(state.withLock { state in state.step { $0.tick(now: clock.nanoseconds()) } }) }
-      } else {
-        await waitForSignal()
-      }
-    }
-  }
-
-  private func waitForSignal() async {
-    await withTaskCancellationHandler {
-      await withCheckedContinuation { continuation in
-        let resumeNow = state.withLock { state -> Bool in
-          if state.timerFinished || Task.isCancelled { return true }
-          state.timerSignal?.resume()
-          state.timerSignal = continuation
-          return false
-        }
-        if resumeNow { continuation.resume() }
-      }
-    } onCancel: {
-      state.withLock { $0.takeTimerSignal() }?.resume()
-    }
+    await timer.run(tick: {
+      await perform(state.withLock { state in state.step(timer) { $0.tick(now: clock.nanoseconds()) } })
+    })
   }
 
   /// Stops accepting requests; those waiting still run. ``runTimer()`` ends when none is left.
   public func drain() {
-    let signal = state.withLock { state in
+    let finished = state.withLock { state in
       state.draining = true
       _ = state.machine.close(rejectWaiting: false)
-      return state.takeTimerSignal()
+      return state.timerFinished
     }
-    signal?.resume()
+    if finished { timer.finish() }
   }
 
   /// Stops accepting requests, rejects those waiting, and ends ``runTimer()``.
   public func close() async {
-    let (actions, signal) = state.withLock { state in
+    let actions = state.withLock { state in
       state.closed = true
-      return (state.machine.close(rejectWaiting: true), state.takeTimerSignal())
+      return state.machine.close(rejectWaiting: true)
     }
-    signal?.resume()
+    timer.finish()
     await perform(actions)
   }
 
