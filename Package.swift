@@ -68,6 +68,10 @@ let package = Package(
     // Wire model as plain Sendable value types. Imports nothing but the standard library and Foundation.
     .target(name: "KServeProtocol", swiftSettings: fuzzedSettings),
 
+    // Time and CPU measurement helpers (`Duration` in nanoseconds and seconds, process CPU time from /proc)
+    // shared by the runtime, the client, the benches and event processing. Imports nothing but Foundation.
+    .target(name: "OffloadMeasurement", swiftSettings: fuzzedSettings),
+
     // Generated from Protos/inference/model_config.proto: the ModelConfig schema (messages only).
     .target(
       name: "TritonModelConfig",
@@ -92,6 +96,7 @@ let package = Package(
     .target(
       name: "InferenceRuntime",
       dependencies: [
+        "OffloadMeasurement",
         "KServeProtocol",
         "TritonModelConfig",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -108,6 +113,7 @@ let package = Package(
     .target(
       name: "InferenceBackendONNX",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceRuntime",
         "KServeProtocol",
         "TritonModelConfig",
@@ -121,6 +127,7 @@ let package = Package(
     .target(
       name: "InferenceBackendFault",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceRuntime",
         "KServeProtocol",
         "TritonModelConfig",
@@ -187,6 +194,7 @@ let package = Package(
     .target(
       name: "InferenceServer",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceRuntime",
         "InferenceBackendONNX",
         "InferenceBackendFault",
@@ -215,6 +223,7 @@ let package = Package(
     .target(
       name: "OffloadClient",
       dependencies: [
+        "OffloadMeasurement",
         "KServeProtocol",
         "KServeGRPC",
         "TritonModelConfig",
@@ -243,6 +252,7 @@ let package = Package(
     .target(
       name: "OffloadBench",
       dependencies: [
+        "OffloadMeasurement",
         "OffloadClient", "KServeProtocol", "KServeGRPC", "TritonModelConfig", "InferenceRuntime",
         "InferenceBackendONNX",
         .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -255,7 +265,7 @@ let package = Package(
     .target(
       name: "OffloadEvents",
       dependencies: [
-        "KServeProtocol", "OffloadClient", "InferenceRuntime",
+        "KServeProtocol", "OffloadClient", "OffloadMeasurement",
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "ZIPFoundation", package: "ZIPFoundation"),
       ],
@@ -266,6 +276,7 @@ let package = Package(
     .executableTarget(
       name: "OffloadCLI",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceServer",
         "OffloadClient",
         "OffloadBench",
@@ -285,6 +296,7 @@ let package = Package(
     .executableTarget(
       name: "OffloadFoundationBench",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceServer", "InferenceRuntime", "InferenceBackendONNX", "KServeGRPC", "KServeProtocol",
         "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -299,6 +311,7 @@ let package = Package(
     .executableTarget(
       name: "OffloadClientBench",
       dependencies: [
+        "OffloadMeasurement",
         "OffloadClient", "InferenceServer", "InferenceRuntime", "KServeGRPC", "KServeProtocol",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -328,6 +341,7 @@ let package = Package(
     .testTarget(
       name: "InferenceRuntimeTests",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceRuntime", "InferenceBackendFault", "KServeProtocol", "TritonModelConfig", "OffloadTestSupport",
         .product(name: "Logging", package: "swift-log"),
       ],
@@ -389,6 +403,7 @@ let package = Package(
     .testTarget(
       name: "EndToEndTests",
       dependencies: [
+        "OffloadMeasurement",
         "InferenceServer", "OffloadClient", "OffloadBench", "OffloadEvents", "InferenceRuntime", "KServeGRPC",
         "KServeProtocol", "InferenceBackendFault", "OffloadTestSupport",
         "TritonModelConfig",

@@ -2,6 +2,7 @@ public import Foundation
 public import InferenceRuntime
 public import KServeProtocol
 internal import Logging
+internal import OffloadMeasurement
 internal import Synchronization
 public import TritonModelConfig
 

@@ -1,6 +1,7 @@
 internal import Foundation
 public import InferenceRuntime
 internal import KServeProtocol
+internal import OffloadMeasurement
 
 /// One instance of a ``FaultInjectionBackend`` model: sleeps `delay_us`, then does what the request's
 /// `ACTION` says (echo, fail, hang, release hangs).

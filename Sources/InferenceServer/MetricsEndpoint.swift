@@ -3,6 +3,7 @@ internal import Hummingbird
 internal import InferenceRuntime
 internal import Logging
 internal import NIOCore
+internal import OffloadMeasurement
 internal import Prometheus
 internal import Synchronization
 

@@ -4,6 +4,7 @@ internal import InferenceRuntime
 internal import KServeGRPC
 internal import OffloadClient
 internal import OffloadEvents
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// `offload events`: the event-processing demo (run, generate, merge, scan).

@@ -7,6 +7,7 @@ import KServeGRPC
 import KServeProtocol
 import Logging
 import OffloadClient
+internal import OffloadMeasurement
 import Synchronization
 
 /// The client library's costs and gains, against separately started `offload serve` processes, in one

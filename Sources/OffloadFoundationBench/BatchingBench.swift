@@ -5,6 +5,7 @@ import InferenceRuntime
 import InferenceServer
 import KServeGRPC
 import KServeProtocol
+internal import OffloadMeasurement
 
 /// Many concurrent single-row requests through gRPC, with and without dynamic batching: throughput,
 /// p99, requests per execution (from ModelStatistics deltas) and server CPU per request.

@@ -7,6 +7,7 @@ import InferenceServer
 import KServeGRPC
 import KServeProtocol
 import Logging
+internal import OffloadMeasurement
 import ServiceLifecycle
 import TritonModelConfig
 

@@ -4,6 +4,7 @@ import KServeGRPC
 import KServeProtocol
 import OffloadBench
 import OffloadClient
+import OffloadMeasurement
 import Testing
 
 /// Several times the server's capacity, offered for a bounded time to a real `offload serve` process, over

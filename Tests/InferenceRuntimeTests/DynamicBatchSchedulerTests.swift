@@ -1,6 +1,7 @@
 import Foundation
 import InferenceRuntime
 import KServeProtocol
+import OffloadMeasurement
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 public import KServeProtocol
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// Triton's response cache (`--cache-config local,size=BYTES`, `response_cache { enable: true }` per

@@ -1,5 +1,6 @@
 internal import Foundation
 public import KServeProtocol
+internal import OffloadMeasurement
 internal import Synchronization
 internal import TritonModelConfig
 

@@ -1,5 +1,6 @@
 internal import Dispatch
 internal import KServeProtocol
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// Decides where a model execution runs, and runs it there.

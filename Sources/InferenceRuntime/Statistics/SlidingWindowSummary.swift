@@ -1,4 +1,5 @@
 internal import Histogram
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// A Prometheus summary's data: quantiles over a sliding time window plus lifetime `_sum` and `_count`.

@@ -1,3 +1,5 @@
+internal import OffloadMeasurement
+
 /// The time a driver (the dynamic batcher's, the client pool's) reads and sleeps on: monotonic nanoseconds
 /// since the clock's origin. The state machines take times as arguments; their drivers take one of these,
 /// so tests run them on a ``ManualDriverClock`` instead of waiting for real time.

@@ -1,3 +1,4 @@
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// A clock that moves only when told (``advance(by:)``), for tests of drivers: sleepers wake exactly when

@@ -3,6 +3,7 @@ internal import InferenceRuntime
 internal import KServeGRPC
 public import KServeProtocol
 public import OffloadClient
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// What to measure.

@@ -3,6 +3,7 @@ internal import InferenceBackendONNX
 internal import InferenceRuntime
 public import KServeProtocol
 internal import Logging
+internal import OffloadMeasurement
 internal import TritonModelConfig
 
 /// `--baseline direct`: the same model and request executed in this process straight on an ONNX Runtime

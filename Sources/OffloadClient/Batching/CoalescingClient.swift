@@ -1,5 +1,6 @@
 internal import InferenceRuntime
 public import KServeProtocol
+internal import OffloadMeasurement
 public import ServiceLifecycle
 internal import Synchronization
 

@@ -7,6 +7,7 @@ internal import NIOCore
 internal import NIOFoundationCompat
 internal import NIOHTTP1
 internal import NIOSSL
+internal import OffloadMeasurement
 internal import SwiftProtobuf
 internal import Synchronization
 

@@ -3,6 +3,7 @@ internal import InferenceBackendONNX
 internal import InferenceRuntime
 public import KServeProtocol
 public import Logging
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// The in-process path: the same runtime and ONNX Runtime backend as `offload serve`, over the same model

@@ -3,6 +3,7 @@ public import InferenceRuntime
 internal import KServeGRPC
 public import KServeProtocol
 public import Logging
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// Drives ``ServerPoolStateMachine``: keeps one ``InferenceConnection`` per server, follows the

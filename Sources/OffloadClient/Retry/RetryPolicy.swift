@@ -1,5 +1,6 @@
 internal import InferenceRuntime
 public import KServeProtocol
+internal import OffloadMeasurement
 
 /// When and how a failed request is tried again.
 ///

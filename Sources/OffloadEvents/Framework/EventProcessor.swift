@@ -1,6 +1,6 @@
-internal import InferenceRuntime
 public import KServeProtocol
 internal import NIOPosix
+internal import OffloadMeasurement
 internal import Synchronization
 
 /// How an asynchronous module's inference is waited for.

@@ -1,4 +1,4 @@
-internal import InferenceRuntime
+internal import OffloadMeasurement
 
 /// Stands for the rest of an experiment's reconstruction: a fixed amount of deterministic CPU work per
 /// event (a dependent chain of integer mixing steps the optimiser cannot skip), calibrated once to
