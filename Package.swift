@@ -38,6 +38,19 @@ let package = Package(
     .library(name: "OffloadBench", targets: ["OffloadBench"]),
     .library(name: "OffloadEvents", targets: ["OffloadEvents"]),
   ],
+  // Two optional parts, on by default, each built on a library that imports all of Foundation (and so links
+  // its 34 MB of ICU data into a static binary). The release binary of the wheel and the container image
+  // (dev/build-release.sh) is built without them: a server and its gRPC tools in under 40 MB (docs/install.md).
+  traits: [
+    .trait(
+      name: "HTTPClientTransport",
+      description:
+        "The Swift client's HTTP/REST transport (AsyncHTTPClient; it links Foundation through NIOFoundationCompat)."),
+    .trait(
+      name: "NumpyArchives",
+      description: ".npz event and result files for `offload events` (ZIPFoundation, which imports Foundation)."),
+    .default(enabledTraits: ["HTTPClientTransport", "NumpyArchives"]),
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
@@ -49,7 +62,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    // No default traits: FullFoundation links all of Foundation (and its 34 MB of ICU data) for
+    // DateFormatter-based form decoding, ConfigurationSupport pulls in swift-configuration; neither is used.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -237,9 +252,10 @@ let package = Package(
         .product(name: "DequeModule", package: "swift-collections"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
-        .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        .product(name: "NIOFoundationCompat", package: "swift-nio", condition: .when(traits: ["HTTPClientTransport"])),
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(
+          name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["HTTPClientTransport"])),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -267,7 +283,7 @@ let package = Package(
       dependencies: [
         "KServeProtocol", "OffloadClient", "OffloadMeasurement",
         .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        .product(name: "ZIPFoundation", package: "ZIPFoundation", condition: .when(traits: ["NumpyArchives"])),
       ],
       swiftSettings: strictSettings
     ),

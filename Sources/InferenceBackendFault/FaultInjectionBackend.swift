@@ -1,10 +1,15 @@
-public import Foundation
 public import InferenceRuntime
 public import KServeProtocol
 internal import Logging
 internal import OffloadMeasurement
 internal import Synchronization
-public import TritonModelConfig
+internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// A test backend that fails, hangs or slows down on demand, for fault-injection, overload and soak tests.
 /// It ships in the server but is registered only when asked for (`offload serve --enable-test-backends`,
@@ -160,7 +165,7 @@ final class FaultInjectionHangGate: Sendable {
     current.add(1, ordering: .acquiringAndReleasing)
     defer { current.subtract(1, ordering: .acquiringAndReleasing) }
     while ContinuousClock.now < deadline, releases.load(ordering: .acquiring) == generation {
-      Thread.sleep(forTimeInterval: min(Self.slice, max(0, (deadline - ContinuousClock.now).inSeconds)))
+      blockThread(seconds: min(Self.slice, max(0, (deadline - ContinuousClock.now).inSeconds)))
     }
   }
 

@@ -1,7 +1,12 @@
-internal import Foundation
-public import InferenceRuntime
+internal import InferenceRuntime
 internal import KServeProtocol
 internal import OffloadMeasurement
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// One instance of a ``FaultInjectionBackend`` model: sleeps `delay_us`, then does what the request's
 /// `ACTION` says (echo, fail, hang, release hangs).
@@ -35,7 +40,7 @@ final class FaultInjectionInstance: ModelInstance, Sendable {
           + "and \(FaultInjectionBackend.payloadInput) inputs")
     }
     let action = try Self.action(of: actions, model: model)
-    if settings.delay > .zero { Thread.sleep(forTimeInterval: settings.delay.inSeconds) }
+    if settings.delay > .zero { blockThread(seconds: settings.delay.inSeconds) }
     switch action {
     case .echo: break
     case .fail:

@@ -1,7 +1,12 @@
-internal import Foundation
-public import InferenceRuntime
+internal import InferenceRuntime
 internal import KServeProtocol
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// What a fault model is told to do: its config.pbtxt `parameters` and its model file's directives
 /// (see ``FaultInjectionBackend``).
@@ -61,7 +66,7 @@ struct FaultInjectionSettings: Sendable, Equatable {
     let model = config.name
     func integer(_ key: String, range: ClosedRange<Int>) throws -> Int? {
       guard let text = config.parameters[key]?.stringValue else { return nil }
-      guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+      guard let value = Int(text.trimmingWhitespace()), range.contains(value) else {
         throw InferenceError(
           .invalidArgument,
           "model '\(model)': parameter '\(key)' is '\(text)'; expected an integer in "
@@ -73,7 +78,7 @@ struct FaultInjectionSettings: Sendable, Equatable {
     if let millis = try integer("hang_ms", range: 0...86_400_000) { hangMillis = millis }
     failLoad = directives.failLoad
     if let text = config.parameters["fail_load"]?.stringValue {
-      switch text.lowercased().trimmingCharacters(in: .whitespaces) {
+      switch text.lowercased().trimmingWhitespace() {
       case "1", "true", "yes": failLoad = true
       case "0", "false", "no": break
       default:

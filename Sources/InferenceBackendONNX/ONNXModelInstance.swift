@@ -1,7 +1,12 @@
-internal import Foundation
 internal import InferenceRuntime
 internal import KServeProtocol
 internal import OffloadMeasurement
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// One model instance: an ONNX Runtime session, and for models on the shared thread pool a second one for large
 /// executions. Inputs are handed to ORT as views of the request's buffers (no copy); each output is copied once

@@ -1,9 +1,14 @@
-public import Foundation
 public import InferenceRuntime
 internal import KServeProtocol
 public import Logging
 internal import Synchronization
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Runs ONNX models through ONNX Runtime's C API, loaded with dlopen the first time a model needs it.
 /// A missing or broken library fails the ONNX models with a clear reason; the server still starts.

@@ -1,7 +1,12 @@
-internal import Foundation
 internal import InferenceRuntime
 internal import KServeProtocol
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Reads ONNX Runtime session settings from config.pbtxt `parameters`, with the keys Triton's
 /// onnxruntime backend uses, plus `allow_spinning`.
@@ -24,7 +29,7 @@ enum ONNXSessionSettings {
     var options = ORTSessionOptions()
     func integer(_ key: String, range: ClosedRange<Int>) throws -> Int? {
       guard let text = config.parameters[key]?.stringValue else { return nil }
-      guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+      guard let value = Int(text.trimmingWhitespace()), range.contains(value) else {
         throw InferenceError(
           .invalidArgument,
           "model '\(config.name)': parameter '\(key)' is '\(text)'; expected an integer in \(range.lowerBound)...\(range.upperBound)"

@@ -1,5 +1,11 @@
-internal import Foundation
 public import InferenceRuntime
+internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Triton's restriction flags (`--grpc-restricted-protocol`, `--http-restricted-api`): the command-line
 /// syntax, with its file and environment reads, belongs to the server, not to the runtime's policy type.
@@ -28,7 +34,7 @@ extension AccessPolicy {
     }
     var groups: Set<ProtocolGroup> = []
     for name in groupList.split(separator: ",") {
-      let trimmed = name.trimmingCharacters(in: .whitespaces)
+      let trimmed = name.trimmingWhitespace()
       guard let group = ProtocolGroup(rawValue: trimmed) else {
         let valid = ProtocolGroup.allCases.map(\.rawValue).joined(separator: ", ")
         throw AccessPolicyError("unknown protocol group '\(trimmed)'; valid groups: \(valid)")
@@ -36,7 +42,7 @@ extension AccessPolicy {
       groups.insert(group)
     }
     guard !groups.isEmpty else { throw AccessPolicyError("restriction '\(specification)' names no protocol group") }
-    let header = assignment[..<equals].trimmingCharacters(in: .whitespaces)
+    let header = assignment[..<equals].trimmingWhitespace()
     var value = String(assignment[assignment.index(after: equals)...])
     guard !header.isEmpty, header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
     else {
@@ -49,7 +55,7 @@ extension AccessPolicy {
       else {
         throw AccessPolicyError("cannot read the credential file '\(path)' of the '\(header)' restriction")
       }
-      value = text.trimmingCharacters(in: .newlines)
+      value = text.trimmingNewlines()
     } else if value.hasPrefix("env:") {
       let name = String(value.dropFirst(4))
       guard let fromEnvironment = environment[name] else {

@@ -73,7 +73,7 @@ final class GRPCEndpoint: Sendable {
             try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
           }
         }
-        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .childChannelInitializer { channel in
           channel.eventLoop.makeCompletedFuture {

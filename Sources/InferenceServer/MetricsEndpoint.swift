@@ -1,4 +1,3 @@
-internal import Foundation
 internal import Hummingbird
 internal import InferenceRuntime
 internal import Logging
@@ -6,6 +5,19 @@ internal import NIOCore
 internal import OffloadMeasurement
 internal import Prometheus
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// `GET /metrics` in Prometheus text format on the metrics port, served by Hummingbird: the per-model
 /// `nv_*` metrics the runtime records, plus process, memory and response-cache gauges refreshed at each scrape, then the

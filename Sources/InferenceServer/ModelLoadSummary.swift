@@ -1,5 +1,10 @@
-internal import Foundation
 public import InferenceRuntime
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Renders the repository index as the table Triton prints at start-up.
 public enum ModelLoadSummary {
@@ -14,7 +19,7 @@ public enum ModelLoadSummary {
     for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], min(cell.count, 100)) } }
     func line(_ cells: [String]) -> String {
       "| "
-        + cells.enumerated().map { i, c in c.padding(toLength: max(widths[i], c.count), withPad: " ", startingAt: 0) }
+        + cells.enumerated().map { i, c in c + String(repeating: " ", count: max(0, widths[i] - c.count)) }
         .joined(separator: " | ") + " |"
     }
     let rule = "+" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "+") + "+"

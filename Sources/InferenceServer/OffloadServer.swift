@@ -1,4 +1,3 @@
-internal import Foundation
 internal import InferenceBackendFault
 internal import InferenceBackendONNX
 public import InferenceRuntime
@@ -8,6 +7,12 @@ public import KServeProtocol
 public import Logging
 internal import Prometheus
 public import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// The composition root: a runtime with the ONNX Runtime backend, served over gRPC.
 /// A `Service`: `run()` loads the models, serves until graceful shutdown, then drains in-flight

@@ -1,5 +1,10 @@
-public import Foundation
 public import InferenceRuntime
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Everything `offload serve` can be told, as plain data with documented defaults
 /// (see docs/configuration.md). The CLI fills it from flags and the environment.

@@ -1,7 +1,12 @@
-internal import Foundation
 internal import InferenceRuntime
 internal import KServeProtocol
 internal import NIOSSL
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// The certificates and key of ``ServerConfiguration/TLS``, read and checked once at start so a wrong path
 /// or a key that does not match the certificate is reported before anything listens, and turned into the

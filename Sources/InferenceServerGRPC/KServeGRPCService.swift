@@ -1,4 +1,4 @@
-public import KServeGRPC
+internal import KServeGRPC
 
 /// The methods this server answers: all 20 of `inference.GRPCInferenceService` and `grpc.health.v1.Health`,
 /// as a ``GRPCMethodTable`` for ``GRPCConnectionHandler``.

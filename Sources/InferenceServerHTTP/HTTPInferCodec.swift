@@ -1,5 +1,10 @@
-package import Foundation
 package import KServeProtocol
+
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
 
 /// The body of `POST …/infer` and of its answer: KServe v2 JSON, with Triton's binary tensor data
 /// extension (a JSON header of `Inference-Header-Content-Length` bytes, then the raw tensors).

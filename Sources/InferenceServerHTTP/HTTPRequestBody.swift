@@ -1,9 +1,14 @@
 internal import CompressNIO
-internal import Foundation
 internal import HTTPTypes
 internal import Hummingbird
 internal import KServeProtocol
 internal import NIOCore
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Reading request bodies: the size limit (413 beyond it), `Content-Encoding` (gzip and deflate, decompressed
 /// within the same limit), and JSON bodies decoded into the route's request type with errors that name the
@@ -25,7 +30,7 @@ enum HTTPRequestBody {
     } catch is NIOTooManyBytesError {
       throw tooLarge
     }
-    let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
+    let encoding = request.headers[.contentEncoding]?.lowercased().trimmingWhitespace() ?? ""
     let algorithm: CompressionAlgorithm
     switch encoding {
     case "", "identity": return Data(buffer.readableBytesView)

@@ -1,4 +1,10 @@
+internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 
 /// The JSON part of a KServe v2 infer request, decoded field by field with the types the protocol gives them.
 ///

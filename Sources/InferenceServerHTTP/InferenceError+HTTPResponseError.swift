@@ -1,8 +1,13 @@
-internal import Foundation
 public import HTTPTypes
 public import Hummingbird
 public import KServeProtocol
 internal import NIOCore
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Errors leave every route the same way: the status says whose fault it is, the body is
 /// `{"error": message}`, as Triton answers.

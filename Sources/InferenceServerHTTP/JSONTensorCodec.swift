@@ -1,5 +1,10 @@
-internal import Foundation
 internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// KServe v2 JSON tensor data ↔ Triton's raw wire layout. JSON data may be flat or nested to the tensor's
 /// shape (both are accepted, as the protocol allows); numbers must fit the datatype; BOOL is `true`/`false`
@@ -165,7 +170,8 @@ enum JSONTensorCodec {
       case "\t": out += "\\t"
       default:
         if scalar.value < 0x20 {
-          out += String(format: "\\u%04x", scalar.value)
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         } else {
           out.unicodeScalars.append(scalar)
         }

@@ -1,5 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
-
+#endif
 /// A tensor travelling in a request or response.
 ///
 /// `data` always holds the tensor in Triton's raw wire layout: little-endian elements, row major;

@@ -1,8 +1,14 @@
 internal import ArgumentParser
-internal import Foundation
 internal import KServeProtocol
 internal import OffloadBench
 internal import OffloadClient
+internal import OffloadMeasurement
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// `offload bench`: a perf_analyzer-class load generator against any KServe v2 gRPC server.
 struct BenchCommand: AsyncParsableCommand {
@@ -115,10 +121,10 @@ struct BenchCommand: AsyncParsableCommand {
       throw ValidationError(error.message)
     }
     let shapeOverrides = try InferCommand.pairs(
-      shapes.map { $0.replacingOccurrences(of: ":", with: "=") }, option: "--shape"
+      shapes.map { String($0.map { $0 == ":" ? "=" : $0 }) }, option: "--shape"
     )
     .mapValues { text in text.split(separator: ",").compactMap { Int64($0) } }
-    let startedAt = ISO8601DateFormatter().string(from: Date())
+    let startedAt = Date.now.ISO8601Format()
     let offload = try client.makeClient()
     let configuration = BenchConfiguration(
       model: model, version: version, load: load, window: .milliseconds(windowMillis),
@@ -157,7 +163,7 @@ struct BenchCommand: AsyncParsableCommand {
       }
       var baselineResult: BenchReport.Baseline?
       if baseline == "direct" {
-        FileHandle.standardError.write(Data("[bench] direct baseline: \(model) in-process on ONNX Runtime\n".utf8))
+        StandardError.write("[bench] direct baseline: \(model) in-process on ONNX Runtime\n")
         baselineResult = try await DirectBaseline.measure(
           repository: URL(fileURLWithPath: client.modelRepositories[0]), model: model, request: request,
           duration: .milliseconds(windowMillis),
@@ -179,7 +185,7 @@ struct BenchCommand: AsyncParsableCommand {
     if let base = report.baseline {
       print(
         String(
-          format: "direct ONNX Runtime baseline: %.0f infer/s (%.1f µs per call)", base.inferencesPerSecond,
+          cFormat: "direct ONNX Runtime baseline: %.0f infer/s (%.1f µs per call)", base.inferencesPerSecond,
           base.latencyUs))
     }
     if let outputDirectory {
@@ -204,21 +210,11 @@ struct BenchCommand: AsyncParsableCommand {
         "--plot needs dev/plot-bench.py: run from the Offload checkout or set OFFLOAD_PLOT_SCRIPT")
     }
     let venvPython = cwd.appendingPathComponent(".venv/bin/python")
-    let process = Process()
-    if FileManager.default.isExecutableFile(atPath: venvPython.path) {
-      process.executableURL = venvPython
-      process.arguments = [script.path, directory.appendingPathComponent("report.json").path, directory.path]
-    } else {
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-      process.arguments = [
-        "python3", script.path, directory.appendingPathComponent("report.json").path, directory.path,
-      ]
-    }
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-      throw ValidationError(
-        "plotting failed (exit \(process.terminationStatus)); is matplotlib installed (dev/python-env.sh)?")
+    let python = FileManager.default.isExecutableFile(atPath: venvPython.path) ? venvPython.path : "python3"
+    let status = try ChildProcess.run(
+      [python, script.path, directory.appendingPathComponent("report.json").path, directory.path])
+    guard status == 0 else {
+      throw ValidationError("plotting failed (exit \(status)); is matplotlib installed (dev/python-env.sh)?")
     }
   }
 }

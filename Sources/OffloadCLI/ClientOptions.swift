@@ -1,8 +1,14 @@
 internal import ArgumentParser
-internal import Foundation
 internal import InferenceServer
+internal import KServeProtocol
 internal import Logging
 internal import OffloadClient
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Options shared by the client commands (`infer`, `health`, `metadata`).
 struct ClientOptions: ParsableArguments {
@@ -96,14 +102,14 @@ struct ClientOptions: ParsableArguments {
       guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
         throw ValidationError("-H/--header '\(header)' must be NAME:VALUE, e.g. 'authorization:Bearer TOKEN'")
       }
-      var value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+      var value = header[header.index(after: colon)...].trimmingWhitespace()
       if value.hasPrefix("@") {
         guard let text = try? String(contentsOfFile: String(value.dropFirst()), encoding: .utf8) else {
           throw ValidationError("cannot read the header value file '\(value.dropFirst())'")
         }
-        value = text.trimmingCharacters(in: .newlines)
+        value = text.trimmingNewlines()
       }
-      options.headers[header[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] = value
+      options.headers[header[..<colon].trimmingWhitespace().lowercased()] = value
     }
     if ssl || sslCA != nil || sslCertificate != nil {
       options.tls = .init(

@@ -1,11 +1,16 @@
 internal import ArgumentParser
-internal import Foundation
 internal import InferenceRuntime
 internal import KServeGRPC
 internal import OffloadClient
 internal import OffloadEvents
 internal import OffloadMeasurement
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// `offload events`: the event-processing demo (run, generate, merge, scan).
 struct EventsCommand: AsyncParsableCommand {
@@ -205,12 +210,12 @@ final class ProgressLine: Sendable {
       let width = 30
       let filled = total > 0 ? Int(Double(width) * Double(state.done) / Double(total)) : width
       return "\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-        + "\(state.done)/\(total) events, \(String(format: "%.1f", rate)) ev/s"
+        + "\(state.done)/\(total) events, \(String(cFormat: "%.1f", rate)) ev/s"
     }
-    if let line { FileHandle.standardError.write(Data(line.utf8)) }
+    if let line { StandardError.write(line) }
   }
 
-  func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+  func finish() { StandardError.write("\n") }
 }
 
 /// The end-of-run summary.
@@ -227,16 +232,16 @@ struct EventsReport {
     var lines = [
       "events \(range.lowerBound)..<\(range.upperBound) (\(s.events)), mode \(mode), \(threads) thread(s), \(streams) stream(s)",
       String(
-        format: "throughput %.1f events/s; wall %.2f s; process CPU %.2f s (%.2f ms/event)", s.eventsPerSecond,
+        cFormat: "throughput %.1f events/s; wall %.2f s; process CPU %.2f s (%.2f ms/event)", s.eventsPerSecond,
         s.wallSeconds, s.processCPUSeconds, s.events > 0 ? s.processCPUSeconds * 1e3 / Double(s.events) : 0),
       String(
-        format: "time per event: inference wait %.2f ms, worker %.2f ms; %d inference requests",
+        cFormat: "time per event: inference wait %.2f ms, worker %.2f ms; %ld inference requests",
         s.events > 0 ? s.inferenceWaitSeconds * 1e3 / Double(s.events) : 0,
         s.events > 0 ? s.workerSeconds * 1e3 / Double(s.events) : 0, s.requests),
     ]
     for (label, seconds) in s.moduleSeconds.sorted(by: { $0.key < $1.key }) {
-      let padded = label.padding(toLength: 16, withPad: " ", startingAt: 0)
-      let perEvent = String(format: "%8.3f", seconds * 1e3 / Double(max(1, s.events)))
+      let padded = String(label.prefix(16)) + String(repeating: " ", count: max(0, 16 - label.count))
+      let perEvent = String(cFormat: "%8.3f", seconds * 1e3 / Double(max(1, s.events)))
       lines.append("  \(padded) \(perEvent) ms/event on a worker")
     }
     lines.append("physics:")

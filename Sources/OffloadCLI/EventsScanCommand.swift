@@ -1,9 +1,15 @@
 internal import ArgumentParser
-internal import Foundation
 internal import KServeGRPC
 internal import OffloadClient
 internal import OffloadEvents
+internal import OffloadMeasurement
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// `offload events scan`: the scaling study. Sweeps worker threads for each mode against one server and
 /// reports event throughput, the server's model utilisation (busy compute time over wall time, from its
@@ -78,13 +84,9 @@ struct EventsScanCommand: AsyncParsableCommand {
             processCPUMillisecondsPerEvent: summary.processCPUSeconds * 1e3 / events,
             inferenceWaitMillisecondsPerEvent: summary.inferenceWaitSeconds * 1e3 / events,
             serverModelUtilisation: utilisation)
-          FileHandle.standardError.write(
-            Data(
-              String(
-                format: "%@ threads %d: %.1f events/s%@\n", mode as NSString, count, row.eventsPerSecond,
-                utilisation.map { String(format: ", server models busy %.0f %%", $0 * 100) } ?? ""
-              )
-              .utf8))
+          StandardError.write(
+            "\(mode) threads \(count): \(String(cFormat: "%.1f", row.eventsPerSecond)) events/s"
+              + (utilisation.map { String(cFormat: ", server models busy %.0f %%", $0 * 100) } ?? "") + "\n")
           rows.append(row)
         }
       }
@@ -134,11 +136,10 @@ struct EventsScanCommand: AsyncParsableCommand {
     for r in rows {
       let local = rows.first { $0.mode == "local" && $0.threads == r.threads }?.eventsPerSecond
       lines.append(
-        String(
-          format: "| %@ | %d | %d | %.1f | %@ | %.2f | %.2f | %@ |", r.mode as NSString, r.threads, r.streams,
-          r.eventsPerSecond, (local.map { String(format: "%.2f", r.eventsPerSecond / $0) } ?? "") as NSString,
-          r.processCPUMillisecondsPerEvent, r.inferenceWaitMillisecondsPerEvent,
-          (r.serverModelUtilisation.map { String(format: "%.0f %%", $0 * 100) } ?? "") as NSString))
+        "| \(r.mode) | \(r.threads) | \(r.streams) | \(String(cFormat: "%.1f", r.eventsPerSecond)) | "
+          + "\(local.map { String(cFormat: "%.2f", r.eventsPerSecond / $0) } ?? "") | "
+          + "\(String(cFormat: "%.2f | %.2f", r.processCPUMillisecondsPerEvent, r.inferenceWaitMillisecondsPerEvent)) | "
+          + "\(r.serverModelUtilisation.map { String(cFormat: "%.0f %%", $0 * 100) } ?? "") |")
     }
     let remote = rows.filter { $0.mode == "remote" }.sorted { $0.threads < $1.threads }
     if let saturated = zip(remote, remote.dropFirst()).first(where: { $1.eventsPerSecond < $0.eventsPerSecond * 1.05 })

@@ -1,8 +1,13 @@
 internal import ArgumentParser
-internal import Foundation
 internal import KServeProtocol
 internal import OffloadBench
 internal import OffloadClient
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// `offload infer`: one inference through the client library (pool, retries, fallback), with inputs
 /// from raw little-endian files or generated, and the outputs printed.
@@ -144,18 +149,21 @@ struct InferCommand: AsyncParsableCommand {
   }
 
   static func json(_ response: InferenceResponse) throws -> String {
-    var outputs: [[String: Any]] = []
+    var outputs: [JSONValue] = []
     for output in response.outputs {
-      let values: [Any] = render(output).map { text -> Any in Double(text) ?? text }
-      outputs.append(["name": output.name, "datatype": output.datatype.rawValue, "shape": output.shape, "data": values])
+      let values = render(output).map { text -> JSONValue in Double(text).map(JSONValue.double) ?? .string(text) }
+      outputs.append(
+        .object([
+          "name": .string(output.name), "datatype": .string(output.datatype.rawValue),
+          "shape": .array(output.shape.map(JSONValue.int)), "data": .array(values),
+        ]))
     }
-    var parameters: [String: String] = [:]
-    for (key, value) in response.parameters { parameters[key] = plain(value) }
-    let object: [String: Any] = [
-      "model_name": response.modelName, "model_version": response.modelVersion, "outputs": outputs,
-      "parameters": parameters,
-    ]
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-    return String(decoding: data, as: UTF8.self)
+    var parameters: [String: JSONValue] = [:]
+    for (key, value) in response.parameters { parameters[key] = .string(plain(value)) }
+    let object: JSONValue = .object([
+      "model_name": .string(response.modelName), "model_version": .string(response.modelVersion),
+      "outputs": .array(outputs), "parameters": .object(parameters),
+    ])
+    return try object.prettyPrinted()
   }
 }

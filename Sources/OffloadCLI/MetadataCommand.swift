@@ -1,8 +1,13 @@
 internal import ArgumentParser
-internal import Foundation
 internal import KServeGRPC
 internal import OffloadClient
 internal import SwiftProtobuf
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// `offload metadata`: server metadata, or a model's metadata and configuration.
 struct MetadataCommand: AsyncParsableCommand {

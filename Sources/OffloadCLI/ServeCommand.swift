@@ -1,11 +1,17 @@
 internal import ArgumentParser
-internal import Foundation
 internal import InferenceRuntime
 internal import InferenceServer
 internal import KServeProtocol
 internal import Logging
+internal import OffloadMeasurement
 internal import ServiceLifecycle
 internal import UnixSignals
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// `offload serve`: a Triton-compatible inference server over a model repository.
 struct ServeCommand: AsyncParsableCommand {
@@ -302,7 +308,7 @@ struct ServeCommand: AsyncParsableCommand {
       logger.critical("cannot start: \(error)")
       throw ExitCode(2)
     }
-    FileHandle.standardError.write(Data((ModelLoadSummary.render(server.runtime.repositoryIndex()) + "\n").utf8))
+    StandardError.write(ModelLoadSummary.render(server.runtime.repositoryIndex()) + "\n")
 
     let group = ServiceGroup(
       configuration: .init(

@@ -1,6 +1,12 @@
-internal import Foundation
 internal import InferenceRuntime
 internal import Logging
+internal import OffloadMeasurement
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// A swift-log handler writing one line per event to stderr: `time level label message key=value ...`,
 /// or one JSON object per line with `--log-format json`.
@@ -40,12 +46,14 @@ struct StructuredLogHandler: LogHandler {
         "time": time, "level": event.level.rawValue, "label": label, "message": "\(event.message)",
       ]
       for (key, value) in merged { object[key] = "\(value)" }
-      let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      let data = (try? encoder.encode(object)) ?? Data()
       line = String(decoding: data, as: UTF8.self)
     } else {
       line = "\(time) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
       for key in merged.keys.sorted() { line += " \(key)=\(merged[key]!)" }
     }
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    StandardError.write(line + "\n")
   }
 }

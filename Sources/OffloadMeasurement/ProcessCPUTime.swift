@@ -1,5 +1,15 @@
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
-
+#endif
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 /// CPU time (user + system) of a process, from `/proc/<pid>/stat` (Linux).
 public enum ProcessCPUTime {
   /// Seconds of CPU the process has used, or `nil` when its stat file cannot be read.

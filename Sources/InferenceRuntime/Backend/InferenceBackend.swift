@@ -1,7 +1,12 @@
-public import Foundation
 public import KServeProtocol
 public import Logging
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// The inputs and outputs a model file declares, as its engine reports them.
 /// Shapes use -1 for dynamic dimensions and include the batch dimension where the model has one.

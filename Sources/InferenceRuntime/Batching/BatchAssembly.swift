@@ -1,5 +1,10 @@
-internal import Foundation
 public import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Gathers the inputs of several requests into one batch and scatters the outputs back, along the first
 /// (batch) dimension. A batch of one request is passed through untouched; otherwise each input is copied

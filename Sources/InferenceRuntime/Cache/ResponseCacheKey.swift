@@ -1,5 +1,10 @@
-public import Foundation
 public import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// What makes two requests the same for the response cache, as Triton defines it: the model version
 /// (one load of it: a reloaded version never gets answers computed by the one it replaced), and every

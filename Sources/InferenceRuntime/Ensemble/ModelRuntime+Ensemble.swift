@@ -1,5 +1,10 @@
-internal import Foundation
 internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 extension ModelRuntime {
   /// What an ensemble request produced and what its steps cost together.

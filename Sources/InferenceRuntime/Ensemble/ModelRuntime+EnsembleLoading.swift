@@ -1,8 +1,13 @@
-internal import Foundation
 internal import KServeProtocol
 internal import Logging
 internal import Synchronization
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 extension ModelRuntime {
   /// The `platform:` of an ensemble.

@@ -1,6 +1,11 @@
-public import Foundation
 internal import KServeProtocol
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Completes and checks a model's configuration as Triton does: picks the backend from `backend:`,
 /// `platform:` or the model file, fills missing inputs/outputs and datatypes from the model's own

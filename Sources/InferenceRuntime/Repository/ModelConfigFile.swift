@@ -1,7 +1,12 @@
-public import Foundation
 internal import KServeProtocol
 internal import SwiftProtobuf
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Reads `config.pbtxt` into the real `ModelConfig` message with swift-protobuf's TextFormat decoder.
 public enum ModelConfigFile {

@@ -1,5 +1,10 @@
-public import Foundation
 internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// A model directory found in one of the configured repositories.
 public struct DiscoveredModel: Sendable, Equatable {
@@ -29,9 +34,7 @@ public struct ModelRepository: Sendable {
   /// - Throws: ``InferenceError`` naming the first missing root.
   public func validateRoots() throws {
     for root in roots {
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue
-      else {
+      guard Self.isDirectory(root.path) else {
         throw InferenceError(
           .notFound,
           "model repository '\(root.path)' does not exist or is not a directory; pass an existing directory to --model-repository"
@@ -77,11 +80,18 @@ public struct ModelRepository: Sendable {
 
   static func subdirectories(of directory: URL) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-    return names.filter { name in
-      var isDirectory: ObjCBool = false
-      let path = directory.appendingPathComponent(name).path
-      return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-    }.sorted()
+    return names.filter { isDirectory(directory.appendingPathComponent($0).path) }.sorted()
+  }
+
+  /// Whether `path` is a directory (or a symbolic link to one).
+  static func isDirectory(_ path: String) -> Bool {
+    #if canImport(FoundationEssentials)
+    var isDirectory = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory
+    #else
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    #endif
   }
 }
 
@@ -93,7 +103,7 @@ extension ModelRepository {
     var lines: [String] = []
     func describe(_ url: URL, _ relative: String) {
       guard let attributes = try? manager.attributesOfItem(atPath: url.path) else { return }
-      let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+      let size = (attributes[.size] as? Int).map(Int64.init) ?? (attributes[.size] as? UInt64).map(Int64.init) ?? 0
       let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
       lines.append("\(relative) \(size) \(modified)")
     }
@@ -101,8 +111,7 @@ extension ModelRepository {
     for name in top.sorted() where !name.hasPrefix(".") {
       let url = directory.appendingPathComponent(name)
       describe(url, name)
-      var isDirectory: ObjCBool = false
-      if manager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+      if isDirectory(url.path) {
         for inner in ((try? manager.contentsOfDirectory(atPath: url.path)) ?? []).sorted() where !inner.hasPrefix(".") {
           describe(url.appendingPathComponent(inner), "\(name)/\(inner)")
         }

@@ -1,7 +1,12 @@
-internal import Foundation
 internal import KServeProtocol
 internal import Logging
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Runs a model's `model_warmup` samples (config.pbtxt) on every instance before the version is marked
 /// READY, as Triton does: the first real request then finds sessions, allocators and caches warm, and a

@@ -1,6 +1,12 @@
-internal import Foundation
 public import KServeProtocol
-public import TritonModelConfig
+internal import OffloadMeasurement
+internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Triton's classification extension. An output requested with the parameter `classification` = N (N > 0)
 /// is answered, instead of its values, with its N largest entries per batch row as a `BYTES` tensor of
@@ -109,7 +115,7 @@ public enum Classification {
       // NaN ranks below every number (and equal to another NaN).
       try add(
         type, above: { x, y in y.isNaN ? !x.isNaN : (!x.isNaN && x > y) },
-        text: { String(format: "%f", Double($0)) })
+        text: { String(cFormat: "%f", Double($0)) })
     }
     switch tensor.datatype {
     case .uint8: try integer(UInt8.self)

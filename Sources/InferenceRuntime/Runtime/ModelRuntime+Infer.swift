@@ -1,8 +1,13 @@
-internal import Foundation
 public import KServeProtocol
 internal import OffloadMeasurement
 internal import Synchronization
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 extension ModelRuntime {
   /// Runs one request: finds the model version, validates the request against its configuration,

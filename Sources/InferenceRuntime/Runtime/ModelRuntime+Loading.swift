@@ -1,8 +1,13 @@
-internal import Foundation
 internal import KServeProtocol
 internal import Logging
 internal import Synchronization
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 extension ModelRuntime {
   /// Loads every model of every repository. A model that fails is recorded UNAVAILABLE with its reason

@@ -1,10 +1,15 @@
 public import CoreMetrics
-internal import Foundation
 public import KServeProtocol
 public import Logging
 public import ServiceLifecycle
 internal import Synchronization
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// The runtime core (Triton's "core" analogue): owns the model repository, loads models through
 /// backends, tracks each version's state, validates and runs requests. Knows no network protocol;

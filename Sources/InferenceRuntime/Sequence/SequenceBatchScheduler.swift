@@ -1,6 +1,11 @@
-internal import Foundation
 public import KServeProtocol
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Drives ``SequenceBatcherStateMachine`` for one stateful model version: queues each sequence's requests,
 /// runs the executions the machine forms, feeds the control tensors and the implicit state, keeps each

@@ -1,6 +1,11 @@
-public import Foundation
 public import KServeProtocol
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// A stateful model's `sequence_batching` block, read and checked: the machine's configuration, the control
 /// tensors fed to the model and the implicit state kept between a sequence's requests.

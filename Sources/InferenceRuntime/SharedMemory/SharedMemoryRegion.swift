@@ -1,5 +1,10 @@
-internal import Foundation
 internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 #if canImport(Glibc)
 internal import Glibc

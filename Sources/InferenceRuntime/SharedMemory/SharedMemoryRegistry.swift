@@ -1,6 +1,11 @@
-internal import Foundation
 public import KServeProtocol
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// What the status calls report about one registered region.
 public struct SharedMemoryRegionStatus: Sendable, Equatable {

@@ -1,4 +1,10 @@
+internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 
 /// Settings of Triton's latency summaries (`nv_inference_request_summary_us`, …): Prometheus summaries with
 /// `quantile` labels over a sliding time window, off by default as in Triton. `offload serve` fills it from
@@ -82,8 +88,8 @@ extension LatencySummaryConfiguration {
         throw MetricsConfigError(
           "--metrics-config '\(entry)' is not KEY=VALUE; valid keys: \(Self.metricsConfigKeys.joined(separator: ", "))")
       }
-      let key = entry[..<equals].trimmingCharacters(in: .whitespaces)
-      let value = entry[entry.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+      let key = entry[..<equals].trimmingWhitespace()
+      let value = entry[entry.index(after: equals)...].trimmingWhitespace()
       switch key {
       case "summary_latencies":
         guard value == "true" || value == "false" else {
@@ -115,7 +121,7 @@ extension LatencySummaryConfiguration {
     var quantiles: [Quantile] = []
     for pair in text.split(separator: ",", omittingEmptySubsequences: false) {
       let parts = pair.split(separator: ":", omittingEmptySubsequences: false)
-        .map { $0.trimmingCharacters(in: .whitespaces) }
+        .map { $0.trimmingWhitespace() }
       guard parts.count == 2, let quantile = Double(parts[0]), let error = Double(parts[1]),
         (0...1).contains(quantile), (0...1).contains(error)
       else {

@@ -1,4 +1,4 @@
-public import KServeProtocol
+internal import KServeProtocol
 public import TritonModelConfig
 
 /// config.pbtxt `reshape`, as Triton applies it. Clients see an input or output with its `dims`; the model

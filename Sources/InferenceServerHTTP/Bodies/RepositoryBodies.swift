@@ -1,5 +1,6 @@
 internal import Hummingbird
 internal import InferenceRuntime
+internal import KServeProtocol
 
 /// `POST /v2/repository/index` request: `{"ready": true}` lists only ready versions.
 struct RepositoryIndexRequestBody: Decodable {

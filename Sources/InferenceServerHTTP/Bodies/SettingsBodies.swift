@@ -1,5 +1,6 @@
 internal import Hummingbird
 internal import InferenceRuntime
+internal import KServeProtocol
 
 /// `GET|POST /v2[/models/{model}]/trace/setting`: the trace settings, reported as Triton's defaults (request
 /// tracing is not implemented, so they cannot be changed).

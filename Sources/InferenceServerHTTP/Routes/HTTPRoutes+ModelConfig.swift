@@ -1,7 +1,13 @@
-internal import Foundation
 internal import Hummingbird
 internal import InferenceRuntime
+internal import KServeProtocol
 internal import SwiftProtobuf
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// A model configuration as Triton's HTTP API writes it: protobuf JSON with original field names, 64-bit
 /// integers as numbers.

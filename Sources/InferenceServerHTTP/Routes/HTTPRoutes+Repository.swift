@@ -1,9 +1,14 @@
-internal import Foundation
 internal import Hummingbird
 internal import InferenceRuntime
 internal import KServeProtocol
 internal import SwiftProtobuf
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 extension HTTPRoutes {
   /// Group `model-repository`: the index, load (with an optional configuration override) and unload.

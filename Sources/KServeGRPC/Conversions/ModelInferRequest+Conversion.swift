@@ -1,5 +1,10 @@
-internal import Foundation
 public import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 extension InferenceRequest {
   /// Converts a `ModelInferRequest`. Raw input contents are passed on without copying; typed `contents`

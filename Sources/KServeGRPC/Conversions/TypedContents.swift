@@ -1,5 +1,10 @@
-public import Foundation
 public import KServeProtocol
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// Packs the typed `contents` fields of a tensor into the raw little-endian layout.
 public enum TypedContents {

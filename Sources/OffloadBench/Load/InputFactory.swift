@@ -1,6 +1,11 @@
-internal import Foundation
 public import KServeProtocol
 public import OffloadClient
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Builds request inputs from a model's metadata: data from raw files (little-endian, row major; BYTES
 /// one string per line) or generated (random or zero), variable first dimensions set to the batch size,
@@ -29,7 +34,7 @@ public enum InputFactory {
       let contents: Data
       do { contents = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
         throw InferenceError(
-          .invalidArgument, "cannot read --input \(description.name)=\(file): \(error.localizedDescription)")
+          .invalidArgument, "cannot read --input \(description.name)=\(file): \(error)")
       }
       if description.datatype == .bytes {
         let lines = String(decoding: contents, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)

@@ -1,4 +1,10 @@
+internal import OffloadMeasurement
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
 
 /// The result of an `offload bench` run: the JSON file as written (schema `offload-bench/1`, documented
 /// in docs/bench.md). Every duration is in microseconds; rates are per second.
@@ -185,7 +191,7 @@ extension BenchReport {
 
   /// The CSV text: a header row and one row per point.
   public func csv() -> String {
-    func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
+    func f(_ v: Double?) -> String { v.map { String(cFormat: "%.3f", $0) } ?? "" }
     var lines = [Self.csvColumns.joined(separator: ",")]
     for p in points {
       let errors = p.errors.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
@@ -204,7 +210,7 @@ extension BenchReport {
 
   /// The end-of-run table (Markdown, readable on a terminal).
   public func summaryTable() -> String {
-    func f(_ v: Double?, _ digits: Int = 0) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+    func f(_ v: Double?, _ digits: Int = 0) -> String { v.map { String(cFormat: "%.\(digits)f", $0) } ?? "–" }
     var lines = [
       "| \(loadMode == "concurrency" ? "concurrency" : "rate/s") | infer/s | req/s | p50 µs | p90 µs | p95 µs | p99 µs | "
         + "max µs | errors | server queue µs | compute in/infer/out µs | client CPU µs/req | server CPU µs/req | × direct | stable |",

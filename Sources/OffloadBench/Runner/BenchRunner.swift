@@ -1,10 +1,15 @@
-public import Foundation
 internal import InferenceRuntime
 internal import KServeGRPC
 public import KServeProtocol
 public import OffloadClient
 internal import OffloadMeasurement
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// What to measure.
 public struct BenchConfiguration: Sendable {
@@ -76,13 +81,13 @@ public struct BenchRunner: Sendable {
   ///   - progress: Where live progress goes.
   public init(
     configuration: BenchConfiguration, target: any Inferencing, statistics: (any InferenceTransport)?,
-    request: InferenceRequest, progress: @escaping Progress = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    request: InferenceRequest, progress: Progress? = nil
   ) {
     self.configuration = configuration
     self.target = target
     self.statistics = statistics
     self.request = request
-    self.progress = progress
+    self.progress = progress ?? { StandardError.write($0 + "\n") }
   }
 
   /// Rows per request.
@@ -130,10 +135,11 @@ public struct BenchRunner: Sendable {
           throughput: throughput, latencyMicros: window.summary.latency(percentile: configuration.stabilityPercentile)))
       decision = configuration.stability.decision(after: samples)
       progress(
-        String(
-          format: "[bench] %@: window %d: %.0f infer/s, p50 %.0f µs, p99 %.0f µs, %d error(s)%@", label, windows.count,
-          throughput, window.summary.p50, window.summary.p99, window.summary.errors.values.reduce(0, +),
-          decision == .measureAgain ? "" : (decision == .stable ? " (stable)" : " (not stable, out of trials)")))
+        "[bench] \(label): window \(windows.count): "
+          + String(
+            cFormat: "%.0f infer/s, p50 %.0f µs, p99 %.0f µs", throughput, window.summary.p50, window.summary.p99)
+          + ", \(window.summary.errors.values.reduce(0, +)) error(s)"
+          + (decision == .measureAgain ? "" : (decision == .stable ? " (stable)" : " (not stable, out of trials)")))
     }
     let after = try await serverStatistics()
     // Report over the windows the rule looked at (all of them when unstable).

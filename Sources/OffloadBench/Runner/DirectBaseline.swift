@@ -1,10 +1,15 @@
-public import Foundation
 internal import InferenceBackendONNX
 internal import InferenceRuntime
 public import KServeProtocol
 internal import Logging
 internal import OffloadMeasurement
 internal import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// `--baseline direct`: the same model and request executed in this process straight on an ONNX Runtime
 /// session (no server, no runtime scheduling), one thread, back to back: the ceiling each point is

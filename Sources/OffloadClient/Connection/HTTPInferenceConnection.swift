@@ -1,5 +1,12 @@
+// Built only with the HTTPClientTransport trait (on by default; Package.swift): AsyncHTTPClient links all of
+// Foundation into the binary, which the wheel's and the image's trimmed server build leaves out.
+#if HTTPClientTransport
 internal import AsyncHTTPClient
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 internal import InferenceRuntime
 public import KServeGRPC
 public import KServeProtocol
@@ -85,8 +92,7 @@ public final class HTTPInferenceConnection: Sendable {
   private func check(_ reply: Reply) throws {
     guard reply.status >= 300 else { return }
     let message =
-      (try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any])?["error"] as? String
-      ?? String(buffer: reply.body)
+      (try? JSONValue.parse(Data(buffer: reply.body)))?["error"]?.stringValue ?? String(buffer: reply.body)
     let code: InferenceError.Code =
       switch reply.status {
       case 400: .invalidArgument
@@ -101,17 +107,36 @@ public final class HTTPInferenceConnection: Sendable {
     throw InferenceError(code, "\(endpoint): \(message.isEmpty ? "HTTP \(reply.status)" : message)")
   }
 
-  private func json(_ reply: Reply) throws -> [String: Any] {
+  private func json(_ reply: Reply) throws -> JSONValue {
     try check(reply)
-    guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any] else {
+    guard let object = try? JSONValue.parse(Data(buffer: reply.body)), object.objectValue != nil else {
       throw InferenceError(.internal, "\(endpoint): the answer is not a JSON object")
     }
     return object
   }
 
   private static func modelPath(_ name: String, _ version: String) -> String {
-    let escaped = name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? name
-    return version.isEmpty ? "/v2/models/\(escaped)" : "/v2/models/\(escaped)/versions/\(version)"
+    let escaped = pathSegment(name)
+    return version.isEmpty ? "/v2/models/\(escaped)" : "/v2/models/\(escaped)/versions/\(pathSegment(version))"
+  }
+
+  /// `text` as one URL path segment (RFC 3986 `pchar`): unreserved characters, sub-delimiters, `:` and `@`
+  /// stay, every other UTF-8 byte (`/`, `?`, `#`, `%`, space, non-ASCII) is percent-encoded.
+  static func pathSegment(_ text: String) -> String {
+    var out = ""
+    for byte in text.utf8 {
+      switch byte {
+      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+        UInt8(ascii: "0")...UInt8(ascii: "9"):
+        out.unicodeScalars.append(Unicode.Scalar(byte))
+      case _ where "-._~!$&'()*+,;=:@".utf8.contains(byte):
+        out.unicodeScalars.append(Unicode.Scalar(byte))
+      default:
+        let hex = String(byte, radix: 16, uppercase: true)
+        out += "%" + (hex.count == 1 ? "0" + hex : hex)
+      }
+    }
+    return out
   }
 
   /// `GET /v2/health/live`.
@@ -134,11 +159,11 @@ public final class HTTPInferenceConnection: Sendable {
     let reply = try await call(
       .POST, "/v2/repository/index", body: ByteBuffer(string: #"{"ready":true}"#), timeout: timeout)
     try check(reply)
-    guard let entries = try? JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [[String: Any]] else {
+    guard let entries = (try? JSONValue.parse(Data(buffer: reply.body)))?.arrayValue else {
       throw InferenceError(.internal, "\(endpoint): the repository index is not a JSON array")
     }
     return Set(
-      entries.filter { ($0["state"] as? String).map { $0 == "READY" } ?? true }.compactMap { $0["name"] as? String })
+      entries.filter { $0["state"]?.stringValue.map { $0 == "READY" } ?? true }.compactMap { $0["name"]?.stringValue })
   }
 
   /// `GET /v2/models/{m}[/versions/{v}]`.
@@ -149,11 +174,12 @@ public final class HTTPInferenceConnection: Sendable {
   {
     let object = try json(try await call(.GET, Self.modelPath(model, version), timeout: timeout))
     func tensors(_ key: String) throws -> [TensorDescription] {
-      try ((object[key] as? [[String: Any]]) ?? []).map { t in
-        guard let name = t["name"] as? String, let type = (t["datatype"] as? String).flatMap(DataType.init(rawValue:)),
-          let shape = t["shape"] as? [NSNumber]
+      try (object[key]?.arrayValue ?? []).map { t in
+        guard let name = t["name"]?.stringValue,
+          let type = t["datatype"]?.stringValue.flatMap(DataType.init(rawValue:)),
+          let shape = Self.shape(t["shape"])
         else { throw InferenceError(.internal, "\(endpoint): malformed tensor metadata for '\(model)'") }
-        return TensorDescription(name: name, datatype: type, shape: shape.map(\.int64Value))
+        return TensorDescription(name: name, datatype: type, shape: shape)
       }
     }
     return ModelSignature(inputs: try tensors("inputs"), outputs: try tensors("outputs"))
@@ -179,28 +205,30 @@ public final class HTTPInferenceConnection: Sendable {
 
   /// `POST …/infer` with binary inputs and outputs.
   public func infer(_ request: InferenceRequest, timeout: Duration? = nil) async throws -> InferenceResponse {
-    var header: [String: Any] = [
-      "inputs": request.inputs.map { input -> [String: Any] in
-        var parameters = Self.jsonParameters(input.parameters)
-        parameters["binary_data_size"] = input.data.count
-        return [
-          "name": input.name, "datatype": input.datatype.rawValue, "shape": input.shape.map { NSNumber(value: $0) },
-          "parameters": parameters,
-        ]
-      }
+    var header: [String: JSONValue] = [
+      "inputs": .array(
+        request.inputs.map { input in
+          var parameters = Self.jsonParameters(input.parameters)
+          parameters["binary_data_size"] = .int(Int64(input.data.count))
+          return .object([
+            "name": .string(input.name), "datatype": .string(input.datatype.rawValue),
+            "shape": .array(input.shape.map { .int($0) }), "parameters": .object(parameters),
+          ])
+        })
     ]
-    if !request.id.isEmpty { header["id"] = request.id }
+    if !request.id.isEmpty { header["id"] = .string(request.id) }
     var parameters = Self.jsonParameters(request.parameters)
-    parameters["binary_data_output"] = true
-    header["parameters"] = parameters
+    parameters["binary_data_output"] = .bool(true)
+    header["parameters"] = .object(parameters)
     if !request.outputs.isEmpty {
-      header["outputs"] = request.outputs.map { output -> [String: Any] in
-        var p = Self.jsonParameters(output.parameters)
-        p["binary_data"] = true
-        return ["name": output.name, "parameters": p]
-      }
+      header["outputs"] = .array(
+        request.outputs.map { output in
+          var p = Self.jsonParameters(output.parameters)
+          p["binary_data"] = .bool(true)
+          return .object(["name": .string(output.name), "parameters": .object(p)])
+        })
     }
-    let json = try JSONSerialization.data(withJSONObject: header)
+    let json = try JSONValue.object(header).encoded()
     var body = ByteBuffer()
     body.reserveCapacity(json.count + request.inputs.reduce(0) { $0 + $1.data.count })
     body.writeBytes(json)
@@ -213,18 +241,18 @@ public final class HTTPInferenceConnection: Sendable {
     let data = Data(buffer: reply.body)
     let headerLength = reply.headers.first(name: "Inference-Header-Content-Length").flatMap(Int.init) ?? data.count
     guard headerLength <= data.count,
-      let object = try? JSONSerialization.jsonObject(with: data.prefix(headerLength)) as? [String: Any]
+      let object = try? JSONValue.parse(data.prefix(headerLength)), object.objectValue != nil
     else {
       throw InferenceError(.internal, "\(endpoint): the inference answer is not valid")
     }
     var offset = headerLength
     var outputs: [InferenceTensor] = []
-    for output in (object["outputs"] as? [[String: Any]]) ?? [] {
-      guard let name = output["name"] as? String,
-        let type = (output["datatype"] as? String).flatMap(DataType.init(rawValue:)),
-        let shape = (output["shape"] as? [NSNumber])?.map(\.int64Value)
+    for output in object["outputs"]?.arrayValue ?? [] {
+      guard let name = output["name"]?.stringValue,
+        let type = output["datatype"]?.stringValue.flatMap(DataType.init(rawValue:)),
+        let shape = Self.shape(output["shape"])
       else { throw InferenceError(.internal, "\(endpoint): malformed output in the inference answer") }
-      guard let size = ((output["parameters"] as? [String: Any])?["binary_data_size"] as? NSNumber)?.intValue else {
+      guard let size = output["parameters"]?["binary_data_size"]?.int64Value.flatMap({ Int(exactly: $0) }) else {
         throw InferenceError(
           .unimplemented, "\(endpoint): output '\(name)' came as JSON data; this client reads binary outputs only")
       }
@@ -236,33 +264,41 @@ public final class HTTPInferenceConnection: Sendable {
       offset += size
     }
     var responseParameters: [String: InferenceParameter] = [:]
-    for (key, value) in (object["parameters"] as? [String: Any]) ?? [:] {
-      if let s = value as? String {
-        responseParameters[key] = .string(s)
-      } else if let n = value as? NSNumber {
-        responseParameters[key] =
-          String(cString: n.objCType) == "c"
-          ? .bool(n.boolValue)
-          : (n.doubleValue.rounded() == n.doubleValue ? .int64(n.int64Value) : .double(n.doubleValue))
+    for (key, value) in object["parameters"]?.objectValue ?? [:] {
+      switch value {
+      case .string(let s): responseParameters[key] = .string(s)
+      case .bool(let b): responseParameters[key] = .bool(b)
+      case .int(let i): responseParameters[key] = .int64(i)
+      case .uint(let u): responseParameters[key] = .uint64(u)
+      case .double(let d): responseParameters[key] = .double(d)
+      case .null, .array, .object: break
       }
     }
     return InferenceResponse(
-      modelName: object["model_name"] as? String ?? request.modelName,
-      modelVersion: object["model_version"] as? String ?? "", id: object["id"] as? String ?? request.id,
+      modelName: object["model_name"]?.stringValue ?? request.modelName,
+      modelVersion: object["model_version"]?.stringValue ?? "", id: object["id"]?.stringValue ?? request.id,
       outputs: outputs, parameters: responseParameters)
   }
 
-  static func jsonParameters(_ parameters: [String: InferenceParameter]) -> [String: Any] {
-    parameters.mapValues { value -> Any in
+  /// A tensor shape: an array of integers.
+  private static func shape(_ value: JSONValue?) -> [Int64]? {
+    guard let elements = value?.arrayValue else { return nil }
+    let dims = elements.compactMap(\.int64Value)
+    return dims.count == elements.count ? dims : nil
+  }
+
+  static func jsonParameters(_ parameters: [String: InferenceParameter]) -> [String: JSONValue] {
+    parameters.mapValues { value -> JSONValue in
       switch value {
-      case .bool(let v): v
-      case .int64(let v): NSNumber(value: v)
-      case .uint64(let v): NSNumber(value: v)
-      case .double(let v): v
-      case .string(let v): v
+      case .bool(let v): .bool(v)
+      case .int64(let v): .int(v)
+      case .uint64(let v): .uint(v)
+      case .double(let v): .double(v)
+      case .string(let v): .string(v)
       }
     }
   }
 }
 
 extension HTTPInferenceConnection: InferenceTransport {}
+#endif

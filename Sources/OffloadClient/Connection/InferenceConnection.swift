@@ -1,4 +1,3 @@
-internal import Foundation
 internal import GRPCWire
 public import KServeGRPC
 public import KServeProtocol
@@ -6,6 +5,12 @@ internal import NIOCore
 internal import NIOSSL
 internal import SwiftProtobuf
 public import TritonModelConfig
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// A connection to one KServe v2 / Triton gRPC server (Offload or Triton), with a typed async call for
 /// every RPC of `inference.GRPCInferenceService`.

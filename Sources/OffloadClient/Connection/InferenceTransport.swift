@@ -56,7 +56,16 @@ extension InferenceConnection: InferenceTransport {
 /// Opens a transport of the configured protocol (``ConnectionOptions/transportProtocol``); call its `run()`.
 public func makeTransport(to endpoint: ServerEndpoint, options: ConnectionOptions) throws -> any InferenceTransport {
   switch options.transportProtocol {
-  case .grpc: try InferenceConnection(to: endpoint, options: options)
-  case .http: try HTTPInferenceConnection(to: endpoint, options: options)
+  case .grpc:
+    return try InferenceConnection(to: endpoint, options: options)
+  case .http:
+    #if HTTPClientTransport
+    return try HTTPInferenceConnection(to: endpoint, options: options)
+    #else
+    throw InferenceError(
+      .unimplemented,
+      "\(endpoint): this offload build has no HTTP/REST client (built without the HTTPClientTransport trait, as "
+        + "the pip wheel and the container image are, to stay small); use gRPC, or build from source (docs/install.md)")
+    #endif
   }
 }

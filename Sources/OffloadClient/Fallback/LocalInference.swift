@@ -1,10 +1,15 @@
-public import Foundation
 internal import InferenceBackendONNX
 internal import InferenceRuntime
 public import KServeProtocol
 public import Logging
 internal import OffloadMeasurement
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// The in-process path: the same runtime and ONNX Runtime backend as `offload serve`, over the same model
 /// repository, started in the client's process. Used for local-only mode and as the fallback when no

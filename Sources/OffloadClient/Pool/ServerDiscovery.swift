@@ -1,6 +1,11 @@
-internal import Foundation
 internal import KServeProtocol
 internal import NIOPosix
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 #if canImport(Glibc)
 internal import Glibc
@@ -76,7 +81,7 @@ public struct ServerDiscovery: Sendable, Equatable, CustomStringConvertible {
   public static func fromFile(_ path: String) throws -> Self {
     let text: String
     do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-      throw InferenceError(.invalidArgument, "cannot read server file '\(path)': \(error.localizedDescription)")
+      throw InferenceError(.invalidArgument, "cannot read server file '\(path)': \(error)")
     }
     return try Self(parsing: text)
   }

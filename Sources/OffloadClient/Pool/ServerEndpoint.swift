@@ -1,5 +1,10 @@
-internal import Foundation
 internal import KServeProtocol
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// One server's gRPC address.
 public struct ServerEndpoint: Hashable, Sendable, CustomStringConvertible, Comparable {
@@ -17,7 +22,7 @@ public struct ServerEndpoint: Hashable, Sendable, CustomStringConvertible, Compa
   /// Parses `host:port`, `[v6addr]:port`, or a bare host (port 8001, Triton's gRPC default).
   /// - Throws: `InferenceError` (invalid argument) naming the bad text and the expected form.
   public init(parsing text: some StringProtocol) throws {
-    let text = String(text).trimmingCharacters(in: .whitespaces)
+    let text = String(text).trimmingWhitespace()
     var host = Substring(text)
     var port = 8001
     if text.hasPrefix("[") {

@@ -1,10 +1,15 @@
-internal import Foundation
 public import InferenceRuntime
 internal import KServeGRPC
 public import KServeProtocol
 public import Logging
 internal import OffloadMeasurement
 internal import Synchronization
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
+internal import Foundation
+#endif
 
 /// Drives ``ServerPoolStateMachine``: keeps one ``InferenceConnection`` per server, follows the
 /// discovery (re-resolving DNS names every health interval), checks each server's health (ServerReady,

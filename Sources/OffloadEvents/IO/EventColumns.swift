@@ -1,7 +1,10 @@
 // The column names of the event file format and the events → columns direction.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-
+#endif
 /// Converts toy events to the columns of an event file and back (see `EventFile` for the layout).
 enum EventColumns {
   // Column names, format version 1.

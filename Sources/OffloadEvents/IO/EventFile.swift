@@ -1,7 +1,10 @@
 // Toy events as a columnar file Python users can open: a numpy `.npz` archive.
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
-
+#endif
 /// Writes and reads toy events as a numpy `.npz` archive of columns (see
 /// docs/events-file-format.md), which `numpy.load` opens directly.
 ///

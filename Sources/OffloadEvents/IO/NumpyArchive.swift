@@ -1,7 +1,13 @@
 // numpy's `.npz` archives: a ZIP file of named `.npy` arrays, written reproducibly.
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
+#endif
+#if NumpyArchives
 internal import ZIPFoundation
+#endif
 
 #if canImport(Glibc)
 internal import Glibc
@@ -36,6 +42,7 @@ public enum NumpyArchive {
       }
     }
 
+    #if NumpyArchives
     let directory = url.deletingLastPathComponent()
     let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     let archive: Archive
@@ -71,6 +78,9 @@ public enum NumpyArchive {
         reason: "cannot move the archive into place: \(String(cString: strerror(code)))")
     }
     finished = true
+    #else
+    throw unsupported(file)
+    #endif
   }
 
   /// The arrays of the archive at `url`, by name (the entry name without `.npy`).
@@ -87,6 +97,7 @@ public enum NumpyArchive {
   /// an entry's CRC-32 does not match its data.
   public static func readOrdered(from url: URL) throws(NumpyArchiveError) -> [(name: String, array: NumpyArray)] {
     let file = url.path
+    #if NumpyArchives
     let archive: Archive
     do {
       archive = try Archive(url: url, accessMode: .read)
@@ -131,5 +142,18 @@ public enum NumpyArchive {
       }
     }
     return result
+    #else
+    throw unsupported(file)
+    #endif
   }
+
+  #if !NumpyArchives
+  /// The error of a build without the NumpyArchives trait (the pip wheel's and the image's).
+  private static func unsupported(_ file: String) -> NumpyArchiveError {
+    NumpyArchiveError(
+      kind: .file, file: file, entry: nil,
+      reason: "this offload build reads and writes no .npz files (built without the NumpyArchives trait, as the "
+        + "pip wheel and the container image are, to stay small); use a source build (docs/install.md)")
+  }
+  #endif
 }

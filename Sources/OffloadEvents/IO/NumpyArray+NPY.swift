@@ -1,7 +1,10 @@
 // The NPY file format (numpy's `.npy`): writing version 1.0, reading 1.0, 2.0 and 3.0.
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
-
+#endif
 extension NumpyArray {
   /// The six bytes every NPY file starts with.
   static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY

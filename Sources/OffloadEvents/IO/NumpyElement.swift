@@ -1,7 +1,10 @@
 // How each Swift element type maps to its NPY bytes.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-
+#endif
 /// A Swift type stored as one `NumpyDType` (internal: the public API is the typed
 /// initialisers and accessors of `NumpyArray`).
 protocol NumpyElement {

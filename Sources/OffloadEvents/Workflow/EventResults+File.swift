@@ -1,5 +1,8 @@
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
 public import Foundation
-
+#endif
 extension EventResults {
   /// Column names in the results file, in file order.
   static let columns = [

@@ -1,4 +1,10 @@
+internal import OffloadMeasurement
+
+#if canImport(FoundationEssentials)
+internal import FoundationEssentials
+#else
 internal import Foundation
+#endif
 
 /// Physics performance of the demo workflow's models, computed from ``EventResults`` with the zoo's
 /// definitions (zoo/metrics.py, zoo/physics_checks.py).
@@ -91,7 +97,7 @@ public struct PhysicsSummary: Sendable, Equatable, Codable {
 
   /// Text for the end-of-run summary.
   public var lines: [String] {
-    func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
+    func f(_ v: Double?, _ digits: Int = 4) -> String { v.map { String(cFormat: "%.\(digits)f", $0) } ?? "n/a" }
     return [
       "tracks \(tracks): ghost AUC \(f(ghostAUC)), ghost rejection at 90 % real-track efficiency \(f(ghostRejectionAt90))",
       "jets \(jets): quark/gluon AUC \(f(quarkAUC)), quark efficiency at 10 % gluon mistag \(f(quarkEfficiencyAt10))",

@@ -240,7 +240,7 @@ final class GRPCClientConnection: Sendable {
     let onUnusable: @Sendable () -> Void = { [weak self] in self?.unusable(generation: generation) }
     let bootstrap = ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
       .connectTimeout(Self.connectTimeout)
-      .channelOption(.socketOption(.tcp_nodelay), value: 1)
+      .channelOption(.tcpOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
           let pipeline = channel.pipeline.syncOperations

@@ -1,5 +1,8 @@
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
 package import Foundation
-internal import KServeProtocol
+#endif
 
 /// A parsed JSON value that keeps numbers exact: integers as 64-bit integers, other numbers as the
 /// correctly rounded `Double` of their text (Foundation's `JSONDecoder` parses numbers exactly;
@@ -45,11 +48,12 @@ package enum JSONValue: Decodable, Equatable, Sendable {
     }
   }
 
-  struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
+  /// A coding key for any member name.
+  package struct AnyKey: CodingKey {
+    package var stringValue: String
+    package var intValue: Int? { nil }
+    package init(stringValue: String) { self.stringValue = stringValue }
+    package init?(intValue: Int) { nil }
   }
 
   /// Parses JSON text (with bare `NaN` / `Infinity` / `-Infinity` tokens allowed).
@@ -58,7 +62,7 @@ package enum JSONValue: Decodable, Equatable, Sendable {
   }
 
   /// A JSON decoder that reads the strings `"NaN"`, `"Infinity"` and `"-Infinity"` as those doubles.
-  static func decoder() -> JSONDecoder {
+  package static func decoder() -> JSONDecoder {
     let decoder = JSONDecoder()
     decoder.nonConformingFloatDecodingStrategy = .convertFromString(
       positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
@@ -66,7 +70,7 @@ package enum JSONValue: Decodable, Equatable, Sendable {
   }
 
   /// Rewrites bare `NaN`, `Infinity` and `-Infinity` outside strings as the strings `"NaN"` etc.
-  static func quotingNonFiniteTokens(_ data: Data) -> Data {
+  package static func quotingNonFiniteTokens(_ data: Data) -> Data {
     let bytes = [UInt8](data)
     // One scan; the output copy starts only at the first token to rewrite (most bodies have none).
     var output: [UInt8] = []
@@ -111,22 +115,22 @@ package enum JSONValue: Decodable, Equatable, Sendable {
     return changed ? Data(output) : data
   }
 
-  var objectValue: [String: JSONValue]? {
+  package var objectValue: [String: JSONValue]? {
     if case .object(let o) = self { return o }
     return nil
   }
 
-  var arrayValue: [JSONValue]? {
+  package var arrayValue: [JSONValue]? {
     if case .array(let a) = self { return a }
     return nil
   }
 
-  var stringValue: String? {
+  package var stringValue: String? {
     if case .string(let s) = self { return s }
     return nil
   }
 
-  var int64Value: Int64? {
+  package var int64Value: Int64? {
     switch self {
     case .int(let i): i
     case .uint(let u): Int64(exactly: u)
@@ -136,7 +140,7 @@ package enum JSONValue: Decodable, Equatable, Sendable {
   }
 
   /// The value as an inference parameter (objects and arrays have none).
-  var parameter: InferenceParameter? {
+  package var parameter: InferenceParameter? {
     switch self {
     case .bool(let b): .bool(b)
     case .int(let i): .int64(i)
@@ -147,7 +151,7 @@ package enum JSONValue: Decodable, Equatable, Sendable {
     }
   }
 
-  var description: String {
+  package var description: String {
     switch self {
     case .null: "null"
     case .bool(let b): "\(b)"
