@@ -31,6 +31,19 @@ step "swift test (one test at a time)"
 # flaky in CI. Serial costs a few minutes and removes that cross-suite interference.
 swift test --skip-build --no-parallel
 
+step "release binary, Python wheel, container image (docs/install.md)"
+# The trimmed static release build (dev/build-release.sh; ~7 min cold on 2 cores), its size limits, the wheel
+# installed into a brand-new venv and served from with tritonclient inferring (dev/check-wheel.sh), then the
+# image built from scratch with buildah and served from with podman (dev/build-image.sh installs buildah,
+# podman and runc through apt when run as root; without them and without root the image step is skipped).
+RELEASE_BINARY="$(dev/build-release.sh)"
+dev/check-wheel.sh "$(dev/build-wheel.sh --binary "${RELEASE_BINARY}")"
+if [[ "$(id -u)" == 0 ]] || { command -v buildah && command -v podman && command -v runc; } >/dev/null; then
+  dev/build-image.sh --binary "${RELEASE_BINARY}" --inspect --run
+else
+  echo "container image: skipped (needs buildah, podman and runc: apt-get install buildah podman runc, as root)"
+fi
+
 step "API documentation (dev/docs.sh: DocC for OffloadClient and KServeProtocol, warnings as errors)"
 dev/docs.sh
 
