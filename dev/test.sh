@@ -44,6 +44,11 @@ else
   echo "container image: skipped (needs buildah, podman and runc: apt-get install buildah podman runc, as root)"
 fi
 
+step "the real Prometheus against a live server under load (dev/check-prometheus.sh)"
+# SuperSONIC's scaling expression, every Grafana panel and variable query, every KEDA trigger of the chart:
+# each must answer finite, labelled results (tools and the rendered chart from dev/validate-manifests.sh).
+dev/check-prometheus.sh "${RELEASE_BINARY}"
+
 step "API documentation (dev/docs.sh: DocC for OffloadClient and KServeProtocol, warnings as errors)"
 dev/docs.sh
 

@@ -260,7 +260,8 @@ main() {
     install_tools
     report_versions
     check "shellcheck: dev/gateway.sh, dev/validate-manifests.sh, the release scripts" shellcheck dev/gateway.sh \
-        dev/validate-manifests.sh dev/build-release.sh dev/build-wheel.sh dev/check-wheel.sh dev/build-image.sh
+        dev/validate-manifests.sh dev/build-release.sh dev/build-wheel.sh dev/check-wheel.sh dev/build-image.sh \
+        dev/check-prometheus.sh
     check "hadolint: deploy/docker/Dockerfile" "${VENV}/bin/hadolint" deploy/docker/Dockerfile
     check "yamllint: chart values, Chart.yaml, prometheus.yml" "${VENV}/bin/yamllint" --strict \
         -c deploy/tools/yamllint.yaml "${CHART}/Chart.yaml" "${CHART}/values.yaml" deploy/prometheus/prometheus.yml \
