@@ -159,39 +159,8 @@ print(*[x.getsockname()[1] for x in s])')
     --model-repository /opt/offload/models --host 127.0.0.1 \
     --http-port "${HTTP}" --grpc-port "${GRPC}" --metrics-port "${METRICS}" >/dev/null
   trap 'podman rm -f "${NAME}" >/dev/null 2>&1 || true' EXIT
-  "${PY}" - "${HTTP}" "${GRPC}" "${REPO}/models" <<'EOF' || { podman logs "${NAME}" >&2 || true; die "inference against the container failed"; }
-import sys, time
-import numpy as np
-import onnxruntime
-import tritonclient.grpc as grpcclient
-import tritonclient.http as httpclient
-
-http_port, grpc_port, zoo = sys.argv[1], sys.argv[2], sys.argv[3]
-http = httpclient.InferenceServerClient(f"127.0.0.1:{http_port}")
-deadline = time.monotonic() + 60
-while True:
-    try:
-        if http.is_server_ready() and http.is_model_ready("lhcb_ghost_mlp"):
-            break
-    except Exception:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit("the container's server was not ready within 60 s")
-    time.sleep(0.1)
-features = np.random.default_rng(11).normal(size=(32, 17)).astype(np.float32)
-expected = onnxruntime.InferenceSession(f"{zoo}/lhcb_ghost_mlp/1/model.onnx").run(None, {"features": features})[0]
-grpc = grpcclient.InferenceServerClient(f"127.0.0.1:{grpc_port}")
-gin = grpcclient.InferInput("features", list(features.shape), "FP32")
-gin.set_data_from_numpy(features)
-hin = httpclient.InferInput("features", list(features.shape), "FP32")
-hin.set_data_from_numpy(features, binary_data=True)
-for name, got in (("gRPC", grpc.infer("lhcb_ghost_mlp", [gin]).as_numpy("ghost_prob")),
-                  ("HTTP", http.infer("lhcb_ghost_mlp", [hin]).as_numpy("ghost_prob"))):
-    if not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
-        sys.exit(f"{name} output differs from ONNX Runtime")
-ready = sorted(m["name"] for m in http.get_model_repository_index() if m.get("state") == "READY")
-print(f"container: {len(ready)} models ready {ready}; gRPC and HTTP outputs equal ONNX Runtime's")
-EOF
+  "${PY}" dev/infer-check.py --http "${HTTP}" --grpc "${GRPC}" --zoo "${REPO}/models" --rows 32 --seed 11 \
+    --label container || { podman logs "${NAME}" >&2 || true; die "inference against the container failed"; }
   # The image's HEALTHCHECK command (offload health over gRPC), run inside the container; it needs the
   # default port 8001, so it is run with the port this container listens on.
   podman exec "${NAME}" /usr/local/bin/offload health -u "127.0.0.1:${GRPC}" --attempts 1 --timeout-ms 3000 >&2 \

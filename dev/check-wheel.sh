@@ -67,44 +67,8 @@ serve_and_infer() {
   "${CLEAN_ENV[@]}" "$@" --model-repository "${ZOO}" --host 127.0.0.1 \
     --http-port "${HTTP}" --grpc-port "${GRPC}" --metrics-port "${METRICS}" >"${WORK}/server.log" 2>&1 &
   SERVER_PID=$!
-  "${CLIENT_PYTHON}" - "${HTTP}" "${GRPC}" "${ZOO}" <<'EOF' || { cat "${WORK}/server.log" >&2; die "${label}"; }
-import sys, time
-import numpy as np
-import onnxruntime
-import tritonclient.grpc as grpcclient
-import tritonclient.http as httpclient
-
-http_port, grpc_port, zoo = sys.argv[1], sys.argv[2], sys.argv[3]
-http = httpclient.InferenceServerClient(f"127.0.0.1:{http_port}")
-deadline = time.monotonic() + 60
-while True:
-    try:
-        if http.is_server_ready() and http.is_model_ready("lhcb_ghost_mlp"):
-            break
-    except Exception:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit("the server was not ready within 60 s")
-    time.sleep(0.1)
-
-features = np.random.default_rng(7).normal(size=(64, 17)).astype(np.float32)
-expected = onnxruntime.InferenceSession(f"{zoo}/lhcb_ghost_mlp/1/model.onnx").run(None, {"features": features})[0]
-
-grpc = grpcclient.InferenceServerClient(f"127.0.0.1:{grpc_port}")
-gin = grpcclient.InferInput("features", list(features.shape), "FP32")
-gin.set_data_from_numpy(features)
-from_grpc = grpc.infer("lhcb_ghost_mlp", [gin]).as_numpy("ghost_prob")
-
-hin = httpclient.InferInput("features", list(features.shape), "FP32")
-hin.set_data_from_numpy(features, binary_data=True)
-from_http = http.infer("lhcb_ghost_mlp", [hin]).as_numpy("ghost_prob")
-
-for name, got in (("gRPC", from_grpc), ("HTTP", from_http)):
-    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-5, atol=1e-6):
-        sys.exit(f"{name} output differs from ONNX Runtime: max |diff| {np.max(np.abs(got - expected))}")
-models = [m["name"] for m in http.get_model_repository_index() if m.get("state") == "READY"]
-print(f"ready models {sorted(models)}; gRPC and HTTP outputs equal ONNX Runtime's for 64 rows")
-EOF
+  "${CLIENT_PYTHON}" "${REPO}/dev/infer-check.py" --http "${HTTP}" --grpc "${GRPC}" --zoo "${ZOO}" --label "${label}" \
+    || { cat "${WORK}/server.log" >&2; die "${label}"; }
   kill "${SERVER_PID}"
   wait "${SERVER_PID}" 2>/dev/null || true
   SERVER_PID=""
