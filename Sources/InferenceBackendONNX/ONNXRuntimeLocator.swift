@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// Finds `libonnxruntime.so` when no path is given, in the Python environments where the pinned
 /// `onnxruntime` wheel puts it (`site-packages/onnxruntime/capi/`), best first:
 /// 1. the environment the executable is installed into (`PREFIX/bin/offload` next to

@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// Encodes and decodes `BYTES` tensors in Triton's raw layout: each element is a 4-byte little-endian
 /// length followed by that many bytes.
 public enum BytesTensorCodec {

@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// A tensor travelling in a request or response.
 ///
 /// `data` always holds the tensor in Triton's raw wire layout: little-endian elements, row major;

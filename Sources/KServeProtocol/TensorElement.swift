@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+
 /// A Swift scalar type with a fixed-size KServe v2 datatype, so tensors convert to and from Swift arrays
 /// and buffers with one memory copy and no per-element boxing.
 ///

@@ -10,6 +10,7 @@ internal import Musl
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
+
 /// CPU time (user + system) of a process, from `/proc/<pid>/stat` (Linux).
 public enum ProcessCPUTime {
   /// Seconds of CPU the process has used, or `nil` when its stat file cannot be read.

@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+
 /// One output tensor of ``ORTSession/run(inputs:outputNames:)``, copied out of ONNX Runtime's memory.
 struct ORTOutput: Sendable {
   /// The model output name.

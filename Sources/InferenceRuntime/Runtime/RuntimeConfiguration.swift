@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// Settings of the runtime core. Plain data; the CLI fills it from flags.
 public struct RuntimeConfiguration: Sendable {
   /// Model repository directories.

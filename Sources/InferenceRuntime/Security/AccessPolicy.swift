@@ -3,6 +3,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+
 /// Which protocol groups need a credential, and which: each rule names groups and one header whose value a
 /// request to those groups must carry (a shared secret or `authorization: Bearer <token>`), as Triton's
 /// restricted protocols do. Groups without a rule are open. Transport-agnostic: the gRPC interceptor and

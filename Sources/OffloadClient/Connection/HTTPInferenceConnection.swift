@@ -7,6 +7,7 @@ internal import FoundationEssentials
 #else
 internal import Foundation
 #endif
+
 internal import InferenceRuntime
 public import KServeGRPC
 public import KServeProtocol

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The deterministic, counter-based toy event source.
 
 /// Generates toy detector events; event i depends only on (seed, i, configuration).

@@ -1,11 +1,6 @@
 // The counter-based random numbers of the toy detector: SplitMix64 to derive
 // seeds, xoshiro256** to draw, and the distributions the physics needs.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,6 +8,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
 /// The SplitMix64 generator and its finaliser, used to turn (seed, event, stream)
 /// into well-mixed 64-bit seeds.
 public enum SplitMix64 {

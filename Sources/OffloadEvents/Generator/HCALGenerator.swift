@@ -1,10 +1,5 @@
 // HCAL channel pulses with pileup and noise: a port of zoo/toysim/hcal.py.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,6 +7,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
 /// Generates the HCAL channels read out in one event.
 ///
 /// Physics (see docs/events-physics.md): each channel reads 8 samples of 25 ns; the

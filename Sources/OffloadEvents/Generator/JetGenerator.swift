@@ -1,10 +1,5 @@
 // Quark and gluon jets with their constituents: a port of zoo/toysim/jets.py.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,6 +7,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
 /// Generates the jets of one event.
 ///
 /// Physics (see docs/events-physics.md): gluons (colour factor 3) radiate more than

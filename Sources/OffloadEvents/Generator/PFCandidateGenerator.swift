@@ -1,10 +1,5 @@
 // Particle-flow candidates of W → ℓν events with pileup: a port of zoo/toysim/deepmet.py.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,6 +7,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
 /// Generates the particle-flow candidates of one event.
 ///
 /// Physics (see docs/events-physics.md): a W (m = 80.4 GeV, pT ~ Gamma(1.4, 11 GeV),

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The knobs of the toy detector. Defaults reproduce the distributions the model zoo
 // was trained on (zoo/toysim/*.py); see docs/events-physics.md.
 

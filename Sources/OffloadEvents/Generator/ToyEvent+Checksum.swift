@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // A content checksum of a toy event, for exactly-once and bit-equality tests.
 
 extension ToyEvent {

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // One toy collision event: every collection laid out for its zoo model.
 
 /// A toy detector event: the tracks, jets, HCAL channels, particle-flow candidates

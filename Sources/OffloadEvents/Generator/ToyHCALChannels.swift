@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The HCAL channels of a toy event: inputs of hcal_facile and their truth.
 
 /// CMS-like HCAL channels read out as 8 time samples, laid out as the `pulses`

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The jets of a toy event: inputs of jet_tagger_qg and their truth.
 
 /// Quark and gluon jets as sets of particles, laid out as the `pf_features` and

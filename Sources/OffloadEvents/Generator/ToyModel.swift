@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // Which zoo model consumes which collection of a toy event, with the tensor names,
 // types and per-object shapes of models/<name>/config.pbtxt.
 

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The particle-flow candidates of a toy event: inputs of deepmet_toy and their truth.
 
 /// Particle-flow candidates of a W → ℓν event, in random order, laid out as one

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // A model input cut from a toy event, ready to be sent.
 
 /// The elements of a tensor, in row-major order.

@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The tracker hit graph of a toy event: inputs of trk_edge_filter and their truth.
 
 /// Silicon-tracker hits in random order and the candidate edges between adjacent

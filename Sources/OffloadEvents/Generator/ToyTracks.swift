@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
 // The tracks of a toy event: inputs of lhcb_ghost_mlp and their truth.
 
 /// LHCb-like long tracks, laid out as the `features` input of `lhcb_ghost_mlp`.

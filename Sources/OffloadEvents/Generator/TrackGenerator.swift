@@ -1,10 +1,5 @@
 // LHCb-like long tracks and ghosts: a port of zoo/toysim/lhcb_tracks.py.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,6 +7,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
 /// Generates the tracks of one event.
 ///
 /// Physics (see docs/events-physics.md): each track has a hidden ghostness g, 0 for

@@ -1,10 +1,5 @@
 // Silicon-tracker hits and candidate edges: a port of zoo/toysim/tracking.py.
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,6 +7,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
 /// Generates the tracker hit graph of one event.
 ///
 /// Physics (see docs/events-physics.md): 8 barrel layers (r 3.2–66 cm, |z| < 120 cm) in

@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+
 /// Converts toy events to the columns of an event file and back (see `EventFile` for the layout).
 enum EventColumns {
   // Column names, format version 1.

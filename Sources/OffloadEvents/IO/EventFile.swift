@@ -5,6 +5,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// Writes and reads toy events as a numpy `.npz` archive of columns (see
 /// docs/events-file-format.md), which `numpy.load` opens directly.
 ///

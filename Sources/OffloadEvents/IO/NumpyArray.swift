@@ -5,6 +5,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// A C-ordered, little-endian n-dimensional array: the content of one `.npy` file.
 ///
 /// The elements are kept as raw bytes (`data`), row-major, so an array read from a file

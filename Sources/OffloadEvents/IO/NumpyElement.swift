@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+
 /// A Swift type stored as one `NumpyDType` (internal: the public API is the typed
 /// initialisers and accessors of `NumpyArray`).
 protocol NumpyElement {

@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 extension EventResults {
   /// Column names in the results file, in file order.
   static let columns = [

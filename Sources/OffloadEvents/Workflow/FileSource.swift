@@ -3,6 +3,7 @@ public import FoundationEssentials
 #else
 public import Foundation
 #endif
+
 /// Events read from an events file (``EventFile``), held in memory; indices are positions in the file.
 public struct FileSource: EventSource {
   /// The events.
