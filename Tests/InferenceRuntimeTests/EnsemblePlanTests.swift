@@ -5,7 +5,7 @@ import TritonModelConfig
 
 /// The ensemble data flow read from config.pbtxt: dependencies, the order steps may run in, the steps that
 /// become ready as others finish, and each configuration error with the ensemble, step and field named.
-@Suite struct EnsemblePlanTests {
+@Suite(.timeLimit(.minutes(1))) struct EnsemblePlanTests {
   /// An ensemble config from its steps' text (`step [ ... ]` body) and its tensors.
   static func config(
     _ steps: String, inputs: [String] = ["RAW"], outputs: [String] = ["OUT"], batch: Int = 8, dims: String = "4"

@@ -3,7 +3,7 @@ import Testing
 
 /// The sequence batcher as a pure state machine: slots, order within a sequence, both strategies, the
 /// backlog of new sequences, idle timeouts and queue delays, driven by hand with explicit times.
-@Suite struct SequenceBatcherStateMachineTests {
+@Suite(.timeLimit(.minutes(1))) struct SequenceBatcherStateMachineTests {
   typealias Machine = SequenceBatcherStateMachine
   typealias Request = Machine.Request
 
