@@ -147,10 +147,7 @@ fi
 
 if [[ "${RUN}" == 1 ]]; then
   PY="${REPO}/.venv/bin/python"
-  read -r HTTP GRPC METRICS < <("${PY}" -c 'import socket
-s=[socket.socket() for _ in range(3)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+  read -r HTTP GRPC METRICS <<<"$("${PY}" dev/free-ports.py 3)"
   NAME="offload-image-check-$$"
   say "podman run ${TAG} on gRPC ${GRPC}, HTTP ${HTTP} (host network, 127.0.0.1)"
   # --no-healthcheck: podman would schedule the image's HEALTHCHECK with systemd timers, which this

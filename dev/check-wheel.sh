@@ -46,23 +46,11 @@ CLEAN_ENV=(env -i "PATH=/usr/local/bin:/usr/bin:/bin" "HOME=${HOME:-/root}" "TMP
 ZOO="$("${CLEAN_ENV[@]}" venv/bin/python -m offload_server --print-zoo)"
 [[ -f "${ZOO}/lhcb_ghost_mlp/config.pbtxt" ]] || die "the bundled zoo is missing at ${ZOO}"
 
-free_ports() {
-  "${CLIENT_PYTHON}" - <<'EOF'
-import socket
-sockets = [socket.socket() for _ in range(3)]
-for s in sockets:
-    s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in sockets))
-for s in sockets:
-    s.close()
-EOF
-}
-
 # serve_and_infer LABEL COMMAND...: starts the server, waits for ready, infers, stops it.
 serve_and_infer() {
   local label="$1"
   shift
-  read -r HTTP GRPC METRICS <<<"$(free_ports)"
+  read -r HTTP GRPC METRICS <<<"$("${CLIENT_PYTHON}" "${REPO}/dev/free-ports.py" 3)"
   say "${label}: serving the zoo on gRPC ${GRPC}, HTTP ${HTTP}"
   "${CLEAN_ENV[@]}" "$@" --model-repository "${ZOO}" --host 127.0.0.1 \
     --http-port "${HTTP}" --grpc-port "${GRPC}" --metrics-port "${METRICS}" >"${WORK}/server.log" 2>&1 &

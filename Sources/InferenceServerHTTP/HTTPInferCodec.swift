@@ -73,9 +73,7 @@ package enum HTTPInferCodec {
         shape = dimensions
       case .raw(let value)?:
         // Integral numbers written as doubles (e.g. 17.0) are accepted, as before.
-        guard let values = value.arrayValue, case let dimensions = values.compactMap(\.int64Value),
-          dimensions.count == values.count
-        else {
+        guard let dimensions = value.int64Array else {
           throw InferenceError(.invalidArgument, "input '\(name)': 'shape' must be an array of integers")
         }
         shape = dimensions

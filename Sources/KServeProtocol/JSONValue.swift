@@ -139,6 +139,25 @@ package enum JSONValue: Decodable, Equatable, Sendable {
     }
   }
 
+  /// An array of integers (a tensor shape); integral numbers written as doubles (`17.0`) count. `nil` for
+  /// anything else, or when one element is not such a number.
+  package var int64Array: [Int64]? {
+    guard case .array(let values) = self else { return nil }
+    let integers = values.compactMap(\.int64Value)
+    return integers.count == values.count ? integers : nil
+  }
+
+  /// An inference parameter as JSON (the inverse of ``parameter``).
+  package init(_ parameter: InferenceParameter) {
+    switch parameter {
+    case .bool(let v): self = .bool(v)
+    case .int64(let v): self = .int(v)
+    case .uint64(let v): self = .uint(v)
+    case .double(let v): self = .double(v)
+    case .string(let v): self = .string(v)
+    }
+  }
+
   /// The value as an inference parameter (objects and arrays have none).
   package var parameter: InferenceParameter? {
     switch self {

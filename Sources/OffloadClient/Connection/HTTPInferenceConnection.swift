@@ -178,7 +178,7 @@ public final class HTTPInferenceConnection: Sendable {
       try (object[key]?.arrayValue ?? []).map { t in
         guard let name = t["name"]?.stringValue,
           let type = t["datatype"]?.stringValue.flatMap(DataType.init(rawValue:)),
-          let shape = Self.shape(t["shape"])
+          let shape = t["shape"]?.int64Array
         else { throw InferenceError(.internal, "\(endpoint): malformed tensor metadata for '\(model)'") }
         return TensorDescription(name: name, datatype: type, shape: shape)
       }
@@ -251,7 +251,7 @@ public final class HTTPInferenceConnection: Sendable {
     for output in object["outputs"]?.arrayValue ?? [] {
       guard let name = output["name"]?.stringValue,
         let type = output["datatype"]?.stringValue.flatMap(DataType.init(rawValue:)),
-        let shape = Self.shape(output["shape"])
+        let shape = output["shape"]?.int64Array
       else { throw InferenceError(.internal, "\(endpoint): malformed output in the inference answer") }
       guard let size = output["parameters"]?["binary_data_size"]?.int64Value.flatMap({ Int(exactly: $0) }) else {
         throw InferenceError(
@@ -264,40 +264,15 @@ public final class HTTPInferenceConnection: Sendable {
         InferenceTensor(name: name, datatype: type, shape: shape, data: data.subdata(in: offset..<offset + size)))
       offset += size
     }
-    var responseParameters: [String: InferenceParameter] = [:]
-    for (key, value) in object["parameters"]?.objectValue ?? [:] {
-      switch value {
-      case .string(let s): responseParameters[key] = .string(s)
-      case .bool(let b): responseParameters[key] = .bool(b)
-      case .int(let i): responseParameters[key] = .int64(i)
-      case .uint(let u): responseParameters[key] = .uint64(u)
-      case .double(let d): responseParameters[key] = .double(d)
-      case .null, .array, .object: break
-      }
-    }
+    let responseParameters = object["parameters"]?.objectValue?.compactMapValues(\.parameter) ?? [:]
     return InferenceResponse(
       modelName: object["model_name"]?.stringValue ?? request.modelName,
       modelVersion: object["model_version"]?.stringValue ?? "", id: object["id"]?.stringValue ?? request.id,
       outputs: outputs, parameters: responseParameters)
   }
 
-  /// A tensor shape: an array of integers.
-  private static func shape(_ value: JSONValue?) -> [Int64]? {
-    guard let elements = value?.arrayValue else { return nil }
-    let dims = elements.compactMap(\.int64Value)
-    return dims.count == elements.count ? dims : nil
-  }
-
   static func jsonParameters(_ parameters: [String: InferenceParameter]) -> [String: JSONValue] {
-    parameters.mapValues { value -> JSONValue in
-      switch value {
-      case .bool(let v): .bool(v)
-      case .int64(let v): .int(v)
-      case .uint64(let v): .uint(v)
-      case .double(let v): .double(v)
-      case .string(let v): .string(v)
-      }
-    }
+    parameters.mapValues(JSONValue.init)
   }
 }
 
