@@ -1,43 +1,59 @@
 #!/usr/bin/env bash
-# Several `offload serve` replicas on loopback behind nginx, a gRPC-aware load balancer.
+# Several `offload serve` replicas on loopback behind HAProxy, a gRPC- and HTTP-aware load balancer that
+# retries what a dying, draining or hung replica dropped (docs/deploy.md, "Why HAProxy").
 #
 #   dev/gateway.sh install
-#       Installs Debian's nginx when it is missing (apt-get; through sudo when not root).
+#       Installs Debian's haproxy when it is missing (apt-get; through sudo when not root).
 #
 #   dev/gateway.sh start --replicas N --binary PATH --model-repository DIR --state-dir DIR
-#                        [--grpc-port P] [--http-port P] [--listen ADDR] [--tries K]
-#                        [--onnxruntime-library PATH] [--ready-timeout S] [--workers W]
+#                        [--grpc-port P] [--http-port P] [--listen ADDR] [--retries K]
+#                        [--hang-timeout DURATION] [--max-retried-request-size BYTES] [--threads T]
+#                        [--onnxruntime-library PATH] [--ready-timeout S]
 #                        [-- EXTRA `offload serve` FLAGS]
 #       Starts N replicas on 127.0.0.1, each on its own free gRPC, HTTP and metrics port, waits until
-#       every one answers GET /v2/health/ready, writes the nginx configuration into the state
-#       directory (from deploy/gateway/nginx.conf.template), checks it with `nginx -t`, starts nginx
-#       as the current user and waits until the gateway forwards a readiness request.
+#       every one answers GET /v2/health/ready, writes the HAProxy configuration into the state
+#       directory (from deploy/gateway/haproxy.cfg.template), checks it with `haproxy -c`, starts
+#       HAProxy as the current user and waits until the gateway forwards a readiness request.
 #       --grpc-port / --http-port: the gateway's ports (default 8001 / 8000, as a single server, so
-#       clients need no change; 0 picks free ports). --model-repository may be repeated. --tries:
-#       attempts per request, first included (default N). The ONNX Runtime library comes from
-#       --onnxruntime-library, else $OFFLOAD_ONNXRUNTIME_LIBRARY, else the server's own search.
+#       clients need no change; 0 picks free ports). --model-repository may be repeated. --retries:
+#       further attempts per request after the first (default N-1, at least 1). --hang-timeout: a replica
+#       silent this long on a request is taken as hung and the request goes to another (default 30s; an
+#       HAProxy duration such as 3s or 500ms; set it above the slowest legitimate inference).
+#       --max-retried-request-size: the buffer size, i.e. the largest request that can be retried
+#       (default 262144; larger requests are streamed and not retried). The ONNX Runtime library comes
+#       from --onnxruntime-library, else $OFFLOAD_ONNXRUNTIME_LIBRARY, else the server's own search.
+#
+#   dev/gateway.sh restart --state-dir DIR --index I [--grace S]
+#       Rolling-restart step: drains replica I (SIGTERM, SIGKILL after --grace seconds, default 20),
+#       starts it again on the same ports with the same flags and waits until it is ready. The gateway
+#       retries whatever the stopping replica refused meanwhile.
 #
 #   dev/gateway.sh stop --state-dir DIR [--grace S]
-#       Stops nginx (graceful quit), then each replica with SIGTERM (it drains) and SIGKILL after
-#       --grace seconds (default 20). Only the processes recorded in the state directory are signalled.
+#       Stops HAProxy (soft stop: open requests finish), then each replica with SIGTERM (it drains) and
+#       SIGKILL after --grace seconds (default 20). Only the processes recorded in the state directory are
+#       signalled.
 #
 #   dev/gateway.sh status --state-dir DIR
 #       Prints each replica (alive, ready) and the gateway ports.
 #
 #   dev/gateway.sh render --state-dir DIR --grpc-upstream HOST:PORT[,...] --http-upstream HOST:PORT[,...]
-#                         [--grpc-port P] [--http-port P] [--listen ADDR] [--tries K]
-#       Writes the nginx configuration only (used by dev/validate-manifests.sh for `nginx -t`).
+#                         [--grpc-port P] [--http-port P] [--listen ADDR] [--retries K]
+#                         [--hang-timeout DURATION] [--max-retried-request-size BYTES] [--threads T]
+#       Writes the HAProxy configuration only (dev/validate-manifests.sh checks it with `haproxy -c`).
+#       The i-th HTTP upstream is the i-th gRPC upstream's replica (its health is checked there).
 #
 # State directory layout (a test reads these):
 #   replicas.tsv        `# index pid grpc_port http_port metrics_port` header, then one line each
-#   gateway.env         GATEWAY_GRPC_PORT, GATEWAY_HTTP_PORT, GATEWAY_LISTEN, NGINX_PID, REPLICAS
-#   replica-I.log       each replica's stderr/stdout
+#   gateway.env         GATEWAY_GRPC_PORT, GATEWAY_HTTP_PORT, GATEWAY_LISTEN, HAPROXY_PID, REPLICAS, ...
+#   serve-args          the replicas' `offload serve` arguments after the ports, one per line (restart)
+#   replica-I.log       each replica's stderr/stdout (a restarted replica appends to it)
 #   prometheus-targets.json  the replicas' metrics endpoints (Prometheus file_sd; deploy/prometheus)
-#   nginx/nginx.conf    the generated configuration; nginx/logs/{error,access}.log; nginx.pid
+#   haproxy/haproxy.cfg the generated configuration; haproxy/haproxy.log: one line per request (which
+#                       replica answered, status, retries) and HAProxy's own messages
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TEMPLATE="${REPO_ROOT}/deploy/gateway/nginx.conf.template"
+TEMPLATE="${REPO_ROOT}/deploy/gateway/haproxy.cfg.template"
 
 log() { printf '[gateway] %s\n' "$*" >&2; }
 die() {
@@ -45,35 +61,36 @@ die() {
     exit 1
 }
 
-# nginx lives in /usr/sbin, which a non-root PATH may lack.
-find_nginx() {
-    if [[ -n "${NGINX:-}" ]]; then
-        printf '%s\n' "${NGINX}"
-    elif command -v nginx >/dev/null 2>&1; then
-        command -v nginx
-    elif [[ -x /usr/sbin/nginx ]]; then
-        printf '/usr/sbin/nginx\n'
+# haproxy lives in /usr/sbin, which a non-root PATH may lack.
+find_haproxy() {
+    if [[ -n "${HAPROXY:-}" ]]; then
+        printf '%s\n' "${HAPROXY}"
+    elif command -v haproxy >/dev/null 2>&1; then
+        command -v haproxy
+    elif [[ -x /usr/sbin/haproxy ]]; then
+        printf '/usr/sbin/haproxy\n'
     else
         return 1
     fi
 }
 
 cmd_install() {
-    if nginx_bin="$(find_nginx)"; then
-        log "nginx already installed: ${nginx_bin} ($("${nginx_bin}" -v 2>&1))"
+    if haproxy_bin="$(find_haproxy)"; then
+        log "haproxy already installed: ${haproxy_bin} ($("${haproxy_bin}" -v 2>&1 | head -n 1))"
         return 0
     fi
     local sudo=()
     if [[ "$(id -u)" != 0 ]]; then
-        command -v sudo >/dev/null 2>&1 || die "nginx is missing and sudo is not available: install Debian's nginx package as root"
+        command -v sudo >/dev/null 2>&1 || die "haproxy is missing and sudo is not available: install Debian's haproxy package as root"
         sudo=(sudo)
     fi
-    log "installing Debian's nginx package"
+    log "installing Debian's haproxy package"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
-    nginx_bin="$(find_nginx)" || die "nginx still not found after apt-get install"
-    # The package may have started a system-wide nginx (port 80); this script never uses it.
-    log "installed: $("${nginx_bin}" -v 2>&1)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy >/dev/null
+    haproxy_bin="$(find_haproxy)" || die "haproxy still not found after apt-get install"
+    # The package may have started a system-wide haproxy (its default configuration listens nowhere); this
+    # script never uses it.
+    log "installed: $("${haproxy_bin}" -v 2>&1 | head -n 1)"
 }
 
 # N free TCP ports on 127.0.0.1, all distinct (the sockets are held until all are chosen).
@@ -114,74 +131,65 @@ abs_dir() {
     (cd "$1" && pwd)
 }
 
-# Fills the template: scalar placeholders with sed, the upstream server lists line by line.
+# Fills the template: scalar placeholders with sed, the server lists line by line.
 render_config() {
-    local state="$1" listen="$2" grpc_port="$3" http_port="$4" tries="$5" workers="$6"
-    local grpc_upstreams="$7" http_upstreams="$8"
-    local max_fails=1 fail_timeout=2s next_timeout=10s
-    # Connections per worker: up to 4096, within the open-file limit (raised towards its hard limit).
-    ulimit -Sn 8192 2>/dev/null || true
-    local nofile connections=4096
+    local state="$1" listen="$2" grpc_port="$3" http_port="$4" retries="$5" threads="$6"
+    local grpc_upstreams="$7" http_upstreams="$8" hang_timeout="$9" bufsize="${10}"
+    # Client connections: up to 4096, within the open-file limit (raised towards its hard limit); each
+    # proxied request may hold a connection to a replica as well.
+    ulimit -Sn 16384 2>/dev/null || true
+    local nofile maxconn=4096
     nofile="$(ulimit -Sn)"
-    if [[ "${nofile}" != unlimited ]] && ((nofile - 64 < connections)); then
-        connections=$((nofile - 64))
+    if [[ "${nofile}" != unlimited ]] && (((nofile - 64) / 2 < maxconn)); then
+        maxconn=$(((nofile - 64) / 2))
     fi
     [[ -f "${TEMPLATE}" ]] || die "template missing: ${TEMPLATE}"
-    mkdir -p "${state}/nginx/logs" "${state}/nginx/tmp"
-    local user_directive=""
-    if [[ "$(id -u)" == 0 ]]; then
-        user_directive="user $(id -un) $(id -gn);"
+    if ! [[ "${bufsize}" =~ ^[0-9]+$ ]] || ((bufsize < 16384)); then
+        die "--max-retried-request-size must be a byte count of at least 16384 (got '${bufsize}')"
     fi
-    local grpc_lines="" http_lines="" hp
-    for hp in ${grpc_upstreams//,/ }; do
-        grpc_lines+="        server ${hp} max_fails=${max_fails} fail_timeout=${fail_timeout};"$'\n'
+    mkdir -p "${state}/haproxy"
+    local grpc=() http=() i grpc_lines="" http_lines=""
+    IFS=, read -r -a grpc <<<"${grpc_upstreams}"
+    IFS=, read -r -a http <<<"${http_upstreams}"
+    ((${#grpc[@]} > 0 && ${#grpc[@]} == ${#http[@]})) ||
+        die "need as many HTTP upstreams as gRPC upstreams (the i-th of each is one replica)"
+    for i in "${!grpc[@]}"; do
+        # The gRPC port's health is the same replica's readiness, asked over HTTP/1.1 on its HTTP port.
+        grpc_lines+="    server replica${i} ${grpc[i]} proto h2 port ${http[i]##*:} check-proto h1"$'\n'
+        http_lines+="    server replica${i} ${http[i]}"$'\n'
     done
-    for hp in ${http_upstreams//,/ }; do
-        http_lines+="        server ${hp} max_fails=${max_fails} fail_timeout=${fail_timeout};"$'\n'
-    done
-    [[ -n "${grpc_lines}" && -n "${http_lines}" ]] || die "no upstream servers to write"
-    local out="${state}/nginx/nginx.conf"
+    local out="${state}/haproxy/haproxy.cfg"
     GRPC_LINES="${grpc_lines%$'\n'}" HTTP_LINES="${http_lines%$'\n'}" awk '
         /^#@/ { next }
         /^\{\{GRPC_SERVERS\}\}$/ { print ENVIRON["GRPC_LINES"]; next }
         /^\{\{HTTP_SERVERS\}\}$/ { print ENVIRON["HTTP_LINES"]; next }
         { print }
     ' "${TEMPLATE}" | sed \
-        -e "s|{{USER_DIRECTIVE}}|${user_directive}|g" \
-        -e "s|{{WORKERS}}|${workers}|g" \
-        -e "s|{{WORKER_CONNECTIONS}}|${connections}|g" \
-        -e "s|{{STATE}}|${state}/nginx|g" \
+        -e "s|{{THREADS}}|${threads}|g" \
+        -e "s|{{MAXCONN}}|${maxconn}|g" \
+        -e "s|{{BUFSIZE}}|${bufsize}|g" \
         -e "s|{{LISTEN}}|${listen}|g" \
         -e "s|{{GRPC_PORT}}|${grpc_port}|g" \
         -e "s|{{HTTP_PORT}}|${http_port}|g" \
-        -e "s|{{TRIES}}|${tries}|g" \
-        -e "s|{{MAX_FAILS}}|${max_fails}|g" \
-        -e "s|{{FAIL_TIMEOUT}}|${fail_timeout}|g" \
-        -e "s|{{NEXT_UPSTREAM_TIMEOUT}}|${next_timeout}|g" >"${out}"
+        -e "s|{{RETRIES}}|${retries}|g" \
+        -e "s|{{HANG_TIMEOUT}}|${hang_timeout}|g" >"${out}"
     if grep -q '{{' "${out}"; then
         die "unfilled placeholder in ${out}: $(grep -m1 '{{' "${out}")"
     fi
     printf '%s\n' "${out}"
 }
 
-nginx_args() {
-    local state="$1"
-    printf '%s\n' -p "${state}/nginx/" -c "${state}/nginx/nginx.conf" -e "${state}/nginx/logs/error.log"
-}
-
 check_config() {
-    local nginx_bin="$1" state="$2"
-    local args
-    mapfile -t args < <(nginx_args "${state}")
-    if ! "${nginx_bin}" -t -q "${args[@]}"; then
-        "${nginx_bin}" -t "${args[@]}" || true
-        die "nginx rejected ${state}/nginx/nginx.conf"
+    local haproxy_bin="$1" state="$2"
+    if ! "${haproxy_bin}" -c -q -f "${state}/haproxy/haproxy.cfg"; then
+        "${haproxy_bin}" -c -f "${state}/haproxy/haproxy.cfg" || true
+        die "haproxy rejected ${state}/haproxy/haproxy.cfg"
     fi
 }
 
 # Runs "$@" with every inherited file descriptor above stderr closed. The daemons this script leaves
 # behind must not keep the caller's descriptors open: Foundation's Process (the Swift tests), like any
-# caller waiting for EOF on a pipe, would otherwise wait for the replicas and nginx to exit, not for us.
+# caller waiting for EOF on a pipe, would otherwise wait for the replicas and HAProxy to exit, not for us.
 without_inherited_fds() {
     local fd
     for fd in /proc/"${BASHPID}"/fd/*; do
@@ -225,9 +233,20 @@ start_failed() {
     exit "${rc}"
 }
 
+# Starts replica INDEX of STATE on its ports with the recorded serve arguments; prints its pid.
+start_replica() {
+    local state="$1" index="$2" binary="$3" g="$4" h="$5" m="$6"
+    local serve_args=()
+    mapfile -t serve_args <"${state}/serve-args"
+    (without_inherited_fds nohup "${binary}" serve --host 127.0.0.1 --grpc-port "${g}" --http-port "${h}" \
+        --metrics-port "${m}" "${serve_args[@]}") </dev/null >>"${state}/replica-${index}.log" 2>&1 &
+    printf '%s\n' "$!"
+}
+
 cmd_start() {
-    local replicas="" binary="" state="" grpc_port=8001 http_port=8000 listen=127.0.0.1 tries=""
-    local ort_lib="${OFFLOAD_ONNXRUNTIME_LIBRARY:-}" ready_timeout=180 workers=1
+    local replicas="" binary="" state="" grpc_port=8001 http_port=8000 listen=127.0.0.1 retries=""
+    local ort_lib="${OFFLOAD_ONNXRUNTIME_LIBRARY:-}" ready_timeout=180 threads=1 hang_timeout=30s
+    local bufsize=262144
     local repositories=() extra=()
     while (($#)); do
         case "$1" in
@@ -238,8 +257,10 @@ cmd_start() {
         --grpc-port) grpc_port="$2"; shift 2 ;;
         --http-port) http_port="$2"; shift 2 ;;
         --listen) listen="$2"; shift 2 ;;
-        --tries) tries="$2"; shift 2 ;;
-        --workers) workers="$2"; shift 2 ;;
+        --retries) retries="$2"; shift 2 ;;
+        --hang-timeout) hang_timeout="$2"; shift 2 ;;
+        --max-retried-request-size) bufsize="$2"; shift 2 ;;
+        --threads) threads="$2"; shift 2 ;;
         --onnxruntime-library) ort_lib="$2"; shift 2 ;;
         --ready-timeout) ready_timeout="$2"; shift 2 ;;
         --) shift; extra=("$@"); break ;;
@@ -250,9 +271,9 @@ cmd_start() {
     [[ -n "${binary}" && -x "${binary}" ]] || die "start: --binary PATH must name the offload executable (e.g. .build/release/offload)"
     ((${#repositories[@]})) || die "start: --model-repository DIR is required"
     [[ -n "${state}" ]] || die "start: --state-dir DIR is required"
-    tries="${tries:-${replicas}}"
-    local nginx_bin
-    nginx_bin="$(find_nginx)" || die "nginx is not installed: run dev/gateway.sh install"
+    retries="${retries:-$((replicas > 2 ? replicas - 1 : 1))}"
+    local haproxy_bin
+    haproxy_bin="$(find_haproxy)" || die "haproxy is not installed: run dev/gateway.sh install"
     command -v curl >/dev/null 2>&1 || die "curl is required"
 
     binary="$(cd "$(dirname "${binary}")" && pwd)/$(basename "${binary}")"
@@ -260,13 +281,14 @@ cmd_start() {
     if [[ -f "${state}/gateway.env" || -f "${state}/replicas.tsv" ]]; then
         die "${state} holds a running or stale gateway: dev/gateway.sh stop --state-dir ${state} first"
     fi
-    local repo_args=() r
+    local serve_args=() r
     for r in "${repositories[@]}"; do
         [[ -d "${r}" ]] || die "model repository not found: ${r}"
-        repo_args+=(--model-repository "$(cd "${r}" && pwd)")
+        serve_args+=(--model-repository "$(cd "${r}" && pwd)")
     done
-    local ort_args=()
-    [[ -n "${ort_lib}" ]] && ort_args=(--onnxruntime-library "${ort_lib}")
+    [[ -n "${ort_lib}" ]] && serve_args+=(--onnxruntime-library "${ort_lib}")
+    serve_args+=("${extra[@]}")
+    printf '%s\n' "${serve_args[@]}" >"${state}/serve-args"
 
     # Three free ports per replica, then two for the gateway (used when its ports are 0).
     local ports=()
@@ -281,10 +303,9 @@ cmd_start() {
     local i pids=() grpc_up="" http_up=""
     for ((i = 0; i < replicas; i++)); do
         local g="${ports[i * 3]}" h="${ports[i * 3 + 1]}" m="${ports[i * 3 + 2]}"
-        local logfile="${state}/replica-${i}.log"
-        (without_inherited_fds nohup "${binary}" serve --host 127.0.0.1 --grpc-port "${g}" --http-port "${h}" \
-            --metrics-port "${m}" "${repo_args[@]}" "${ort_args[@]}" "${extra[@]}") </dev/null >"${logfile}" 2>&1 &
-        local pid=$!
+        : >"${state}/replica-${i}.log"
+        local pid
+        pid="$(start_replica "${state}" "${i}" "${binary}" "${g}" "${h}" "${m}")"
         pids+=("${pid}")
         printf '%s\t%s\t%s\t%s\t%s\n' "${i}" "${pid}" "${g}" "${h}" "${m}" >>"${state}/replicas.tsv"
         grpc_up+="${grpc_up:+,}127.0.0.1:${g}"
@@ -302,34 +323,29 @@ cmd_start() {
     done
     log "all ${replicas} replicas ready after ${SECONDS}s"
 
-    render_config "${state}" "${listen}" "${grpc_port}" "${http_port}" "${tries}" "${workers}" \
-        "${grpc_up}" "${http_up}" >/dev/null
-    check_config "${nginx_bin}" "${state}"
-    local args
-    mapfile -t args < <(nginx_args "${state}")
-    (without_inherited_fds "${nginx_bin}" "${args[@]}")
-    local nginx_pid=""
-    for _ in $(seq 50); do
-        nginx_pid="$(cat "${state}/nginx/nginx.pid" 2>/dev/null || true)"
-        [[ -n "${nginx_pid}" ]] && break
-        sleep 0.1
-    done
-    [[ -n "${nginx_pid}" ]] || die "nginx did not write its pid file; see ${state}/nginx/logs/error.log"
+    render_config "${state}" "${listen}" "${grpc_port}" "${http_port}" "${retries}" "${threads}" \
+        "${grpc_up}" "${http_up}" "${hang_timeout}" "${bufsize}" >/dev/null
+    check_config "${haproxy_bin}" "${state}"
+    # In the foreground (-db) under nohup, so that its request log (standard output) goes to a file.
+    (without_inherited_fds nohup "${haproxy_bin}" -db -f "${state}/haproxy/haproxy.cfg") </dev/null \
+        >"${state}/haproxy/haproxy.log" 2>&1 &
+    local haproxy_pid=$!
     {
         printf 'GATEWAY_LISTEN=%s\n' "${listen}"
         printf 'GATEWAY_GRPC_PORT=%s\n' "${grpc_port}"
         printf 'GATEWAY_HTTP_PORT=%s\n' "${http_port}"
-        printf 'NGINX_PID=%s\n' "${nginx_pid}"
-        printf 'NGINX=%q\n' "${nginx_bin}"
+        printf 'HAPROXY_PID=%s\n' "${haproxy_pid}"
+        printf 'HAPROXY=%q\n' "${haproxy_bin}"
         printf 'REPLICAS=%s\n' "${replicas}"
-        printf 'TRIES=%s\n' "${tries}"
+        printf 'RETRIES=%s\n' "${retries}"
+        printf 'HANG_TIMEOUT=%s\n' "${hang_timeout}"
     } >>"${state}/gateway.env"
     local probe_host="${listen}"
     [[ "${probe_host}" == 0.0.0.0 ]] && probe_host=127.0.0.1
-    wait_ready "http://${probe_host}:${http_port}/v2/health/ready" "${nginx_pid}" $((SECONDS + 30)) "gateway" \
-        "${state}/nginx/logs/error.log"
+    wait_ready "http://${probe_host}:${http_port}/v2/health/ready" "${haproxy_pid}" $((SECONDS + 30)) "gateway" \
+        "${state}/haproxy/haproxy.log"
     trap - EXIT
-    log "gateway ready: grpc ${listen}:${grpc_port}, http ${listen}:${http_port} (nginx pid ${nginx_pid}; state ${state})"
+    log "gateway ready: grpc ${listen}:${grpc_port}, http ${listen}:${http_port} (haproxy pid ${haproxy_pid}; state ${state})"
 }
 
 # Sends SIG to PID when it is still ours; waits up to GRACE seconds; then SIGKILL.
@@ -345,6 +361,37 @@ stop_process() {
     fi
 }
 
+cmd_restart() {
+    local state="" index="" grace=20
+    while (($#)); do
+        case "$1" in
+        --state-dir) state="$2"; shift 2 ;;
+        --index) index="$2"; shift 2 ;;
+        --grace) grace="$2"; shift 2 ;;
+        *) die "restart: unknown argument '$1'" ;;
+        esac
+    done
+    [[ -n "${state}" && -f "${state}/gateway.env" ]] || die "restart: no gateway recorded in '${state}'"
+    state="$(cd "${state}" && pwd)"
+    local BINARY=""
+    # shellcheck disable=SC1091
+    source "${state}/gateway.env"
+    local line
+    line="$(awk -F'\t' -v i="${index}" '$1 == i' "${state}/replicas.tsv")"
+    [[ -n "${line}" ]] || die "restart: no replica ${index} in ${state}/replicas.tsv"
+    local pid g h m
+    IFS=$'\t' read -r _ pid g h m <<<"${line}"
+    stop_process "${pid}" "--http-port ${h} " "${grace}" "replica ${index}"
+    local new_pid
+    new_pid="$(start_replica "${state}" "${index}" "${BINARY}" "${g}" "${h}" "${m}")"
+    awk -F'\t' -v OFS='\t' -v i="${index}" -v p="${new_pid}" '$1 == i { $2 = p } { print }' \
+        "${state}/replicas.tsv" >"${state}/replicas.tsv.tmp"
+    mv "${state}/replicas.tsv.tmp" "${state}/replicas.tsv"
+    wait_ready "http://127.0.0.1:${h}/v2/health/ready" "${new_pid}" $((SECONDS + 180)) "replica ${index}" \
+        "${state}/replica-${index}.log"
+    log "replica ${index} restarted: pid ${new_pid} (was ${pid})"
+}
+
 cmd_stop() {
     local state="" grace=20
     while (($#)); do
@@ -357,18 +404,20 @@ cmd_stop() {
     [[ -n "${state}" && -d "${state}" ]] || die "stop: --state-dir DIR (an existing directory) is required"
     state="$(cd "${state}" && pwd)"
     # shellcheck disable=SC2034 # set by gateway.env, not all used here
-    local BINARY="" NGINX_PID="" NGINX="" GATEWAY_LISTEN="" GATEWAY_GRPC_PORT="" GATEWAY_HTTP_PORT="" REPLICAS="" TRIES=""
+    local BINARY="" HAPROXY_PID="" HAPROXY="" GATEWAY_LISTEN="" GATEWAY_GRPC_PORT="" GATEWAY_HTTP_PORT="" REPLICAS=""
+    # shellcheck disable=SC2034
+    local RETRIES="" HANG_TIMEOUT=""
     # shellcheck disable=SC1091
     [[ -f "${state}/gateway.env" ]] && source "${state}/gateway.env"
 
-    # nginx first, so that no new request reaches a stopping replica.
-    local nginx_pid="${NGINX_PID:-$(cat "${state}/nginx/nginx.pid" 2>/dev/null || true)}"
-    if [[ -n "${nginx_pid}" ]] && owned_pid "${nginx_pid}" "nginx"; then
-        kill -QUIT "${nginx_pid}" 2>/dev/null || true
+    # HAProxy first, so that no new request reaches a stopping replica. SIGUSR1 is its soft stop: the
+    # listeners close and the open requests finish.
+    if [[ -n "${HAPROXY_PID}" ]] && owned_pid "${HAPROXY_PID}" "haproxy"; then
+        kill -USR1 "${HAPROXY_PID}" 2>/dev/null || true
         local deadline=$((SECONDS + 10))
-        while kill -0 "${nginx_pid}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-        if kill -0 "${nginx_pid}" 2>/dev/null; then kill -TERM "${nginx_pid}" 2>/dev/null || true; fi
-        log "nginx (pid ${nginx_pid}) stopped"
+        while kill -0 "${HAPROXY_PID}" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+        if kill -0 "${HAPROXY_PID}" 2>/dev/null; then kill -TERM "${HAPROXY_PID}" 2>/dev/null || true; fi
+        log "haproxy (pid ${HAPROXY_PID}) stopped"
     fi
 
     if [[ -f "${state}/replicas.tsv" ]]; then
@@ -389,7 +438,7 @@ cmd_stop() {
         done
         log "${#pids[@]} replica(s) stopped"
     fi
-    rm -f "${state}/gateway.env" "${state}/replicas.tsv" "${state}/nginx/nginx.pid" "${state}/prometheus-targets.json"
+    rm -f "${state}/gateway.env" "${state}/replicas.tsv" "${state}/prometheus-targets.json"
 }
 
 cmd_status() {
@@ -404,9 +453,9 @@ cmd_status() {
     # shellcheck disable=SC1091
     source "${state}/gateway.env"
     local alive="no"
-    kill -0 "${NGINX_PID}" 2>/dev/null && alive="yes"
-    printf 'gateway\tgrpc %s:%s\thttp %s:%s\tnginx pid %s alive %s\n' \
-        "${GATEWAY_LISTEN}" "${GATEWAY_GRPC_PORT}" "${GATEWAY_LISTEN}" "${GATEWAY_HTTP_PORT}" "${NGINX_PID}" "${alive}"
+    kill -0 "${HAPROXY_PID}" 2>/dev/null && alive="yes"
+    printf 'gateway\tgrpc %s:%s\thttp %s:%s\thaproxy pid %s alive %s\n' \
+        "${GATEWAY_LISTEN}" "${GATEWAY_GRPC_PORT}" "${GATEWAY_LISTEN}" "${GATEWAY_HTTP_PORT}" "${HAPROXY_PID}" "${alive}"
     local index pid g h m ready
     while read -r index pid g h m; do
         [[ "${index}" == \#* ]] && continue
@@ -420,15 +469,18 @@ cmd_status() {
 }
 
 cmd_render() {
-    local state="" grpc_port=8001 http_port=8000 listen=127.0.0.1 tries="" workers=1 grpc_up="" http_up=""
+    local state="" grpc_port=8001 http_port=8000 listen=127.0.0.1 retries="" threads=1 grpc_up="" http_up=""
+    local hang_timeout=30s bufsize=262144
     while (($#)); do
         case "$1" in
         --state-dir) state="$2"; shift 2 ;;
         --grpc-port) grpc_port="$2"; shift 2 ;;
         --http-port) http_port="$2"; shift 2 ;;
         --listen) listen="$2"; shift 2 ;;
-        --tries) tries="$2"; shift 2 ;;
-        --workers) workers="$2"; shift 2 ;;
+        --retries) retries="$2"; shift 2 ;;
+        --hang-timeout) hang_timeout="$2"; shift 2 ;;
+        --max-retried-request-size) bufsize="$2"; shift 2 ;;
+        --threads) threads="$2"; shift 2 ;;
         --grpc-upstream) grpc_up="$2"; shift 2 ;;
         --http-upstream) http_up="$2"; shift 2 ;;
         *) die "render: unknown argument '$1'" ;;
@@ -439,22 +491,23 @@ cmd_render() {
     local count
     count="$(tr ',' '\n' <<<"${grpc_up}" | grep -c .)"
     state="$(abs_dir "${state}")"
-    render_config "${state}" "${listen}" "${grpc_port}" "${http_port}" "${tries:-${count}}" "${workers}" \
-        "${grpc_up}" "${http_up}"
+    render_config "${state}" "${listen}" "${grpc_port}" "${http_port}" "${retries:-$((count > 2 ? count - 1 : 1))}" \
+        "${threads}" "${grpc_up}" "${http_up}" "${hang_timeout}" "${bufsize}"
 }
 
 main() {
-    (($#)) || die "usage: dev/gateway.sh install|start|stop|status|render ... (see the header of this script)"
+    (($#)) || die "usage: dev/gateway.sh install|start|restart|stop|status|render ... (see the header of this script)"
     local command="$1"
     shift
     case "${command}" in
     install) cmd_install "$@" ;;
     start) cmd_start "$@" ;;
+    restart) cmd_restart "$@" ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
     render) cmd_render "$@" ;;
     -h | --help | help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
-    *) die "unknown command '${command}' (install, start, stop, status, render)" ;;
+    *) die "unknown command '${command}' (install, start, restart, stop, status, render)" ;;
     esac
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the deployment manifest checks, Swift unit, in-process and live-socket tests
-# (the gateway failover tests among them, which need nginx), and the interop tests with the real Python
+# (the gateway failover tests among them, which need HAProxy), and the interop tests with the real Python
 # Triton clients (tritonclient and perf_analyzer, in the project-local .venv that this script prepares).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,8 +17,8 @@ step "example models are reproducible from dev/make-example-models.py"
 .venv/bin/python dev/make-example-models.py --check --no-verify
 
 step "deployment manifests (dev/validate-manifests.sh)"
-# Helm chart, Kubernetes schemas, nginx configurations, dashboard PromQL, Dockerfile, scripts; installs its
-# tools on first use (Debian nginx and shellcheck through apt, as root or with sudo; PyPI tools into
+# Helm chart, Kubernetes schemas, HAProxy configurations, dashboard PromQL, Dockerfile, scripts; installs its
+# tools on first use (Debian haproxy and shellcheck through apt, as root or with sudo; PyPI tools into
 # .build/deploy-tools). Any failed check stops the run here.
 dev/validate-manifests.sh
 

@@ -6,8 +6,8 @@
 #                 rendered core object (kubernetes-validate, offline schemas of 1.25 and 1.37); the
 #                 ScaledObject and ServiceMonitor against models generated from the KEDA and
 #                 Prometheus Operator CRDs; object name rules
-#   Gateway       nginx -t on the chart's gateway config and on the one dev/gateway.sh writes, and a
-#                 start/stop of nginx with that config (as `nobody` too when run as root): no root paths
+#   Gateway       haproxy -c on the chart's gateway config and on the one dev/gateway.sh writes, and a
+#                 start/stop of HAProxy with that config (as `nobody` too when run as root): no root paths
 #   Dashboard     JSON, the chart's copy identical, every PromQL query parses (promql-parser, then
 #                 promtool check rules) and names only metrics the server exports (from the Swift sources)
 #   Prometheus    promtool check config on deploy/prometheus/prometheus.yml
@@ -15,7 +15,7 @@
 #
 #   dev/validate-manifests.sh            install what is missing, run every check
 #
-# Tools: Debian packages nginx and shellcheck (apt-get; through sudo when not root), promtool out of
+# Tools: Debian packages haproxy and shellcheck (apt-get; through sudo when not root), promtool out of
 # Debian's prometheus package (downloaded and unpacked, not installed: no daemon is started), and
 # the PyPI packages of deploy/tools/requirements.txt in a venv under $OFFLOAD_DEPLOY_TOOLS
 # (default .build/deploy-tools, ignored by git; reinstalled when the requirements change).
@@ -25,8 +25,8 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "${REPO_ROOT}"
-# nginx is started from here too: allow its default 4096 connections per worker where the hard limit does.
-ulimit -Sn 8192 2>/dev/null || true
+# HAProxy is started from here too: allow its 4096 connections where the hard limit does.
+ulimit -Sn 16384 2>/dev/null || true
 TOOLS="${OFFLOAD_DEPLOY_TOOLS:-${REPO_ROOT}/.build/deploy-tools}"
 VENV="${TOOLS}/venv"
 OUT="${TOOLS}/out"
@@ -97,12 +97,12 @@ install_tools() {
     fi
 }
 
-NGINX=""
+HAPROXY=""
 report_versions() {
-    NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+    HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
     log "tools:"
     printf '  %s\n' \
-        "$("${NGINX}" -v 2>&1) (Debian $(dpkg-query -W -f='${Version}' nginx 2>/dev/null || echo '?'))" \
+        "$("${HAPROXY}" -v 2>&1 | head -n 1) (Debian $(dpkg-query -W -f='${Version}' haproxy 2>/dev/null || echo '?'))" \
         "shellcheck $(shellcheck --version | sed -n 's/^version: //p')" \
         "promtool $("${TOOLS}/prometheus/usr/bin/promtool" --version 2>&1 | sed -n '1s/.*version \([^ ]*\).*/\1/p') (Debian package prometheus)" \
         "$("${VENV}/bin/hadolint" --version)" \
@@ -178,74 +178,74 @@ prometheus_config() {
         "${TOOLS}/prometheus/usr/bin/promtool" check config "${OUT}/prometheus-for-promtool.yml"
 }
 
-nginx_chart_gateway() {
-    "${VENV}/bin/python" "${CHECKS}" nginx-conf "${OUT}/nginx-check.yaml" "${OUT}/chart-gateway-nginx.conf" \
-        "${OUT}/chart-gateway-tmp" &&
-        "${NGINX}" -t -q -c "${OUT}/chart-gateway-nginx.conf" -e stderr &&
-        echo "nginx -t: chart gateway configuration is valid"
+haproxy_chart_gateway() {
+    "${VENV}/bin/python" "${CHECKS}" haproxy-cfg "${OUT}/defaults.yaml" "${OUT}/chart-gateway-haproxy.cfg" &&
+        "${HAPROXY}" -c -q -f "${OUT}/chart-gateway-haproxy.cfg" &&
+        echo "haproxy -c: chart gateway configuration is valid"
 }
 
-nginx_dev_gateway() {
+haproxy_dev_gateway() {
     rm -rf "${OUT}/dev-gateway"
     dev/gateway.sh render --state-dir "${OUT}/dev-gateway" --grpc-port 18001 --http-port 18000 \
         --grpc-upstream 127.0.0.1:19001,127.0.0.1:19011 --http-upstream 127.0.0.1:19000,127.0.0.1:19010 >/dev/null &&
-        "${NGINX}" -t -q -p "${OUT}/dev-gateway/nginx/" -c "${OUT}/dev-gateway/nginx/nginx.conf" \
-            -e "${OUT}/dev-gateway/nginx/logs/error.log" &&
-        echo "nginx -t: dev/gateway.sh configuration is valid"
+        "${HAPROXY}" -c -q -f "${OUT}/dev-gateway/haproxy/haproxy.cfg" &&
+        echo "haproxy -c: dev/gateway.sh configuration is valid"
 }
 
 free_port_pair() {
-    python3 -c 'import socket
-s = [socket.socket() for _ in range(4)]
-[x.bind(("127.0.0.1", 0)) for x in s]
-print(" ".join(str(x.getsockname()[1]) for x in s))'
+    python3 "${REPO_ROOT}/dev/free-ports.py" 4
 }
 
-# Starts nginx with a dev/gateway.sh configuration whose replicas are all down: the gateway's own
-# health answers 200, a KServe request gets 502 after trying every replica, and nginx stops cleanly.
-# Runs as whoever calls it (the caller passes `runuser -u nobody --` to prove no root path is used).
-nginx_smoke_as() {
+# Starts HAProxy with a dev/gateway.sh configuration whose replicas are all down: the gateway's own
+# health answers 200, a KServe request gets 503 (no replica left to try), and a soft stop (SIGUSR1)
+# ends it. Runs as whoever calls it (the caller passes `runuser -u nobody --` to prove no root path is used).
+haproxy_smoke_as() {
     local state="$1"
     shift
     local ports
     read -r -a ports <<<"$(free_port_pair)"
     "$@" dev/gateway.sh render --state-dir "${state}" --grpc-port "${ports[0]}" --http-port "${ports[1]}" \
         --grpc-upstream "127.0.0.1:${ports[2]},127.0.0.1:${ports[3]}" --http-upstream "127.0.0.1:${ports[3]},127.0.0.1:${ports[2]}" >/dev/null || return 1
-    "$@" "${NGINX}" -p "${state}/nginx/" -c "${state}/nginx/nginx.conf" -e "${state}/nginx/logs/error.log" || return 1
+    "$@" "${HAPROXY}" -db -f "${state}/haproxy/haproxy.cfg" </dev/null >"${state}/haproxy.out" 2>&1 &
+    local pid=$!
     local ok=1 health="" ready=""
     for _ in $(seq 50); do
         health="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[1]}/gateway/health" || true)"
         [[ "${health}" == 200 ]] && break
         sleep 0.1
     done
-    ready="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${ports[1]}/v2/health/ready" || true)"
-    local pid user
-    pid="$(cat "${state}/nginx/nginx.pid")"
-    user="$(ps -o user= -p "${pid}" | tr -d ' ')"
-    "$@" "${NGINX}" -p "${state}/nginx/" -c "${state}/nginx/nginx.conf" -e "${state}/nginx/logs/error.log" -s quit || true
+    # The health checks take both replicas out of rotation within a few seconds; until then a request
+    # is tried on each replica in turn and also ends with 503.
+    ready="$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "http://127.0.0.1:${ports[1]}/v2/health/ready" || true)"
+    # runuser forks HAProxy as its child and does not pass SIGUSR1 on: signal HAProxy itself.
+    local haproxy_pid user
+    haproxy_pid="$(pgrep -P "${pid}" haproxy || echo "${pid}")"
+    user="$(ps -o user= -p "${haproxy_pid}" 2>/dev/null | tr -d ' ' || true)"
+    kill -USR1 "${haproxy_pid}" 2>/dev/null || true
     for _ in $(seq 50); do
         kill -0 "${pid}" 2>/dev/null || break
         sleep 0.1
     done
     if kill -0 "${pid}" 2>/dev/null; then
-        echo "nginx (pid ${pid}) did not quit"
+        echo "haproxy (pid ${pid}) did not stop on SIGUSR1"
+        kill -KILL "${pid}" 2>/dev/null || true
         ok=0
     fi
-    local tried
-    tried="$(grep -c 'connect() failed' "${state}/nginx/logs/error.log" || true)"
-    echo "nginx as ${user}: /gateway/health ${health}, /v2/health/ready ${ready} with every replica down (${tried} connection attempts logged)"
-    [[ "${health}" == 200 && "${ready}" == 502 && "${tried}" -ge 2 && "${ok}" == 1 ]]
+    wait "${pid}" 2>/dev/null || true
+    echo "haproxy as ${user:-?}: /gateway/health ${health}, /v2/health/ready ${ready} with every replica down"
+    [[ "${health}" == 200 && "${ready}" == 503 && "${ok}" == 1 ]]
 }
 
-nginx_smoke() {
+haproxy_smoke() {
     rm -rf "${OUT}/smoke-self" "${OUT}/smoke-nobody"
-    nginx_smoke_as "${OUT}/smoke-self" env || return 1
+    mkdir -p "${OUT}/smoke-self"
+    haproxy_smoke_as "${OUT}/smoke-self" env || return 1
     if [[ "$(id -u)" == 0 ]] && command -v runuser >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
         local state
         state="$(mktemp -d /tmp/offload-gateway-smoke.XXXXXX)"
         chown nobody "${state}"
-        if runuser -u nobody -- test -r deploy/gateway/nginx.conf.template; then
-            nginx_smoke_as "${state}" runuser -u nobody -- || {
+        if runuser -u nobody -- test -r deploy/gateway/haproxy.cfg.template; then
+            haproxy_smoke_as "${state}" runuser -u nobody -- || {
                 rm -rf "${state}"
                 return 1
             }
@@ -275,12 +275,12 @@ main() {
         check "ScaledObject / ServiceMonitor against their CRD schemas" "${VENV}/bin/python" "${CHECKS}" crs "${files[@]}"
         check "object names" "${VENV}/bin/python" "${CHECKS}" names "${files[@]}"
         check "PromQL of dashboard and KEDA: parses, exported metrics only" promql
-        check "nginx -t: chart gateway" nginx_chart_gateway
+        check "haproxy -c: chart gateway" haproxy_chart_gateway
     fi
     check "Grafana dashboard JSON and its chart copy" dashboard_copies
     check "promtool check config: deploy/prometheus/prometheus.yml" prometheus_config
-    check "nginx -t: dev/gateway.sh configuration" nginx_dev_gateway
-    check "nginx start/stop without root paths" nginx_smoke
+    check "haproxy -c: dev/gateway.sh configuration" haproxy_dev_gateway
+    check "haproxy start/stop without root paths" haproxy_smoke
     echo
     ((FAILED == 0)) || printf '[validate] failed: %s\n' "${FAILURES[@]}"
     echo "manifests: ${PASSED} passed, ${FAILED} failed"

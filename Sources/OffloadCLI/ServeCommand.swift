@@ -340,6 +340,18 @@ struct ServeCommand: AsyncParsableCommand {
       logger.critical("cannot serve gRPC on \(host):\(grpcPort): \(detail)", metadata: ["hint": "\(hint)"])
       throw ExitCode(1)
     }
+    // Every listener has finished: these counts are final. A gateway test or an operator matches them with
+    // what clients and the gateway saw (dev/gateway-chaos.py counts duplicated executions this way).
+    for statistics in (try? server.runtime.statistics(name: "", version: "")) ?? []
+    where statistics.success.count + statistics.fail.count > 0 {
+      logger.info(
+        "final statistics",
+        metadata: [
+          "model": "\(statistics.name)", "version": "\(statistics.version)",
+          "success": "\(statistics.success.count)", "fail": "\(statistics.fail.count)",
+          "executions": "\(statistics.executionCount)", "inferences": "\(statistics.inferenceCount)",
+        ])
+    }
     logger.info("stopped")
   }
 }

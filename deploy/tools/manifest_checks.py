@@ -11,8 +11,8 @@ Run with the tools venv's Python (deploy/tools/requirements.txt). Subcommands:
   metrics  OUT_RULES FILE...    every PromQL expression of the dashboard JSON / rendered ScaledObjects
                                 parses, and names only metrics the server exports (read from the Swift
                                 sources); writes them as a Prometheus rules file for `promtool check rules`
-  nginx-conf RENDERED OUT DIR   the gateway ConfigMap's nginx.conf out of a rendered chart, its /tmp/
-                                paths (pid, temp files) moved into DIR for a local `nginx -t`
+  haproxy-cfg RENDERED OUT      the gateway ConfigMap's haproxy.cfg out of a rendered chart, for a
+                                local `haproxy -c`
   prometheus-config IN OUT      the scrape config without the jobs Debian's promtool cannot parse
 """
 
@@ -78,8 +78,6 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
             "autoscaling": {"keda": {"enabled": True, "query": "avg(nv_inference_pending_request_count)"}},
         },
     ),
-    # Only for `nginx -t`: a resolver that needs no DNS lookup while testing offline.
-    "nginx-check": ("offload", {"gateway": {"resolver": "127.0.0.1"}}),
 }
 
 
@@ -326,16 +324,13 @@ def cmd_metrics(out_rules: str, paths: list[str]) -> None:
 # ---- extraction helpers -------------------------------------------------------------------------
 
 
-def cmd_nginx_conf(rendered: str, out: str, scratch: str) -> None:
+def cmd_haproxy_cfg(rendered: str, out: str) -> None:
     for _, doc in documents([rendered]):
-        if doc.get("kind") == "ConfigMap" and "nginx.conf" in (doc.get("data") or {}):
-            text = doc["data"]["nginx.conf"]
-            moved = text.count(" /tmp/")
-            Path(scratch).mkdir(parents=True, exist_ok=True)
-            Path(out).write_text(text.replace(" /tmp/", f" {Path(scratch).resolve()}/"))
-            print(f"gateway nginx.conf of ConfigMap {doc['metadata']['name']} -> {out} ({moved} /tmp paths moved to {scratch})")
+        if doc.get("kind") == "ConfigMap" and "haproxy.cfg" in (doc.get("data") or {}):
+            Path(out).write_text(doc["data"]["haproxy.cfg"])
+            print(f"gateway haproxy.cfg of ConfigMap {doc['metadata']['name']} -> {out}")
             return
-    fail(f"no ConfigMap with nginx.conf in {rendered}")
+    fail(f"no ConfigMap with haproxy.cfg in {rendered}")
 
 
 def cmd_prometheus_config(source: str, out: str) -> None:
@@ -361,8 +356,8 @@ def main(argv: list[str]) -> None:
         cmd_names(args)
     elif command == "metrics" and len(args) >= 2:
         cmd_metrics(args[0], args[1:])
-    elif command == "nginx-conf" and len(args) == 3:
-        cmd_nginx_conf(*args)
+    elif command == "haproxy-cfg" and len(args) == 2:
+        cmd_haproxy_cfg(*args)
     elif command == "prometheus-config" and len(args) == 2:
         cmd_prometheus_config(*args)
     else:
