@@ -20,7 +20,7 @@
 #       silent this long on a request is taken as hung and the request goes to another (default 30s; an
 #       HAProxy duration such as 3s or 500ms; set it above the slowest legitimate inference).
 #       --max-retried-request-size: the buffer size, i.e. the largest request that can be retried
-#       (default 262144; larger requests are streamed and not retried). The ONNX Runtime library comes
+#       (default 16384, HAProxy's own; larger requests are streamed and not retried). The ONNX Runtime library comes
 #       from --onnxruntime-library, else $OFFLOAD_ONNXRUNTIME_LIBRARY, else the server's own search.
 #
 #   dev/gateway.sh restart --state-dir DIR --index I [--grace S]
@@ -246,7 +246,7 @@ start_replica() {
 cmd_start() {
     local replicas="" binary="" state="" grpc_port=8001 http_port=8000 listen=127.0.0.1 retries=""
     local ort_lib="${OFFLOAD_ONNXRUNTIME_LIBRARY:-}" ready_timeout=180 threads=1 hang_timeout=30s
-    local bufsize=262144
+    local bufsize=16384
     local repositories=() extra=()
     while (($#)); do
         case "$1" in
@@ -470,7 +470,7 @@ cmd_status() {
 
 cmd_render() {
     local state="" grpc_port=8001 http_port=8000 listen=127.0.0.1 retries="" threads=1 grpc_up="" http_up=""
-    local hang_timeout=30s bufsize=262144
+    local hang_timeout=30s bufsize=16384
     while (($#)); do
         case "$1" in
         --state-dir) state="$2"; shift 2 ;;

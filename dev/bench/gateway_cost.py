@@ -51,10 +51,10 @@ def run(perf: Path, model: str, url: str, protocol: str, batch: int, interval_ms
     after = {name: cpu_seconds(pid) for name, pid in pids.items()}
     requests = max(1, requests_served(http_port, model) - served)
     text = out.stdout + out.stderr
-    if out.returncode != 0:
+    if out.returncode != 0 or "Throughput:" not in text:
         raise SystemExit(f"perf_analyzer failed ({url}, {protocol}, batch {batch}):\n{text[-2000:]}")
     # The last measurement block of the client section.
-    throughput = float(re.findall(r"Throughput: ([0-9.]+) infer/sec", text)[-1])
+    throughput = float(re.findall(r"Throughput: ([0-9.e+]+) infer/sec", text)[-1])
     p50 = int(re.findall(r"p50 latency: ([0-9]+) usec", text)[-1])
     p99 = int(re.findall(r"p99 latency: ([0-9]+) usec", text)[-1])
     # CPU over the whole perf_analyzer run, per request the replica served in it (its statistics).
