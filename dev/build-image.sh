@@ -147,7 +147,7 @@ fi
 
 if [[ "${RUN}" == 1 ]]; then
   PY="${REPO}/.venv/bin/python"
-  read -r HTTP GRPC METRICS <<<"$("${PY}" dev/free-ports.py 3)"
+  read -r HTTP GRPC METRICS <<<"$("${PY}" dev/free_ports.py 3)"
   NAME="offload-image-check-$$"
   say "podman run ${TAG} on gRPC ${GRPC}, HTTP ${HTTP} (host network, 127.0.0.1)"
   # --no-healthcheck: podman would schedule the image's HEALTHCHECK with systemd timers, which this

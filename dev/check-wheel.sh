@@ -50,7 +50,7 @@ ZOO="$("${CLEAN_ENV[@]}" venv/bin/python -m offload_server --print-zoo)"
 serve_and_infer() {
   local label="$1"
   shift
-  read -r HTTP GRPC METRICS <<<"$("${CLIENT_PYTHON}" "${REPO}/dev/free-ports.py" 3)"
+  read -r HTTP GRPC METRICS <<<"$("${CLIENT_PYTHON}" "${REPO}/dev/free_ports.py" 3)"
   say "${label}: serving the zoo on gRPC ${GRPC}, HTTP ${HTTP}"
   "${CLEAN_ENV[@]}" "$@" --model-repository "${ZOO}" --host 127.0.0.1 \
     --http-port "${HTTP}" --grpc-port "${GRPC}" --metrics-port "${METRICS}" >"${WORK}/server.log" 2>&1 &

@@ -9,8 +9,13 @@
 #   --target NAME        run only this target (repeatable); targets: FuzzGRPCInferRequest FuzzGRPCStream FuzzHTTPInfer FuzzModelConfig
 #   --max-len BYTES      largest input libFuzzer generates (default 4096)
 #   --release            build with -c release (faster inputs, slower build; `assert` is off)
+#   --keep-corpus        after the run, minimize the grown corpus (libFuzzer -merge=1: the smallest set with the
+#                        same coverage) into Fuzz/Grown/<target>/, which Tests/FuzzRegressionTests replays (no
+#                        input may crash) and later runs start from. Commit it after a deep run.
+#   --parallel N         run up to N targets at once (default 1; one core each)
 #   -- ARGS              further libFuzzer flags, e.g. -- -detect_leaks=0 -rss_limit_mb=4096
-# Seeds (Fuzz/Corpus/<target>) and saved crashes (Fuzz/Regressions/<target>) are copied into the working corpus
+# Seeds (Fuzz/Corpus/<target>), the kept corpus (Fuzz/Grown/<target>) and saved crashes (Fuzz/Regressions/<target>)
+# are copied into the working corpus
 # .build/fuzz-work/<target>, which keeps what libFuzzer adds between runs; the files in git are never changed.
 # Crashes go to .build/fuzz-artifacts/<target>/; the summary table is also written to .build/fuzz-report.json.
 # Exits 1 when any target crashed (or failed to run).
@@ -24,8 +29,10 @@ max_len=4096
 configuration=debug
 targets=()
 libfuzzer_args=()
+keep_corpus=0
+parallel=1
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 fail() {
   echo "dev/fuzz.sh: $*" >&2
   exit 2
@@ -43,6 +50,8 @@ while (($#)); do
       shift 2
       ;;
     --release) configuration=release && shift ;;
+    --keep-corpus) keep_corpus=1 && shift ;;
+    --parallel) integer "$1" "${2-}" && parallel="$2" && shift 2 ;;
     --) shift && libfuzzer_args=("$@") && break ;;
     -h | --help) usage && exit 0 ;;
     *) usage >&2 && fail "unknown option '$1'" ;;
@@ -72,17 +81,17 @@ json_string() {
   printf '"%s"' "${s//\"/\\\"}"
 }
 
-rows=()
-entries=()
-failed=0
-for target in "${targets[@]}"; do
+# fuzz_one TARGET: runs one target; writes its table row and JSON entry next to its log; exit 1 on a crash.
+fuzz_one() {
+  local target="$1" corpus log stamp start status elapsed_ms seconds executions crashes artifact
+  local dictionary=() found=() artifact_list=()
   corpus="${work}/${target}"
   mkdir -p "${corpus}" "${artifacts}/${target}"
   cp -R "Fuzz/Corpus/${target}/." "${corpus}/"
+  if [[ -d "Fuzz/Grown/${target}" ]]; then cp -R "Fuzz/Grown/${target}/." "${corpus}/"; fi
   for file in "Fuzz/Regressions/${target}"/*; do
     if [[ -f "${file}" && "$(basename "${file}")" != README* ]]; then cp "${file}" "${corpus}/"; fi
   done
-  dictionary=()
   if [[ -f "Fuzz/Dictionaries/${target}.dict" ]]; then dictionary=("-dict=Fuzz/Dictionaries/${target}.dict"); fi
   log="${work}/${target}.log"
   stamp="${work}/${target}.started"
@@ -92,7 +101,7 @@ for target in "${targets[@]}"; do
   start=$(date +%s%N)
   status=0
   "${bin}/${target}" -runs="${runs}" -max_total_time="${max_total_time}" -max_len="${max_len}" -timeout=30 \
-    -print_final_stats=1 -artifact_prefix="${artifacts}/${target}/" "${dictionary[@]}" "${libfuzzer_args[@]}" \
+    -print_final_stats=1 -artifact_prefix="${artifacts}/${target}/" "${dictionary[@]}" "${libfuzzer_args[@]+"${libfuzzer_args[@]}"}" \
     "${corpus}" >"${log}" 2>&1 || status=$?
   elapsed_ms=$((($(date +%s%N) - start) / 1000000))
   seconds="$((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100))"
@@ -105,6 +114,7 @@ for target in "${targets[@]}"; do
     \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
   crashes=${#found[@]}
 
+  local failed=0
   if ((status != 0 || crashes > 0)); then
     failed=1
     echo "!!! ${target}: libFuzzer exited with status ${status}; last lines of ${log}:"
@@ -120,14 +130,46 @@ for target in "${targets[@]}"; do
     done
   fi
 
-  rows+=("$(printf '%-22s %12s %8s %9s' "${target}" "${executions:--}" "${crashes}" "${seconds}")")
-  artifact_list=()
+  if ((keep_corpus && failed == 0)); then
+    # The smallest set of the working corpus with the same coverage, as the committed starting point.
+    rm -rf "Fuzz/Grown/${target}.new"
+    mkdir -p "Fuzz/Grown/${target}.new"
+    "${bin}/${target}" -merge=1 -max_len="${max_len}" "Fuzz/Grown/${target}.new" "${corpus}" >"${work}/${target}.merge.log" 2>&1
+    rm -rf "Fuzz/Grown/${target}"
+    mv "Fuzz/Grown/${target}.new" "Fuzz/Grown/${target}"
+    echo "${target}: kept $(find "Fuzz/Grown/${target}" -type f | wc -l) inputs in Fuzz/Grown/${target}"
+  fi
+
+  printf '%-22s %12s %8s %9s\n' "${target}" "${executions:--}" "${crashes}" "${seconds}" >"${work}/${target}.row"
   for artifact in "${found[@]}"; do artifact_list+=("$(json_string "${artifact}")"); done
-  entries+=("$(
+  (
     printf '    {"target": %s, "executions": %s, "crashes": %s, "seconds": %s, "exit_status": %s, "artifacts": [%s], "log": %s}' \
       "$(json_string "${target}")" "${executions:-null}" "${crashes}" "${seconds}" "${status}" \
       "$(IFS=,; echo "${artifact_list[*]}")" "$(json_string "${log}")"
-  )")
+  ) >"${work}/${target}.entry"
+  return "${failed}"
+}
+
+# Up to --parallel targets at once, each a single libFuzzer process (one core).
+failed=0
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= parallel)); then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+  fuzz_one "${target}" &
+  running=$((running + 1))
+done
+while ((running > 0)); do
+  wait -n || failed=1
+  running=$((running - 1))
+done
+rows=()
+entries=()
+for target in "${targets[@]}"; do
+  rows+=("$(cat "${work}/${target}.row" 2>/dev/null || printf '%-22s %12s' "${target}" "(no result)")")
+  entries+=("$(cat "${work}/${target}.entry" 2>/dev/null || printf '    {"target": %s}' "$(json_string "${target}")")")
 done
 
 printf '\n%-22s %12s %8s %9s\n' target executions crashes seconds

@@ -95,17 +95,7 @@ cmd_install() {
 
 # N free TCP ports on 127.0.0.1, all distinct (the sockets are held until all are chosen).
 free_ports() {
-    python3 - "$1" <<'PY'
-import socket, sys
-held = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    held.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in held))
-for s in held:
-    s.close()
-PY
+    python3 "${REPO_ROOT}/dev/free_ports.py" "$1"
 }
 
 # <state>/prometheus-targets.json: the replicas' metrics endpoints in Prometheus' file_sd format

@@ -193,7 +193,7 @@ haproxy_dev_gateway() {
 }
 
 free_port_pair() {
-    python3 "${REPO_ROOT}/dev/free-ports.py" 4
+    python3 "${REPO_ROOT}/dev/free_ports.py" 4
 }
 
 # Starts HAProxy with a dev/gateway.sh configuration whose replicas are all down: the gateway's own

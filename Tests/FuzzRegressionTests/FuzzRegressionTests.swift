@@ -3,8 +3,9 @@ import FuzzHarness
 import Testing
 
 /// Runs the fuzz targets' inputs through the same code as the libFuzzer executables (FuzzHarness), without
-/// libFuzzer: every saved crash in Fuzz/Regressions/<target>/ must now pass without crashing (a thrown error is
-/// fine), and every seed in Fuzz/Corpus/<target>/ must be accepted, so the seeds keep reaching the validators.
+/// libFuzzer: every saved crash in Fuzz/Regressions/<target>/ and every input of the corpus kept from deep runs in
+/// Fuzz/Grown/<target>/ (`dev/fuzz.sh --keep-corpus`) must pass without crashing (a thrown error is fine), and
+/// every seed in Fuzz/Corpus/<target>/ must be accepted, so the seeds keep reaching the validators.
 @Suite(.timeLimit(.minutes(5))) struct FuzzRegressionTests {
   static let fuzzDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("Fuzz")
@@ -21,6 +22,16 @@ import Testing
   @Test("saved crashes no longer crash", arguments: FuzzHarness.Target.allCases)
   func regressions(target: FuzzHarness.Target) throws {
     for file in try Self.inputs("Regressions", target) {
+      _ = target.run(try Data(contentsOf: file))
+    }
+  }
+
+  @Test("the kept corpus of deep runs does not crash", arguments: FuzzHarness.Target.allCases)
+  func grown(target: FuzzHarness.Target) throws {
+    let directory = Self.fuzzDirectory.appendingPathComponent("Grown").appendingPathComponent(target.rawValue)
+    guard FileManager.default.fileExists(atPath: directory.path) else { return }
+    let files = try Self.inputs("Grown", target)
+    for file in files {
       _ = target.run(try Data(contentsOf: file))
     }
   }

@@ -18,7 +18,6 @@ import argparse
 import json
 import math
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dev"))
+from free_ports import free_ports  # noqa: E402
 from manifest_checks import dashboard_queries, documents  # noqa: E402
 
 # SuperSONIC's autoscaling and admission expression for Triton (KEDA ScaledObject and Envoy's Lua filter).
@@ -56,16 +57,6 @@ GRAFANA = {
     "$model": ".+",
     "${model}": ".+",
 }
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def get(url: str, timeout: float = 5) -> bytes:

@@ -1,0 +1,216 @@
+"""Overload with the zoo's real models: open-loop load at 2x, 5x and 10x the measured capacity.
+
+Starts one `offload serve` (the binary given, on free loopback ports, the model zoo, `--max-queue-size Q`),
+then for each model:
+  1. capacity: `offload bench` closed loop at --capacity-concurrency requests in flight (batch 1); its
+     answered inferences/s is the capacity;
+  2. for each factor: `offload bench --request-rate-range factor*capacity` (open loop, constant arrivals, no
+     client retries), while this script probes GET /v2/health/ready and gRPC-free readiness every 100 ms
+     (latency of each probe) and samples the server's RSS (/proc/PID/status) every 100 ms.
+Prints a Markdown table (offered load, sent, answered, rejected and how, p99 of admitted requests, admitted
+throughput as a share of capacity, worst health-probe latency, peak RSS) and writes JSON with --json.
+
+    .venv/bin/python dev/bench/overload_real.py --binary .build/dist/offload
+        [--models lhcb_ghost_mlp,jet_tagger_qg] [--factors 2,5,10] [--max-queue-size 64]
+        [--window-ms 2000] [--json OUT]
+
+The load generator runs on the same machine as the server: at high factors it may not reach the offered
+rate; the `sent` column says what it did send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "dev"))
+from free_ports import free_ports  # noqa: E402
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def probe_request(http_port: int, model: str):
+    """One batch-1 tritonclient.grpc request for the model (random inputs), from its metadata."""
+    import numpy as np
+    import tritonclient.grpc as grpcclient
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v2/models/{model}", timeout=5) as r:
+        metadata = json.load(r)
+    inputs = []
+    for spec in metadata["inputs"]:
+        shape = [1 if d < 0 else d for d in spec["shape"]]
+        tensor = grpcclient.InferInput(spec["name"], shape, spec["datatype"])
+        tensor.set_data_from_numpy(np.random.default_rng(1).normal(size=shape).astype(np.float32))
+        inputs.append(tensor)
+    return inputs
+
+
+class Watcher:
+    """Health probes, one tritonclient request and an RSS sample every 100 ms while a load runs."""
+
+    def __init__(self, http_port: int, pid: int, grpc_port: int, model: str) -> None:
+        import tritonclient.grpc as grpcclient
+
+        self.http_port, self.pid = http_port, pid
+        self.client = grpcclient.InferenceServerClient(f"127.0.0.1:{grpc_port}")
+        self.model, self.inputs = model, probe_request(http_port, model)
+        self.rejections: list[float] = []
+        self.rejection_message = ""
+        self.stop = threading.Event()
+        self.probe_ms: list[float] = []
+        self.probe_failures = 0
+        self.rss: list[int] = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            start = time.monotonic()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}/v2/health/ready", timeout=2) as r:
+                    ok = r.status == 200
+            except OSError:
+                ok = False
+            self.probe_ms.append((time.monotonic() - start) * 1000)
+            if not ok:
+                self.probe_failures += 1
+            self.rss.append(rss_kib(self.pid))
+            sent = time.monotonic()
+            try:
+                self.client.infer(self.model, self.inputs)
+            except Exception as error:  # noqa: BLE001 - a rejection is what is measured
+                self.rejections.append((time.monotonic() - sent) * 1000)
+                self.rejection_message = str(error)
+            self.stop.wait(max(0.0, 0.1 - (time.monotonic() - start)))
+
+    def __enter__(self) -> "Watcher":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def bench(binary: Path, grpc_port: int, model: str, load: list[str], window_ms: int, pid: int) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        command = [str(binary), "bench", "-u", f"127.0.0.1:{grpc_port}", "-m", model, "--attempts", "1",
+                   "--timeout-ms", "0", "-p", str(window_ms), "--warmup-ms", "1000", "-r", "4",
+                   "--stability-percentage", "1000", "--stability-windows", "2", "--server-pid", str(pid),
+                   "-f", out, *load]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise SystemExit(f"offload bench failed: {' '.join(command)}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        report = json.loads((Path(out) / "report.json").read_text())
+    return report["points"][-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", type=Path, required=True)
+    parser.add_argument("--models", default="lhcb_ghost_mlp,jet_tagger_qg")
+    parser.add_argument("--factors", default="2,5,10")
+    parser.add_argument("--max-queue-size", type=int, default=64)
+    parser.add_argument("--capacity-concurrency", type=int, default=16)
+    parser.add_argument("--window-ms", type=int, default=2000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    grpc_port, http_port, metrics_port = free_ports(3)
+    log = tempfile.NamedTemporaryFile(prefix="offload-overload-", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        [str(args.binary), "serve", "--host", "127.0.0.1", "--grpc-port", str(grpc_port), "--http-port",
+         str(http_port), "--metrics-port", str(metrics_port), "--model-repository", str(REPO / "models"),
+         "--max-queue-size", str(args.max_queue_size)],
+        stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v2/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server did not become ready; log: {log.name}")
+            time.sleep(0.2)
+        idle_rss = rss_kib(server.pid)
+        rows = []
+        for model in args.models.split(","):
+            capacity_point = bench(args.binary, grpc_port, model, ["--concurrency-range", str(args.capacity_concurrency)],
+                                   args.window_ms, server.pid)
+            capacity = capacity_point["requests_per_second"]
+            print(f"{model}: capacity {capacity:.0f} requests/s at {args.capacity_concurrency} in flight "
+                  f"(p99 {capacity_point['latency_us']['p99']} us)", flush=True)
+            for factor in (float(f) for f in args.factors.split(",")):
+                rate = round(capacity * factor)
+                with Watcher(http_port, server.pid, grpc_port, model) as watch:
+                    point = bench(args.binary, grpc_port, model, ["--request-rate-range", str(rate)], args.window_ms,
+                                  server.pid)
+                errors = point.get("errors", {})
+                answered = point["requests"]
+                failed = sum(errors.values())
+                windows_s = point["windows"] * args.window_ms / 1000
+                row = {
+                    "model": model, "factor": factor, "offered_per_s": rate,
+                    "sent_per_s": round((answered + failed) / windows_s),
+                    "answered_per_s": round(point["requests_per_second"]),
+                    "rejected_per_s": round(errors.get("UNAVAILABLE", 0) / windows_s),
+                    "errors": errors,
+                    "admitted_p50_us": point["latency_us"]["p50"], "admitted_p99_us": point["latency_us"]["p99"],
+                    "admitted_share_of_capacity": round(point["requests_per_second"] / capacity, 3),
+                    "health_probe_max_ms": round(max(watch.probe_ms), 1) if watch.probe_ms else None,
+                    "health_probe_failures": watch.probe_failures,
+                    "peak_rss_mib": round(max(watch.rss) / 1024, 1) if watch.rss else None,
+                    "probe_rejections": len(watch.rejections),
+                    "probe_rejection_max_ms": round(max(watch.rejections), 2) if watch.rejections else None,
+                    "rejection_message": watch.rejection_message,
+                    "capacity_per_s": round(capacity),
+                }
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+        print()
+        print(f"Server idle RSS {idle_rss / 1024:.1f} MiB; --max-queue-size {args.max_queue_size}; "
+              f"binary {args.binary}")
+        print("| model | offered (× capacity) | sent /s | answered /s | rejected /s (UNAVAILABLE) | other errors | "
+              "admitted p50 / p99 µs | admitted / capacity | worst health probe ms | slowest probe rejection ms | "
+              "peak RSS MiB |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            other = {k: v for k, v in r["errors"].items() if k != "UNAVAILABLE"}
+            print(f"| {r['model']} | {r['offered_per_s']:,} ({r['factor']:g}× {r['capacity_per_s']:,}) | "
+                  f"{r['sent_per_s']:,} | {r['answered_per_s']:,} | {r['rejected_per_s']:,} | {other or 0} | "
+                  f"{r['admitted_p50_us']} / {r['admitted_p99_us']} | {r['admitted_share_of_capacity']:.2f} | "
+                  f"{r['health_probe_max_ms']} ({r['health_probe_failures']} failed) | "
+                  f"{r['probe_rejection_max_ms']} ({r['probe_rejections']} of the probes) | {r['peak_rss_mib']} |")
+        messages = {r["rejection_message"] for r in rows if r["rejection_message"]}
+        for message in sorted(messages):
+            print(f"rejection seen by tritonclient: {message}")
+        if args.json:
+            args.json.write_text(json.dumps({"idle_rss_mib": round(idle_rss / 1024, 1), "rows": rows}, indent=2) + "\n")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        os.unlink(log.name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
