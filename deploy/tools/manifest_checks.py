@@ -62,7 +62,7 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
             ],
             "podDisruptionBudget": {"enabled": True},
             "metrics": {"serviceMonitor": {"enabled": True, "labels": {"release": "kube-prometheus-stack"}}},
-            "autoscaling": {"keda": {"enabled": True, "activationThresholdMicroseconds": 100}},
+            "autoscaling": {"keda": {"enabled": True, "activationThresholdMilliseconds": 0.1}},
             "grafanaDashboard": {"enabled": True, "namespace": "monitoring", "annotations": {"grafana_folder": "HEP"}},
             "gateway": {"replicaCount": 2, "service": {"type": "LoadBalancer"}},
         },
@@ -281,6 +281,9 @@ def cmd_metrics(out_rules: str, paths: list[str]) -> None:
 
     known = server_metric_names()
     print(f"server metrics ({len(known)}): {', '.join(sorted(known))}")
+    # Triton's GPU gauges, which Offload exports only with a GPU execution provider (#24): a query may name
+    # them as long as it also answers without them (SuperSONIC's server count, `... or count(nv_cpu_...)`).
+    known |= {"nv_gpu_utilization", "nv_gpu_memory_total_bytes", "nv_gpu_memory_used_bytes", "nv_gpu_power_usage"}
     queries: list[tuple[str, str]] = []
     for name in paths:
         path = Path(name)

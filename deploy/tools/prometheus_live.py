@@ -116,7 +116,9 @@ def queries(dashboard: Path, rendered: Path) -> list[tuple[str, str, set[str]]]:
     found: list[tuple[str, str, set[str]]] = [("SuperSONIC scaling expression", SUPERSONIC_SCALING, {"release"})]
     for where, expr in dashboard_queries(dashboard):
         promql = grafana_expand(expr)
-        expected = grouped_labels(promql) or ({"job"} if "job=" in promql else set())
+        # An aggregation without `by` (e.g. count(...)) keeps no labels; a bare selector keeps job.
+        aggregated = re.match(r"\s*(sum|count|avg|min|max)\s*\(", promql) is not None
+        expected = grouped_labels(promql) or ({"job"} if "job=" in promql and not aggregated else set())
         found.append((f"dashboard {where}", promql, expected))
     triggers = 0
     for _, doc in documents([str(rendered)]):

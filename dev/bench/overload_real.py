@@ -105,12 +105,17 @@ class Watcher:
         self.thread.join()
 
 
-def bench(binary: Path, grpc_port: int, model: str, load: list[str], window_ms: int, pid: int) -> dict:
+# Full shapes for inputs with variable dimensions (batch 1): a jet of 64 constituents.
+SHAPES = {"jet_tagger_qg": ["--shape", "pf_features:7,64", "--shape", "pf_mask:1,64"]}
+
+
+def bench(binary: Path, grpc_port: int, model: str, batch: int, load: list[str], window_ms: int, pid: int,
+          pin: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as out:
-        command = [str(binary), "bench", "-u", f"127.0.0.1:{grpc_port}", "-m", model, "--attempts", "1",
+        command = [*pin, str(binary), "bench", "-u", f"127.0.0.1:{grpc_port}", "-m", model, "--attempts", "1",
                    "--timeout-ms", "0", "-p", str(window_ms), "--warmup-ms", "1000", "-r", "4",
                    "--stability-percentage", "1000", "--stability-windows", "2", "--server-pid", str(pid),
-                   "-f", out, *load]
+                   "-b", str(batch), "-f", out, *SHAPES.get(model, []), *load]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise SystemExit(f"offload bench failed: {' '.join(command)}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
@@ -121,18 +126,25 @@ def bench(binary: Path, grpc_port: int, model: str, load: list[str], window_ms: 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", type=Path, required=True)
-    parser.add_argument("--models", default="lhcb_ghost_mlp,jet_tagger_qg")
+    parser.add_argument("--models", default="lhcb_ghost_mlp:64,jet_tagger_qg:8",
+                        help="MODEL:BATCH,...: rows per request, large enough that one load-generator core can offer "
+                             "10x what the server answers (a client core sends about 20,000 requests/s here)")
     parser.add_argument("--factors", default="2,5,10")
     parser.add_argument("--max-queue-size", type=int, default=64)
     parser.add_argument("--capacity-concurrency", type=int, default=16)
     parser.add_argument("--window-ms", type=int, default=2000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the server to CPU 0 and the load generator to CPU 1 (taskset)")
     args = parser.parse_args()
+    # Pinned, the load generator cannot take the server's core: what is measured is the server's behaviour.
+    pin_server = [] if args.no_pin or os.cpu_count() < 2 else ["taskset", "-c", "0"]
+    pin_client = [] if not pin_server else ["taskset", "-c", "1"]
 
     grpc_port, http_port, metrics_port = free_ports(3)
     log = tempfile.NamedTemporaryFile(prefix="offload-overload-", suffix=".log", delete=False)
     server = subprocess.Popen(
-        [str(args.binary), "serve", "--host", "127.0.0.1", "--grpc-port", str(grpc_port), "--http-port",
+        [*pin_server, str(args.binary), "serve", "--host", "127.0.0.1", "--grpc-port", str(grpc_port), "--http-port",
          str(http_port), "--metrics-port", str(metrics_port), "--model-repository", str(REPO / "models"),
          "--max-queue-size", str(args.max_queue_size)],
         stdout=log, stderr=subprocess.STDOUT)
@@ -150,23 +162,28 @@ def main() -> int:
             time.sleep(0.2)
         idle_rss = rss_kib(server.pid)
         rows = []
-        for model in args.models.split(","):
-            capacity_point = bench(args.binary, grpc_port, model, ["--concurrency-range", str(args.capacity_concurrency)],
-                                   args.window_ms, server.pid)
+        for entry in args.models.split(","):
+            model, _, batch_text = entry.partition(":")
+            batch = int(batch_text or "1")
+            capacity_point = bench(args.binary, grpc_port, model, batch, ["--concurrency-range", str(args.capacity_concurrency)],
+                                   args.window_ms, server.pid, pin_client)
             capacity = capacity_point["requests_per_second"]
-            print(f"{model}: capacity {capacity:.0f} requests/s at {args.capacity_concurrency} in flight "
+            print(f"{model} (batch {batch}): capacity {capacity:.0f} requests/s at {args.capacity_concurrency} in flight "
                   f"(p99 {capacity_point['latency_us']['p99']} us)", flush=True)
             for factor in (float(f) for f in args.factors.split(",")):
                 rate = round(capacity * factor)
                 with Watcher(http_port, server.pid, grpc_port, model) as watch:
-                    point = bench(args.binary, grpc_port, model, ["--request-rate-range", str(rate)], args.window_ms,
-                                  server.pid)
+                    point = bench(args.binary, grpc_port, model, batch, ["--request-rate-range", str(rate)], args.window_ms,
+                                  server.pid, pin_client)
                 errors = point.get("errors", {})
                 answered = point["requests"]
-                failed = sum(errors.values())
+                # Arrivals the load generator could not even send (over 4096 in flight) never reached the server.
+                dropped = errors.get("DROPPED_CLIENT_BACKLOG", 0)
+                failed = sum(errors.values()) - dropped
                 windows_s = point["windows"] * args.window_ms / 1000
                 row = {
-                    "model": model, "factor": factor, "offered_per_s": rate,
+                    "model": model, "batch": batch, "factor": factor, "offered_per_s": rate,
+                    "not_sent_per_s": round(dropped / windows_s),
                     "sent_per_s": round((answered + failed) / windows_s),
                     "answered_per_s": round(point["requests_per_second"]),
                     "rejected_per_s": round(errors.get("UNAVAILABLE", 0) / windows_s),
@@ -185,14 +202,14 @@ def main() -> int:
                 print(json.dumps(row), flush=True)
         print()
         print(f"Server idle RSS {idle_rss / 1024:.1f} MiB; --max-queue-size {args.max_queue_size}; "
-              f"binary {args.binary}")
-        print("| model | offered (× capacity) | sent /s | answered /s | rejected /s (UNAVAILABLE) | other errors | "
+              f"binary {args.binary}; pinned: {'server CPU 0, load CPU 1' if pin_server else 'no'}")
+        print("| model (batch) | offered (× capacity) | sent /s | answered /s | rejected /s (UNAVAILABLE) | other errors | "
               "admitted p50 / p99 µs | admitted / capacity | worst health probe ms | slowest probe rejection ms | "
               "peak RSS MiB |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
-            other = {k: v for k, v in r["errors"].items() if k != "UNAVAILABLE"}
-            print(f"| {r['model']} | {r['offered_per_s']:,} ({r['factor']:g}× {r['capacity_per_s']:,}) | "
+            other = {k: v for k, v in r["errors"].items() if k not in ("UNAVAILABLE", "DROPPED_CLIENT_BACKLOG")}
+            print(f"| {r['model']} ({r['batch']}) | {r['offered_per_s']:,} ({r['factor']:g}× {r['capacity_per_s']:,}) | "
                   f"{r['sent_per_s']:,} | {r['answered_per_s']:,} | {r['rejected_per_s']:,} | {other or 0} | "
                   f"{r['admitted_p50_us']} / {r['admitted_p99_us']} | {r['admitted_share_of_capacity']:.2f} | "
                   f"{r['health_probe_max_ms']} ({r['health_probe_failures']} failed) | "

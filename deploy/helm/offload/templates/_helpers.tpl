@@ -79,6 +79,7 @@ app.kubernetes.io/component: gateway
 {{- $pods := printf "%s-[a-z0-9]+-[a-z0-9]+" (include "offload.fullname" .) }}
 {{- $sel := printf "namespace=%q,pod=~%q" .Release.Namespace $pods }}
 {{- $w := .Values.autoscaling.keda.window }}
-{{- printf "(sum(rate(nv_inference_queue_duration_us{%s}[%s])) / (sum(rate(nv_inference_request_success{%s}[%s])) > 0)) or vector(0)" $sel $w $sel $w }}
+{{- /* SuperSONIC's expression for Triton (milliseconds of queueing per execution), on this release's pods. */}}
+{{- printf "sum by (release) (rate(nv_inference_queue_duration_us{%s}[%s])) / sum by (release) ((rate(nv_inference_exec_count{%s}[%s]) * 1000) + 0.001) or vector(0)" $sel $w $sel $w }}
 {{- end }}
 {{- end }}
