@@ -15,7 +15,10 @@ throughput as a share of capacity, worst health-probe latency, peak RSS) and wri
         [--window-ms 2000] [--json OUT]
 
 The load generator runs on the same machine as the server: at high factors it may not reach the offered
-rate; the `sent` column says what it did send.
+rate; the `sent` column says what it did send. On a small machine one load-generator core cannot offer 10x
+what a server core answers (the server is the more efficient of the two), so --server-cpu-quota puts the
+server into a CPU cgroup (v1 `cpu` or v2 `cpu.max`; needs root) with that many cores' worth of CPU time:
+its capacity, measured first under the same quota, drops to what the load generator can exceed tenfold.
 """
 
 from __future__ import annotations
@@ -34,6 +37,39 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "dev"))
 from free_ports import free_ports  # noqa: E402
+
+
+class CPUQuota:
+    """A cgroup holding the server with `cores` CPUs' worth of time per period (cgroup v1 or v2): 10 ms, or
+    longer where the quota would fall under the kernel's 1 ms minimum."""
+
+    def __init__(self, cores: float) -> None:
+        name = f"offload-overload-{os.getpid()}"
+        self.PERIOD_US = max(10_000, int(1000 / cores + 0.5))
+        quota = max(1000, int(cores * self.PERIOD_US))
+        v1 = Path("/sys/fs/cgroup/cpu")
+        if (v1 / "cpu.cfs_quota_us").exists():
+            self.path = v1 / name
+            self.path.mkdir()
+            (self.path / "cpu.cfs_period_us").write_text(str(self.PERIOD_US))
+            (self.path / "cpu.cfs_quota_us").write_text(str(quota))
+            self.procs = self.path / "cgroup.procs"
+        elif (Path("/sys/fs/cgroup") / "cgroup.controllers").exists():
+            self.path = Path("/sys/fs/cgroup") / name
+            self.path.mkdir()
+            (self.path / "cpu.max").write_text(f"{quota} {self.PERIOD_US}")
+            self.procs = self.path / "cgroup.procs"
+        else:
+            raise SystemExit("--server-cpu-quota needs a cgroup cpu controller (and root)")
+
+    def add(self, pid: int) -> None:
+        self.procs.write_text(str(pid))
+
+    def remove(self) -> None:
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
 
 
 def rss_kib(pid: int) -> int:
@@ -105,8 +141,11 @@ class Watcher:
         self.thread.join()
 
 
-# Full shapes for inputs with variable dimensions (batch 1): a jet of 64 constituents.
-SHAPES = {"jet_tagger_qg": ["--shape", "pf_features:7,64", "--shape", "pf_mask:1,64"]}
+def shapes(model: str, batch: int) -> list[str]:
+    """Full shapes (batch first) for inputs with variable dimensions: jets of 64 constituents."""
+    if model == "jet_tagger_qg":
+        return ["--shape", f"pf_features:{batch},7,64", "--shape", f"pf_mask:{batch},1,64"]
+    return []
 
 
 def bench(binary: Path, grpc_port: int, model: str, batch: int, load: list[str], window_ms: int, pid: int,
@@ -115,7 +154,7 @@ def bench(binary: Path, grpc_port: int, model: str, batch: int, load: list[str],
         command = [*pin, str(binary), "bench", "-u", f"127.0.0.1:{grpc_port}", "-m", model, "--attempts", "1",
                    "--timeout-ms", "0", "-p", str(window_ms), "--warmup-ms", "1000", "-r", "4",
                    "--stability-percentage", "1000", "--stability-windows", "2", "--server-pid", str(pid),
-                   "-b", str(batch), "-f", out, *SHAPES.get(model, []), *load]
+                   "-b", str(batch), "-f", out, *shapes(model, batch), *load]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise SystemExit(f"offload bench failed: {' '.join(command)}\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
@@ -126,14 +165,15 @@ def bench(binary: Path, grpc_port: int, model: str, batch: int, load: list[str],
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", type=Path, required=True)
-    parser.add_argument("--models", default="lhcb_ghost_mlp:64,jet_tagger_qg:8",
-                        help="MODEL:BATCH,...: rows per request, large enough that one load-generator core can offer "
-                             "10x what the server answers (a client core sends about 20,000 requests/s here)")
+    parser.add_argument("--models", default="lhcb_ghost_mlp:1,jet_tagger_qg:1",
+                        help="MODEL:BATCH,...: models and rows per request")
     parser.add_argument("--factors", default="2,5,10")
     parser.add_argument("--max-queue-size", type=int, default=64)
     parser.add_argument("--capacity-concurrency", type=int, default=16)
     parser.add_argument("--window-ms", type=int, default=2000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--server-cpu-quota", type=float, default=0.0,
+                        help="CPU cores' worth of time the server may use (cgroup; 0: no limit), e.g. 0.15")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the server to CPU 0 and the load generator to CPU 1 (taskset)")
     args = parser.parse_args()
@@ -142,12 +182,15 @@ def main() -> int:
     pin_client = [] if not pin_server else ["taskset", "-c", "1"]
 
     grpc_port, http_port, metrics_port = free_ports(3)
+    quota = CPUQuota(args.server_cpu_quota) if args.server_cpu_quota > 0 else None
     log = tempfile.NamedTemporaryFile(prefix="offload-overload-", suffix=".log", delete=False)
     server = subprocess.Popen(
         [*pin_server, str(args.binary), "serve", "--host", "127.0.0.1", "--grpc-port", str(grpc_port), "--http-port",
          str(http_port), "--metrics-port", str(metrics_port), "--model-repository", str(REPO / "models"),
          "--max-queue-size", str(args.max_queue_size)],
         stdout=log, stderr=subprocess.STDOUT)
+    if quota:
+        quota.add(server.pid)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -202,7 +245,8 @@ def main() -> int:
                 print(json.dumps(row), flush=True)
         print()
         print(f"Server idle RSS {idle_rss / 1024:.1f} MiB; --max-queue-size {args.max_queue_size}; "
-              f"binary {args.binary}; pinned: {'server CPU 0, load CPU 1' if pin_server else 'no'}")
+              f"binary {args.binary}; pinned: {'server CPU 0, load CPU 1' if pin_server else 'no'}; "
+              f"server CPU quota: {args.server_cpu_quota or 'none'} cores")
         print("| model (batch) | offered (× capacity) | sent /s | answered /s | rejected /s (UNAVAILABLE) | other errors | "
               "admitted p50 / p99 µs | admitted / capacity | worst health probe ms | slowest probe rejection ms | "
               "peak RSS MiB |")
@@ -226,6 +270,8 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         os.unlink(log.name)
+        if quota:
+            quota.remove()
     return 0
 
 
