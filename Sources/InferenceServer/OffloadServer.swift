@@ -103,6 +103,7 @@ public final class OffloadServer: Service, Sendable {
       methods: KServeGRPCService.methods(handler: handler, health: HealthServiceHandler(runtime: runtime)),
       settings: GRPCEndpoint.Settings(
         host: grpc.host, port: grpc.port, maxFrameSize: grpc.maxFrameSize,
+        maxConcurrentStreams: grpc.maxConcurrentStreams,
         connection: GRPCConnectionConfiguration(
           maxMessageBytes: grpc.maxTransportMessageBytes, targetWindowSize: grpc.targetWindowSize,
           compressResponses: grpc.responseCompression.compressesResponses,

@@ -29,6 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
   var grpcPort: Int = 8001
 
   @Option(
+    name: .customLong("grpc-max-concurrent-streams"),
+    help: "Calls one gRPC connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).")
+  var grpcMaxConcurrentStreams: Int = 4096
+
+  @Option(
     name: .customLong("http-port"), help: "HTTP/REST port (KServe v2, JSON and binary tensors; 0: pick a free port).")
   var httpPort: Int = 8000
 
@@ -190,6 +195,9 @@ struct ServeCommand: AsyncParsableCommand {
     guard (0...65535).contains(grpcPort), (0...65535).contains(metricsPort), (0...65535).contains(httpPort) else {
       throw ValidationError("--grpc-port, --http-port and --metrics-port must be in 0...65535")
     }
+    guard (1...1_000_000).contains(grpcMaxConcurrentStreams) else {
+      throw ValidationError("--grpc-max-concurrent-streams must be 1 to 1000000 (default 4096)")
+    }
     guard (tlsCertificate == nil) == (tlsKey == nil) else {
       throw ValidationError("--tls-cert and --tls-key go together: give both to serve over TLS")
     }
@@ -258,6 +266,7 @@ struct ServeCommand: AsyncParsableCommand {
     let configuration = ServerConfiguration.defaults(repositories: repositories) { config in
       config.grpc.host = host
       config.grpc.port = grpcPort
+      config.grpc.maxConcurrentStreams = grpcMaxConcurrentStreams
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
       config.grpc.responseCompression = .init(rawValue: grpcResponseCompression) ?? .none
       config.httpPort = httpPort

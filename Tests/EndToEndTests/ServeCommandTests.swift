@@ -71,6 +71,7 @@ import FoundationNetworking
       (["--tls-client-ca", "/nonexistent/ca.pem"], "needs --tls-cert"),
       (["--restricted-protocol", "repo:key=value"], "valid groups: health"),
       (["--restricted-protocol", "inference:key=value", "--grpc-restricted-protocol", "inference:k=v"], "twice"),
+      (["--grpc-max-concurrent-streams", "0"], "--grpc-max-concurrent-streams must be 1 to 1000000"),
     ]
     for (flags, message) in cases {
       let (status, output) = try await TritonClientInteropTests.run(

@@ -174,6 +174,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--server-cpu-quota", type=float, default=0.0,
                         help="CPU cores' worth of time the server may use (cgroup; 0: no limit), e.g. 0.15")
+    parser.add_argument("--serve-arg", action="append", default=[],
+                        help="a further `offload serve` argument (repeat), e.g. --serve-arg=--grpc-max-concurrent-streams=128")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not pin the server to CPU 0 and the load generator to CPU 1 (taskset)")
     args = parser.parse_args()
@@ -187,7 +189,7 @@ def main() -> int:
     server = subprocess.Popen(
         [*pin_server, str(args.binary), "serve", "--host", "127.0.0.1", "--grpc-port", str(grpc_port), "--http-port",
          str(http_port), "--metrics-port", str(metrics_port), "--model-repository", str(REPO / "models"),
-         "--max-queue-size", str(args.max_queue_size)],
+         "--max-queue-size", str(args.max_queue_size), *args.serve_arg],
         stdout=log, stderr=subprocess.STDOUT)
     if quota:
         quota.add(server.pid)
@@ -246,7 +248,7 @@ def main() -> int:
         print()
         print(f"Server idle RSS {idle_rss / 1024:.1f} MiB; --max-queue-size {args.max_queue_size}; "
               f"binary {args.binary}; pinned: {'server CPU 0, load CPU 1' if pin_server else 'no'}; "
-              f"server CPU quota: {args.server_cpu_quota or 'none'} cores")
+              f"server CPU quota: {args.server_cpu_quota or 'none'} cores; serve arguments: {args.serve_arg}")
         print("| model (batch) | offered (× capacity) | sent /s | answered /s | rejected /s (UNAVAILABLE) | other errors | "
               "admitted p50 / p99 µs | admitted / capacity | worst health probe ms | slowest probe rejection ms | "
               "peak RSS MiB |")
