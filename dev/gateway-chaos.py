@@ -34,7 +34,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -42,35 +41,8 @@ import tritonclient.grpc as grpcclient
 import tritonclient.http as httpclient
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def read_env(path: Path) -> dict[str, str]:
-    values = {}
-    for line in path.read_text().splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            values[key] = value
-    return values
-
-
-def read_replicas(state: Path) -> list[dict[str, int]]:
-    rows = []
-    for line in (state / "replicas.tsv").read_text().splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        index, pid, grpc_port, http_port, metrics_port = (int(v) for v in line.split("\t")[:5])
-        rows.append({"index": index, "pid": pid, "grpc": grpc_port, "http": http_port, "metrics": metrics_port})
-    return rows
-
-
-def success_count(http_port: int, model: str) -> int | None:
-    """The model's successful inference count on one replica, or None when it does not answer."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v2/models/{model}/stats", timeout=2) as r:
-            stats = json.load(r)
-    except OSError:
-        return None
-    return sum(int(s["inference_stats"]["success"]["count"]) for s in stats.get("model_stats", []))
+sys.path.insert(0, str(REPO / "dev"))
+from gateway_state import read_env, read_replicas, success_count  # noqa: E402
 
 
 class Tally:
@@ -104,41 +76,33 @@ def make_inputs(count: int, features: int) -> list[np.ndarray]:
     return [rng.normal(size=(1, features)).astype(np.float32) for _ in range(count)]
 
 
-def grpc_worker(url: str, model: str, inputs, expected, stop: threading.Event, tally: Tally,
-                in_name: str, out_name: str) -> None:
-    client = grpcclient.InferenceServerClient(url)
+def worker(protocol: str, url: str, model: str, inputs, expected, stop: threading.Event, tally: Tally,
+           in_name: str, out_name: str) -> None:
+    """Sends the inputs round and round over one tritonclient connection until `stop`, counting each answer."""
+    if protocol == "grpc":
+        client = grpcclient.InferenceServerClient(url)
+
+        def infer(x: np.ndarray):
+            tensor = grpcclient.InferInput(in_name, list(x.shape), "FP32")
+            tensor.set_data_from_numpy(x)
+            return client.infer(model, [tensor], outputs=[grpcclient.InferRequestedOutput(out_name)])
+    else:
+        client = httpclient.InferenceServerClient(url, connection_timeout=60, network_timeout=60)
+
+        def infer(x: np.ndarray):
+            tensor = httpclient.InferInput(in_name, list(x.shape), "FP32")
+            tensor.set_data_from_numpy(x, binary_data=True)
+            return client.infer(model, [tensor],
+                                outputs=[httpclient.InferRequestedOutput(out_name, binary_data=True)])
     i = 0
     while not stop.is_set():
-        x = inputs[i % len(inputs)]
-        want = expected[i % len(inputs)]
+        x, want = inputs[i % len(inputs)], expected[i % len(inputs)]
         i += 1
-        tensor = grpcclient.InferInput(in_name, list(x.shape), "FP32")
-        tensor.set_data_from_numpy(x)
         try:
-            result = client.infer(model, [tensor], outputs=[grpcclient.InferRequestedOutput(out_name)])
-            got = result.as_numpy(out_name)
+            got = infer(x).as_numpy(out_name)
             tally.record(True, got is not None and np.allclose(got, want, rtol=1e-5, atol=1e-6), None)
         except Exception as error:  # noqa: BLE001 - every failure is counted, whatever its type
-            tally.record(False, False, f"grpc: {error}")
-    client.close()
-
-
-def http_worker(url: str, model: str, inputs, expected, stop: threading.Event, tally: Tally,
-                in_name: str, out_name: str) -> None:
-    client = httpclient.InferenceServerClient(url, connection_timeout=60, network_timeout=60)
-    i = 0
-    while not stop.is_set():
-        x = inputs[i % len(inputs)]
-        want = expected[i % len(inputs)]
-        i += 1
-        tensor = httpclient.InferInput(in_name, list(x.shape), "FP32")
-        tensor.set_data_from_numpy(x, binary_data=True)
-        try:
-            result = client.infer(model, [tensor], outputs=[httpclient.InferRequestedOutput(out_name, binary_data=True)])
-            got = result.as_numpy(out_name)
-            tally.record(True, got is not None and np.allclose(got, want, rtol=1e-5, atol=1e-6), None)
-        except Exception as error:  # noqa: BLE001
-            tally.record(False, False, f"http: {error}")
+            tally.record(False, False, f"{protocol}: {error}")
     client.close()
 
 
@@ -195,7 +159,7 @@ def main() -> int:
     args = parser.parse_args()
 
     state = args.state_dir.resolve()
-    env = read_env(state / "gateway.env")
+    env = read_env(state)
     listen = env.get("GATEWAY_LISTEN", "127.0.0.1")
     grpc_url = f"{listen}:{env['GATEWAY_GRPC_PORT']}"
     http_url = f"{listen}:{env['GATEWAY_HTTP_PORT']}"
@@ -219,12 +183,10 @@ def main() -> int:
     stop = threading.Event()
     tallies = {"grpc": Tally(), "http": Tally()}
     threads = []
-    for _ in range(args.grpc_clients):
-        threads.append(threading.Thread(target=grpc_worker, args=(grpc_url, args.model, inputs, expected, stop,
-                                                                   tallies["grpc"], args.input, args.output)))
-    for _ in range(args.http_clients):
-        threads.append(threading.Thread(target=http_worker, args=(http_url, args.model, inputs, expected, stop,
-                                                                   tallies["http"], args.input, args.output)))
+    for protocol, url, count in (("grpc", grpc_url, args.grpc_clients), ("http", http_url, args.http_clients)):
+        threads += [threading.Thread(target=worker, args=(protocol, url, args.model, inputs, expected, stop,
+                                                          tallies[protocol], args.input, args.output))
+                    for _ in range(count)]
     started = time.monotonic()
     for t in threads:
         t.start()

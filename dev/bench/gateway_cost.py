@@ -17,11 +17,12 @@ import os
 import re
 import statistics
 import subprocess
-import urllib.request
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "dev"))
+from gateway_state import read_env, read_replicas, success_count  # noqa: E402
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -30,18 +31,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def read_env(path: Path) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
-
-
-def requests_served(http_port: str, model: str) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v2/models/{model}/stats", timeout=5) as r:
-        stats = json.load(r)
-    return sum(int(s["inference_stats"]["success"]["count"]) for s in stats["model_stats"])
+def requests_served(http_port: int, model: str) -> int:
+    count = success_count(http_port, model)
+    if count is None:
+        raise SystemExit(f"the replica on HTTP port {http_port} does not answer its statistics")
+    return count
 
 
 def run(perf: Path, model: str, url: str, protocol: str, batch: int, interval_ms: int, pids: dict[str, int],
-        http_port: str):
+        http_port: int):
     served = requests_served(http_port, model)
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     out = subprocess.run(
@@ -75,12 +73,12 @@ def main() -> int:
     args = parser.parse_args()
 
     state = args.state_dir.resolve()
-    env = read_env(state / "gateway.env")
-    rows = [line.split("\t") for line in (state / "replicas.tsv").read_text().splitlines() if not line.startswith("#")]
-    if len(rows) != 1:
+    env = read_env(state)
+    replicas = read_replicas(state)
+    if len(replicas) != 1:
         raise SystemExit("start the gateway with --replicas 1: both paths must reach the same replica")
-    _, replica_pid, grpc_port, http_port, _ = rows[0][:5]
-    pids = {"replica": int(replica_pid), "haproxy": int(env["HAPROXY_PID"])}
+    grpc_port, http_port = replicas[0]["grpc"], replicas[0]["http"]
+    pids = {"replica": replicas[0]["pid"], "haproxy": int(env["HAPROXY_PID"])}
     listen = env.get("GATEWAY_LISTEN", "127.0.0.1")
     targets = {
         "direct": {"grpc": f"127.0.0.1:{grpc_port}", "http": f"127.0.0.1:{http_port}"},
