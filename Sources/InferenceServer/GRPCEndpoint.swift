@@ -20,6 +20,8 @@ final class GRPCEndpoint: Sendable {
     var maxFrameSize: Int
     var maxConcurrentStreams: Int = 4096
     var maxHeaderListSize: Int = 64 << 10
+    /// Calls run on their connection's event loop (`false`: on Swift's global executor).
+    var callsOnEventLoops = true
     var connection: GRPCConnectionConfiguration
     /// Keepalive pings after 2 h without reads (20 s to answer), and a 30 s limit on a graceful close (Triton's
     /// `--exit-timeout-secs` default): a stream that never ends (a Watch, an idle ModelStreamInfer) cannot hold
@@ -38,7 +40,7 @@ final class GRPCEndpoint: Sendable {
 
   private enum State {
     case idle
-    case serving(any Channel, ServerQuiescingHelper, drained: EventLoopPromise<Void>)
+    case serving(ServerQuiescingHelper, drained: EventLoopPromise<Void>)
     case stopping
   }
 
@@ -56,16 +58,19 @@ final class GRPCEndpoint: Sendable {
   }
 
   /// Binds and serves until ``beginGracefulShutdown()`` has let every connection finish, or until the task
-  /// is cancelled (connections are then closed at once).
+  /// is cancelled (calls in flight are then cancelled, and the connections closed after a GOAWAY).
+  ///
+  /// Each connection's calls run in a child task of this one (``GRPCConnectionCalls``), so this returns only
+  /// after every call has ended.
   func run() async throws {
     let group = MultiThreadedEventLoopGroup.singleton
     let quiescing = ServerQuiescingHelper(group: group)
     let methods = self.methods
     let settings = self.settings
     let tls = self.tls
-    let channel: any Channel
+    let server: NIOAsyncChannel<GRPCConnectionCalls, Never>
     do {
-      channel = try await ServerBootstrap(group: group)
+      server = try await ServerBootstrap(group: group)
         .serverChannelOption(.backlog, value: 256)
         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
         .serverChannelInitializer { channel in
@@ -75,32 +80,38 @@ final class GRPCEndpoint: Sendable {
         }
         .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
         .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
-        .childChannelInitializer { channel in
+        .bind(host: settings.host, port: settings.port) { channel in
           channel.eventLoop.makeCompletedFuture {
             try Self.configure(channel, methods: methods, settings: settings, tls: tls)
           }
         }
-        .bind(host: settings.host, port: settings.port).get()
     } catch {
       port.set(-1)
       throw error
     }
-    let drained = channel.eventLoop.makePromise(of: Void.self)
+    let drained = server.channel.eventLoop.makePromise(of: Void.self)
     let proceed = state.withLock { state -> Bool in
       guard case .idle = state else { return false }
-      state = .serving(channel, quiescing, drained: drained)
+      state = .serving(quiescing, drained: drained)
       return true
     }
-    port.set(channel.localAddress?.port ?? settings.port)
+    port.set(server.channel.localAddress?.port ?? settings.port)
     guard proceed else {
-      try? await channel.close()
+      try? await server.channel.close()
       drained.succeed()
       return
     }
-    logger.info("gRPC listening", metadata: ["address": "\(settings.host):\(channel.localAddress?.port ?? 0)"])
+    logger.info("gRPC listening", metadata: ["address": "\(settings.host):\(server.channel.localAddress?.port ?? 0)"])
     await withTaskCancellationHandler {
-      // Quiescing closes the listener first; then wait for the connections to finish their calls and close.
-      try? await channel.closeFuture.get()
+      // Quiescing closes the listener first, which ends `inbound`; the group then waits for the connections
+      // to finish their calls and close.
+      await withDiscardingTaskGroup { connections in
+        try? await server.executeThenClose { inbound in
+          for try await calls in inbound {
+            connections.addTask(executorPreference: calls.executor) { await calls.run() }
+          }
+        }
+      }
       guard !Task.isCancelled else { return }
       try? await drained.futureResult.get()
     } onCancel: {
@@ -113,7 +124,7 @@ final class GRPCEndpoint: Sendable {
   func beginGracefulShutdown() {
     let serving = state.withLock { state -> (ServerQuiescingHelper, EventLoopPromise<Void>)? in
       defer { state = .stopping }
-      if case .serving(_, let quiescing, let drained) = state { return (quiescing, drained) }
+      if case .serving(let quiescing, let drained) = state { return (quiescing, drained) }
       return nil
     }
     // Quiescing closes the listener and sends each connection the quiesce event (GOAWAY, then close when idle).
@@ -121,9 +132,10 @@ final class GRPCEndpoint: Sendable {
     quiescing.initiateShutdown(promise: drained)
   }
 
+  /// Sets up one connection's pipeline; the returned queue runs its calls.
   private static func configure(
     _ channel: any Channel, methods: GRPCMethodTable, settings: Settings, tls: NIOSSLContext?
-  ) throws {
+  ) throws -> GRPCConnectionCalls {
     let pipeline = channel.pipeline.syncOperations
     if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
     var connection = NIOHTTP2Handler.ConnectionConfiguration()
@@ -140,6 +152,10 @@ final class GRPCEndpoint: Sendable {
       NIOHTTP2Handler(mode: .server, connectionConfiguration: connection, streamConfiguration: stream))
     try pipeline.addHandler(
       NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: settings.management))
-    try pipeline.addHandler(GRPCConnectionHandler(methods: methods, configuration: settings.connection))
+    let calls = GRPCConnectionCalls(
+      executor: settings.callsOnEventLoops ? EventLoopTaskExecutor(channel.eventLoop) : nil)
+    try pipeline.addHandler(
+      GRPCConnectionHandler(methods: methods, configuration: settings.connection, calls: calls))
+    return calls
   }
 }

@@ -104,6 +104,7 @@ public final class OffloadServer: Service, Sendable {
       settings: GRPCEndpoint.Settings(
         host: grpc.host, port: grpc.port, maxFrameSize: grpc.maxFrameSize,
         maxConcurrentStreams: grpc.maxConcurrentStreams,
+        callsOnEventLoops: configuration.tasksOnEventLoops,
         connection: GRPCConnectionConfiguration(
           maxMessageBytes: grpc.maxTransportMessageBytes, targetWindowSize: grpc.targetWindowSize,
           compressResponses: grpc.responseCompression.compressesResponses,
@@ -141,6 +142,11 @@ public final class OffloadServer: Service, Sendable {
   /// Serves until graceful shutdown: readiness turns false, new connections stop, in-flight requests finish.
   /// The runtime's batcher timers run beside the gRPC server and stop after it has drained.
   public func run() async throws {
+    guard configuration.tasksOnEventLoops else { return try await serve() }
+    try await withTaskExecutorPreference(EventLoopGroupTaskExecutor.singleton) { try await serve() }
+  }
+
+  private func serve() async throws {
     if let tlsFailure {
       logger.critical("cannot serve: \(tlsFailure.message)")
       throw tlsFailure

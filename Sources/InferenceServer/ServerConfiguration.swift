@@ -83,6 +83,10 @@ public struct ServerConfiguration: Sendable {
   public var httpAccessPolicy = AccessPolicy.open
   /// gRPC endpoint.
   public var grpc = GRPC()
+  /// Whether the server's tasks run on SwiftNIO's event loops (the default): a gRPC call on its connection's
+  /// loop, everything else (HTTP requests, batcher timers) on the loop that woke it, so reading a request,
+  /// running it and writing its answer need no thread wake-up. `false`: on Swift's global executor.
+  public var tasksOnEventLoops = true
   /// ONNX Runtime.
   public var onnxRuntime = ONNXRuntime()
   /// HTTP/REST port (KServe v2 with Triton's binary tensor extension, bound on the gRPC host); 0 picks a

@@ -108,7 +108,10 @@ struct BenchCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    client.installExecutor()
+    try await client.onEventLoops { try await runOnEventLoops() }
+  }
+
+  private func runOnEventLoops() async throws {
     let load: BenchConfiguration.Load
     do {
       if let requestRateRange {

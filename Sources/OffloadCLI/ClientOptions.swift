@@ -74,10 +74,14 @@ struct ClientOptions: ParsableArguments {
     help: "Run the client's tasks on Swift's global pool instead of SwiftNIO's event loops (the default, less CPU).")
   var swiftGlobalExecutor = false
 
-  /// Puts the client's tasks on the transport's event loops (as `offload serve` does) unless asked not to:
-  /// each request then avoids two thread hand-offs. Call first in `run()`.
-  func installExecutor() {
-    if !swiftGlobalExecutor { ConcurrencyExecutor.useEventLoopsAsGlobalExecutor() }
+  /// Runs `body` with the client's tasks on SwiftNIO's event loops (as `offload serve` does) unless asked
+  /// not to: each request then avoids two thread hand-offs. The tasks prefer the loops
+  /// (``EventLoopGroupTaskExecutor``), which works in the static release binary too, where NIO's take-over
+  /// of the global executor cannot.
+  func onEventLoops(_ body: () async throws -> Void) async throws {
+    guard !swiftGlobalExecutor else { return try await body() }
+    ConcurrencyExecutor.useEventLoopsAsGlobalExecutor()
+    try await withTaskExecutorPreference(EventLoopGroupTaskExecutor.singleton) { try await body() }
   }
 
   var timeout: Duration? { timeoutMillis > 0 ? .milliseconds(timeoutMillis) : nil }

@@ -119,8 +119,11 @@ struct EventsRunCommand: AsyncParsableCommand {
   var noProgress = false
 
   func run() async throws {
+    try await client.onEventLoops { try await runOnEventLoops() }
+  }
+
+  private func runOnEventLoops() async throws {
     try workflow.validateWorkflow()
-    client.installExecutor()
     var range = workflow.range
     if let shard { range = try EventShard(parsing: shard).range(of: range) }
     let (offload, style) = try client.eventsClient(mode: client.mode)

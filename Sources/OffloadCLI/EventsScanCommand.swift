@@ -48,8 +48,11 @@ struct EventsScanCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    try await client.onEventLoops { try await runOnEventLoops() }
+  }
+
+  private func runOnEventLoops() async throws {
     try workflow.validateWorkflow()
-    client.installExecutor()
     let threads = threadCounts.split(separator: ",").compactMap { Int($0) }
     guard !threads.isEmpty, threads.allSatisfy({ $0 >= 1 }) else {
       throw ValidationError("--thread-counts: positive integers, e.g. 1,2,4")

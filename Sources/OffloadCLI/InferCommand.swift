@@ -57,7 +57,10 @@ struct InferCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    client.installExecutor()
+    try await client.onEventLoops { try await runOnEventLoops() }
+  }
+
+  private func runOnEventLoops() async throws {
     let client = try client.makeClient()
     let files = try Self.pairs(inputFiles, option: "--input")
     let shapeOverrides = try Self.pairs(shapes, option: "--shape").mapValues { text -> [Int64] in

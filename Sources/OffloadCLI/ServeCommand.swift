@@ -249,7 +249,9 @@ struct ServeCommand: AsyncParsableCommand {
 
   @Flag(
     name: .customLong("swift-global-executor"),
-    help: "Run request handlers on Swift's global thread pool instead of SwiftNIO's event loops.")
+    help:
+      "Run the server's tasks (gRPC calls, HTTP requests) on Swift's global executor instead of SwiftNIO's event loops."
+  )
   var swiftGlobalExecutor = false
 
   func run() async throws {
@@ -259,7 +261,9 @@ struct ServeCommand: AsyncParsableCommand {
     let logSettings = LogSettingsStore(LogSettings(level: level))
     LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, settings: logSettings, json: json) }
     let logger = Logger(label: "offload")
-    logger.info("request handlers run on \(onEventLoops ? "SwiftNIO event loops" : "Swift's global thread pool")")
+    logger.info(
+      "request handlers run on \(swiftGlobalExecutor ? "Swift's global executor" : "SwiftNIO's event loops")",
+      metadata: ["global_executor": "\(onEventLoops ? "SwiftNIO event loops" : "Swift's thread pool")"])
 
     let repositories = modelRepositories.map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
     let environment = ProcessInfo.processInfo.environment
@@ -267,6 +271,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.grpc.host = host
       config.grpc.port = grpcPort
       config.grpc.maxConcurrentStreams = grpcMaxConcurrentStreams
+      config.tasksOnEventLoops = !swiftGlobalExecutor
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
       config.grpc.responseCompression = .init(rawValue: grpcResponseCompression) ?? .none
       config.httpPort = httpPort

@@ -83,15 +83,23 @@ struct GRPCConnectionHandlerTests {
     }
   }
 
-  static func makeChannel(
-    _ table: GRPCMethodTable = table(), configuration: GRPCConnectionConfiguration = .init(maxMessageBytes: 1 << 16)
-  ) async throws -> NIOAsyncTestingChannel {
+  /// Runs `body` with a channel whose pipeline is the connection handler, while the connection's calls run
+  /// in a child task; closes the channel afterwards (if `body` did not), which ends that task.
+  static func withChannel(
+    _ table: GRPCMethodTable = table(), configuration: GRPCConnectionConfiguration = .init(maxMessageBytes: 1 << 16),
+    _ body: (NIOAsyncTestingChannel) async throws -> Void
+  ) async throws {
+    let calls = GRPCConnectionCalls()
     let channel = NIOAsyncTestingChannel()
     try await channel.testingEventLoop.executeInContext {
       try channel.pipeline.syncOperations.addHandler(
-        GRPCConnectionHandler(methods: table, configuration: configuration))
+        GRPCConnectionHandler(methods: table, configuration: configuration, calls: calls))
     }
-    return channel
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { await calls.run() }
+      try await body(channel)
+      _ = try? await channel.finish()
+    }
   }
 
   static func requestHeaders(_ path: String, extra: [(String, String)] = []) -> HPACKHeaders {
@@ -148,273 +156,332 @@ struct GRPCConnectionHandlerTests {
   }
 
   @Test func aUnaryCallIsAnsweredWithHeadersMessageAndTrailers() async throws {
-    let channel = try await Self.makeChannel()
-    try await Self.send(channel, stream: 1, path: Self.echoPath, body: try Self.message("ok"))
-    let frames = try await Self.response(channel, stream: 1)
-    #expect(frames.count == 3)
-    guard case .headers(let headers) = frames[0], case .data(let data) = frames[1] else {
-      Issue.record("unexpected frames \(frames)")
-      return
+    try await Self.withChannel { channel in
+      try await Self.send(channel, stream: 1, path: Self.echoPath, body: try Self.message("ok"))
+      let frames = try await Self.response(channel, stream: 1)
+      #expect(frames.count == 3)
+      guard case .headers(let headers) = frames[0], case .data(let data) = frames[1] else {
+        Issue.record("unexpected frames \(frames)")
+        return
+      }
+      #expect(headers.headers.first(name: ":status") == "200")
+      #expect(headers.headers.first(name: "content-type") == "application/grpc")
+      guard case .byteBuffer(let body) = data.data else { return }
+      var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
+      deframer.append(body)
+      let reply = try GRPCMessageCodec.decode(
+        Grpc_Health_V1_HealthCheckResponse.self, from: try #require(try deframer.next()).bytes)
+      #expect(reply.status == .serving)
+      #expect(Self.status(frames).code == "0")
+      _ = try await channel.finish()
     }
-    #expect(headers.headers.first(name: ":status") == "200")
-    #expect(headers.headers.first(name: "content-type") == "application/grpc")
-    guard case .byteBuffer(let body) = data.data else { return }
-    var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
-    deframer.append(body)
-    let reply = try GRPCMessageCodec.decode(
-      Grpc_Health_V1_HealthCheckResponse.self, from: try #require(try deframer.next()).bytes)
-    #expect(reply.status == .serving)
-    #expect(Self.status(frames).code == "0")
-    _ = try await channel.finish()
   }
 
   @Test func manyCallsOnOneConnectionAreAnsweredEachOnItsStream() async throws {
-    let channel = try await Self.makeChannel()
-    for stream in stride(from: 1, through: 39, by: 2) {
-      try await Self.send(
-        channel, stream: stream, path: Self.echoPath, body: try Self.message(stream % 4 == 1 ? "ok" : "no"))
-    }
-    var ended = Set<Int>()
-    while ended.count < 20 {
-      let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
-      if case .headers(let headers) = frame.payload, headers.endStream {
-        #expect(headers.headers.first(name: "grpc-status") == "0")
-        ended.insert(Int(frame.streamID))
+    try await Self.withChannel { channel in
+      for stream in stride(from: 1, through: 39, by: 2) {
+        try await Self.send(
+          channel, stream: stream, path: Self.echoPath, body: try Self.message(stream % 4 == 1 ? "ok" : "no"))
       }
+      var ended = Set<Int>()
+      while ended.count < 20 {
+        let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+        if case .headers(let headers) = frame.payload, headers.endStream {
+          #expect(headers.headers.first(name: "grpc-status") == "0")
+          ended.insert(Int(frame.streamID))
+        }
+      }
+      #expect(ended == Set(stride(from: 1, through: 39, by: 2)))
+      _ = try await channel.finish()
     }
-    #expect(ended == Set(stride(from: 1, through: 39, by: 2)))
-    _ = try await channel.finish()
   }
 
   @Test func anUnknownMethodIsUnimplementedAndNamesTheClosestOne() async throws {
-    let channel = try await Self.makeChannel()
-    try await Self.send(channel, stream: 1, path: "/other.Service/Say", body: try Self.message("ok"))
-    let frames = try await Self.response(channel, stream: 1)
-    let status = Self.status(frames)
-    #expect(status.code == "12")
-    #expect(status.message?.contains("test.Echo/Say") == true)
-    // The client had not closed its side: it is told to stop sending.
-    let reset = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
-    #expect(Self.isReset(reset.payload))
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      try await Self.send(channel, stream: 1, path: "/other.Service/Say", body: try Self.message("ok"))
+      let frames = try await Self.response(channel, stream: 1)
+      let status = Self.status(frames)
+      #expect(status.code == "12")
+      #expect(status.message?.contains("test.Echo/Say") == true)
+      // The client had not closed its side: it is told to stop sending.
+      let reset = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+      #expect(Self.isReset(reset.payload))
+      _ = try await channel.finish()
+    }
   }
 
   @Test func aNonGRPCRequestGets415() async throws {
-    let channel = try await Self.makeChannel()
-    try await channel.writeInbound(
-      HTTP2Frame(
-        streamID: 1,
-        payload: .headers(
-          .init(
-            headers: HPACKHeaders([
-              (":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-type", "text/html"),
-            ]),
-            endStream: true))))
-    let frames = try await Self.response(channel, stream: 1)
-    guard case .headers(let headers) = frames[0] else { return }
-    #expect(headers.headers.first(name: ":status") == "415")
-    #expect(headers.headers.first(name: "grpc-status") == nil)
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      try await channel.writeInbound(
+        HTTP2Frame(
+          streamID: 1,
+          payload: .headers(
+            .init(
+              headers: HPACKHeaders([
+                (":method", "GET"), (":scheme", "http"), (":path", "/"), ("content-type", "text/html"),
+              ]),
+              endStream: true))))
+      let frames = try await Self.response(channel, stream: 1)
+      guard case .headers(let headers) = frames[0] else { return }
+      #expect(headers.headers.first(name: ":status") == "415")
+      #expect(headers.headers.first(name: "grpc-status") == nil)
+      _ = try await channel.finish()
+    }
   }
 
   @Test func aPrefixAboveTheLimitIsRefusedAndOtherStreamsGoOn() async throws {
-    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 64))
-    var lying = ByteBuffer()
-    lying.writeInteger(UInt8(0))
-    lying.writeInteger(UInt32(1 << 30), endianness: .big)
-    try await Self.send(channel, stream: 1, path: Self.echoPath, body: lying, end: false)
-    let frames = try await Self.response(channel, stream: 1)
-    #expect(Self.status(frames).code == "8")
-    #expect(Self.isReset(try await channel.waitForOutboundWrite(as: HTTP2Frame.self).payload))
-    // More DATA on the refused stream is dropped; another stream is served.
-    try await channel.writeInbound(
-      HTTP2Frame(
-        streamID: 1, payload: .data(.init(data: .byteBuffer(ByteBuffer(repeating: 0, count: 100)), endStream: true))))
-    try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
-    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
-    _ = try await channel.finish()
+    try await Self.withChannel(configuration: .init(maxMessageBytes: 64)) { channel in
+      var lying = ByteBuffer()
+      lying.writeInteger(UInt8(0))
+      lying.writeInteger(UInt32(1 << 30), endianness: .big)
+      try await Self.send(channel, stream: 1, path: Self.echoPath, body: lying, end: false)
+      let frames = try await Self.response(channel, stream: 1)
+      #expect(Self.status(frames).code == "8")
+      #expect(Self.isReset(try await channel.waitForOutboundWrite(as: HTTP2Frame.self).payload))
+      // More DATA on the refused stream is dropped; another stream is served.
+      try await channel.writeInbound(
+        HTTP2Frame(
+          streamID: 1, payload: .data(.init(data: .byteBuffer(ByteBuffer(repeating: 0, count: 100)), endStream: true))))
+      try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
+      #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+      _ = try await channel.finish()
+    }
   }
 
   @Test func aTruncatedMessageIsInternal() async throws {
-    let channel = try await Self.makeChannel()
-    var body = try Self.message("ok")
-    body.moveWriterIndex(to: body.writerIndex - 1)
-    try await Self.send(channel, stream: 1, path: Self.echoPath, body: body)
-    let status = Self.status(try await Self.response(channel, stream: 1))
-    #expect(status.code == "13")
-    #expect(status.message?.contains("truncated") == true)
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      var body = try Self.message("ok")
+      body.moveWriterIndex(to: body.writerIndex - 1)
+      try await Self.send(channel, stream: 1, path: Self.echoPath, body: body)
+      let status = Self.status(try await Self.response(channel, stream: 1))
+      #expect(status.code == "13")
+      #expect(status.message?.contains("truncated") == true)
+      _ = try await channel.finish()
+    }
   }
 
   @Test func aUnaryCallWithTwoMessagesOrNoneIsRefused() async throws {
-    let channel = try await Self.makeChannel()
-    var two = try Self.message("ok")
-    var second = try Self.message("ok")
-    two.writeBuffer(&second)
-    try await Self.send(channel, stream: 1, path: Self.echoPath, body: two)
-    #expect(Self.status(try await Self.response(channel, stream: 1)).code == "13")
-    try await Self.send(channel, stream: 3, path: Self.echoPath, body: nil)
-    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      var two = try Self.message("ok")
+      var second = try Self.message("ok")
+      two.writeBuffer(&second)
+      try await Self.send(channel, stream: 1, path: Self.echoPath, body: two)
+      #expect(Self.status(try await Self.response(channel, stream: 1)).code == "13")
+      try await Self.send(channel, stream: 3, path: Self.echoPath, body: nil)
+      #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
+      _ = try await channel.finish()
+    }
   }
 
   @Test func malformedProtobufIsInvalidArgument() async throws {
-    let channel = try await Self.makeChannel()
-    try await Self.send(
-      channel, stream: 1, path: Self.echoPath, body: GRPCMessageFramer.frame(ByteBuffer(bytes: [0x0A, 0x05, 0x41])))
-    #expect(Self.status(try await Self.response(channel, stream: 1)).code == "3")
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      try await Self.send(
+        channel, stream: 1, path: Self.echoPath, body: GRPCMessageFramer.frame(ByteBuffer(bytes: [0x0A, 0x05, 0x41])))
+      #expect(Self.status(try await Self.response(channel, stream: 1)).code == "3")
+      _ = try await channel.finish()
+    }
   }
 
   @Test func handlerErrorsKeepTheirCodeAndMessage() async throws {
-    let channel = try await Self.makeChannel()
-    try await Self.send(channel, stream: 1, path: "/test.Echo/Fail", body: try Self.message("ok"))
-    let frames = try await Self.response(channel, stream: 1)
-    #expect(frames.count == 1)  // trailers-only
-    let status = Self.status(frames)
-    #expect(status.code == "5")
-    #expect(status.message == GRPCStatus(.notFound, "model 'x' is not here; did you mean 'y'?").encodedMessage)
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      try await Self.send(channel, stream: 1, path: "/test.Echo/Fail", body: try Self.message("ok"))
+      let frames = try await Self.response(channel, stream: 1)
+      #expect(frames.count == 1)  // trailers-only
+      let status = Self.status(frames)
+      #expect(status.code == "5")
+      #expect(status.message == GRPCStatus(.notFound, "model 'x' is not here; did you mean 'y'?").encodedMessage)
+      _ = try await channel.finish()
+    }
   }
 
   @Test func aResetStreamCancelsItsHandler() async throws {
     let probe = HangProbe()
-    let channel = try await Self.makeChannel(Self.table(hung: probe))
-    try await Self.send(channel, stream: 1, path: "/test.Echo/Hang", body: try Self.message("ok"))
-    await probe.next("started")
-    try await channel.writeInbound(HTTP2Frame(streamID: 1, payload: .rstStream(.cancel)))
-    await probe.next("cancelled")
-    // Nothing is written for the reset stream.
-    try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
-    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
-    _ = try await channel.finish()
+    try await Self.withChannel(Self.table(hung: probe)) { channel in
+      try await Self.send(channel, stream: 1, path: "/test.Echo/Hang", body: try Self.message("ok"))
+      await probe.next("started")
+      try await channel.writeInbound(HTTP2Frame(streamID: 1, payload: .rstStream(.cancel)))
+      await probe.next("cancelled")
+      // Nothing is written for the reset stream.
+      try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
+      #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+      _ = try await channel.finish()
+    }
   }
 
   @Test func aPassedDeadlineAnswersDeadlineExceededAndCancelsTheHandler() async throws {
     let probe = HangProbe()
-    let channel = try await Self.makeChannel(Self.table(hung: probe))
-    try await Self.send(
-      channel, stream: 1, path: "/test.Echo/Hang", extra: [("grpc-timeout", "50m")], body: try Self.message("ok"))
-    await probe.next("started")
-    await channel.testingEventLoop.advanceTime(by: .milliseconds(49))
-    #expect(
-      try await channel.readOutbound(as: HTTP2Frame.self).map { "\($0.payload)" }.map { $0.contains("windowUpdate") }
-        ?? true)
-    await channel.testingEventLoop.advanceTime(by: .milliseconds(1))
-    let status = Self.status(try await Self.response(channel, stream: 1))
-    #expect(status.code == "4")
-    await probe.next("cancelled")
-    _ = try await channel.finish()
+    try await Self.withChannel(Self.table(hung: probe)) { channel in
+      try await Self.send(
+        channel, stream: 1, path: "/test.Echo/Hang", extra: [("grpc-timeout", "50m")], body: try Self.message("ok"))
+      await probe.next("started")
+      await channel.testingEventLoop.advanceTime(by: .milliseconds(49))
+      #expect(
+        try await channel.readOutbound(as: HTTP2Frame.self).map { "\($0.payload)" }.map { $0.contains("windowUpdate") }
+          ?? true)
+      await channel.testingEventLoop.advanceTime(by: .milliseconds(1))
+      let status = Self.status(try await Self.response(channel, stream: 1))
+      #expect(status.code == "4")
+      await probe.next("cancelled")
+      _ = try await channel.finish()
+    }
   }
 
   @Test func streamMessagesAreAnsweredInOrderThenTheStreamEnds() async throws {
-    let channel = try await Self.makeChannel()
-    var body = ByteBuffer()
-    for service in ["ok", "no", "ok", "ok", "no"] {
-      var one = try Self.message(service)
-      body.writeBuffer(&one)
-    }
-    try await Self.send(channel, stream: 1, path: "/test.Echo/Stream", body: body)
-    let frames = try await Self.response(channel, stream: 1)
-    var statuses: [Grpc_Health_V1_HealthCheckResponse.ServingStatus] = []
-    for case .data(let data) in frames {
-      guard case .byteBuffer(let bytes) = data.data else { continue }
-      var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
-      deframer.append(bytes)
-      while let message = try deframer.next() {
-        statuses.append(
-          try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: message.bytes).status)
+    try await Self.withChannel { channel in
+      var body = ByteBuffer()
+      for service in ["ok", "no", "ok", "ok", "no"] {
+        var one = try Self.message(service)
+        body.writeBuffer(&one)
       }
+      try await Self.send(channel, stream: 1, path: "/test.Echo/Stream", body: body)
+      let frames = try await Self.response(channel, stream: 1)
+      var statuses: [Grpc_Health_V1_HealthCheckResponse.ServingStatus] = []
+      for case .data(let data) in frames {
+        guard case .byteBuffer(let bytes) = data.data else { continue }
+        var deframer = GRPCMessageDeframer(maxMessageBytes: 1 << 16)
+        deframer.append(bytes)
+        while let message = try deframer.next() {
+          statuses.append(
+            try GRPCMessageCodec.decode(Grpc_Health_V1_HealthCheckResponse.self, from: message.bytes).status)
+        }
+      }
+      #expect(statuses == [.serving, .notServing, .serving, .serving, .notServing])
+      #expect(Self.status(frames).code == "0")
+      _ = try await channel.finish()
     }
-    #expect(statuses == [.serving, .notServing, .serving, .serving, .notServing])
-    #expect(Self.status(frames).code == "0")
-    _ = try await channel.finish()
   }
 
   @Test func gzipRequestsAreReadAndUnknownEncodingsRefused() async throws {
-    let channel = try await Self.makeChannel()
-    var request = Grpc_Health_V1_HealthCheckRequest()
-    request.service = "ok"
-    let compressed = try GRPCCompression.gzip.compress(try GRPCMessageCodec.encode(request))
-    try await Self.send(
-      channel, stream: 1, path: Self.echoPath, extra: [("grpc-encoding", "gzip")],
-      body: GRPCMessageFramer.frame(compressed, compressed: true))
-    #expect(Self.status(try await Self.response(channel, stream: 1)).code == "0")
-    // Marked compressed without an encoding.
-    try await Self.send(
-      channel, stream: 3, path: Self.echoPath, body: GRPCMessageFramer.frame(compressed, compressed: true))
-    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
-    try await Self.send(
-      channel, stream: 5, path: Self.echoPath, extra: [("grpc-encoding", "br")], body: try Self.message("ok"))
-    #expect(Self.status(try await Self.response(channel, stream: 5)).code == "12")
-    _ = try await channel.finish()
+    try await Self.withChannel { channel in
+      var request = Grpc_Health_V1_HealthCheckRequest()
+      request.service = "ok"
+      let compressed = try GRPCCompression.gzip.compress(try GRPCMessageCodec.encode(request))
+      try await Self.send(
+        channel, stream: 1, path: Self.echoPath, extra: [("grpc-encoding", "gzip")],
+        body: GRPCMessageFramer.frame(compressed, compressed: true))
+      #expect(Self.status(try await Self.response(channel, stream: 1)).code == "0")
+      // Marked compressed without an encoding.
+      try await Self.send(
+        channel, stream: 3, path: Self.echoPath, body: GRPCMessageFramer.frame(compressed, compressed: true))
+      #expect(Self.status(try await Self.response(channel, stream: 3)).code == "13")
+      try await Self.send(
+        channel, stream: 5, path: Self.echoPath, extra: [("grpc-encoding", "br")], body: try Self.message("ok"))
+      #expect(Self.status(try await Self.response(channel, stream: 5)).code == "12")
+      _ = try await channel.finish()
+    }
   }
 
   @Test func responsesAreCompressedOnlyWhenConfigured() async throws {
     for compress in [false, true] {
-      let channel = try await Self.makeChannel(
-        configuration: .init(maxMessageBytes: 1 << 16, compressResponses: compress))
-      try await Self.send(
-        channel, stream: 1, path: Self.echoPath, extra: [("grpc-accept-encoding", "gzip,deflate")],
-        body: try Self.message("ok"))
-      let frames = try await Self.response(channel, stream: 1)
-      guard case .headers(let headers) = frames[0] else { return }
-      #expect(headers.headers.first(name: "grpc-encoding") == (compress ? "gzip" : nil))
-      _ = try await channel.finish()
+      try await Self.withChannel(
+        configuration: .init(maxMessageBytes: 1 << 16, compressResponses: compress)
+      ) { channel in
+        try await Self.send(
+          channel, stream: 1, path: Self.echoPath, extra: [("grpc-accept-encoding", "gzip,deflate")],
+          body: try Self.message("ok"))
+        let frames = try await Self.response(channel, stream: 1)
+        guard case .headers(let headers) = frames[0] else { return }
+        #expect(headers.headers.first(name: "grpc-encoding") == (compress ? "gzip" : nil))
+        _ = try await channel.finish()
+      }
     }
   }
 
   @Test func restrictedGroupsNeedTheirHeader() async throws {
     let policy = try AccessPolicy(rules: [AccessPolicy.Rule(groups: [.health], header: "x-token", value: "secret")])
-    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 16, accessPolicy: policy))
-    var live = Inference_ServerLiveRequest()
-    let body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(live))
-    try await Self.send(channel, stream: 1, path: "/inference.GRPCInferenceService/ServerLive", body: body)
-    let denied = Self.status(try await Self.response(channel, stream: 1))
-    #expect(denied.code == "16")
-    #expect(denied.message?.contains("secret") == false)
-    try await Self.send(
-      channel, stream: 3, path: "/inference.GRPCInferenceService/ServerLive", extra: [("x-token", "secret")], body: body
-    )
-    #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
-    live = Inference_ServerLiveRequest()
-    _ = try await channel.finish()
+    try await Self.withChannel(configuration: .init(maxMessageBytes: 1 << 16, accessPolicy: policy)) { channel in
+      var live = Inference_ServerLiveRequest()
+      let body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(live))
+      try await Self.send(channel, stream: 1, path: "/inference.GRPCInferenceService/ServerLive", body: body)
+      let denied = Self.status(try await Self.response(channel, stream: 1))
+      #expect(denied.code == "16")
+      #expect(denied.message?.contains("secret") == false)
+      try await Self.send(
+        channel, stream: 3, path: "/inference.GRPCInferenceService/ServerLive", extra: [("x-token", "secret")],
+        body: body
+      )
+      #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+      live = Inference_ServerLiveRequest()
+      _ = try await channel.finish()
+    }
   }
 
   @Test func largeMessagesReturnStreamCredit() async throws {
-    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 20, targetWindowSize: 65_535))
-    // A message of ~200 KB in 16 KB frames: the handler must give the stream's window back as it goes.
-    var request = Grpc_Health_V1_HealthCheckRequest()
-    request.service = String(repeating: "a", count: 200_000)
-    var body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(request))
-    try await channel.writeInbound(
-      HTTP2Frame(streamID: 1, payload: .headers(.init(headers: Self.requestHeaders(Self.echoPath)))))
-    var credit = 0
-    while body.readableBytes > 0, let chunk = body.readSlice(length: min(16_384, body.readableBytes)) {
+    try await Self.withChannel(configuration: .init(maxMessageBytes: 1 << 20, targetWindowSize: 65_535)) { channel in
+      // A message of ~200 KB in 16 KB frames: the handler must give the stream's window back as it goes.
+      var request = Grpc_Health_V1_HealthCheckRequest()
+      request.service = String(repeating: "a", count: 200_000)
+      var body = GRPCMessageFramer.frame(try GRPCMessageCodec.encode(request))
       try await channel.writeInbound(
-        HTTP2Frame(streamID: 1, payload: .data(.init(data: .byteBuffer(chunk), endStream: body.readableBytes == 0))))
-      while let frame = try await channel.readOutbound(as: HTTP2Frame.self) {
-        if case .windowUpdate(let increment) = frame.payload, frame.streamID == 1 { credit += increment }
+        HTTP2Frame(streamID: 1, payload: .headers(.init(headers: Self.requestHeaders(Self.echoPath)))))
+      var credit = 0
+      while body.readableBytes > 0, let chunk = body.readSlice(length: min(16_384, body.readableBytes)) {
+        try await channel.writeInbound(
+          HTTP2Frame(streamID: 1, payload: .data(.init(data: .byteBuffer(chunk), endStream: body.readableBytes == 0))))
+        while let frame = try await channel.readOutbound(as: HTTP2Frame.self) {
+          if case .windowUpdate(let increment) = frame.payload, frame.streamID == 1 { credit += increment }
+        }
       }
+      #expect(credit >= 150_000)
+      _ = try await channel.finish()
     }
-    #expect(credit >= 150_000)
-    _ = try await channel.finish()
   }
 
   @Test func theConnectionWindowIsToppedUpWhenHalfIsUsed() async throws {
-    let channel = try await Self.makeChannel(configuration: .init(maxMessageBytes: 1 << 20, targetWindowSize: 100_000))
-    channel.pipeline.fireUserInboundEventTriggered(
-      NIOHTTP2WindowUpdatedEvent(streamID: .rootStream, inboundWindowSize: 60_000, outboundWindowSize: nil))
-    #expect(try await channel.readOutbound(as: HTTP2Frame.self) == nil)
-    channel.pipeline.fireUserInboundEventTriggered(
-      NIOHTTP2WindowUpdatedEvent(streamID: .rootStream, inboundWindowSize: 40_000, outboundWindowSize: nil))
-    let update = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
-    #expect(update.streamID == .rootStream)
-    guard case .windowUpdate(let increment) = update.payload else {
-      Issue.record("expected a WINDOW_UPDATE, got \(update.payload)")
-      return
+    try await Self.withChannel(configuration: .init(maxMessageBytes: 1 << 20, targetWindowSize: 100_000)) { channel in
+      channel.pipeline.fireUserInboundEventTriggered(
+        NIOHTTP2WindowUpdatedEvent(streamID: .rootStream, inboundWindowSize: 60_000, outboundWindowSize: nil))
+      #expect(try await channel.readOutbound(as: HTTP2Frame.self) == nil)
+      channel.pipeline.fireUserInboundEventTriggered(
+        NIOHTTP2WindowUpdatedEvent(streamID: .rootStream, inboundWindowSize: 40_000, outboundWindowSize: nil))
+      let update = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+      #expect(update.streamID == .rootStream)
+      guard case .windowUpdate(let increment) = update.payload else {
+        Issue.record("expected a WINDOW_UPDATE, got \(update.payload)")
+        return
+      }
+      #expect(increment == 60_000)
+      _ = try await channel.finish()
     }
-    #expect(increment == 60_000)
+  }
+
+  @Test func theConnectionTaskEndsAfterTheConnectionClosesAndItsCallsEnd() async throws {
+    let probe = HangProbe()
+    let calls = GRPCConnectionCalls()
+    let channel = NIOAsyncTestingChannel()
+    try await channel.testingEventLoop.executeInContext {
+      try channel.pipeline.syncOperations.addHandler(
+        GRPCConnectionHandler(
+          methods: Self.table(hung: probe), configuration: .init(maxMessageBytes: 1 << 16), calls: calls))
+    }
+    // The group returns only when `run()` has: the connection's task ended after its hanging call did.
+    await withDiscardingTaskGroup { group in
+      group.addTask { await calls.run() }
+      await #expect(throws: Never.self) {
+        try await Self.send(channel, stream: 1, path: "/test.Echo/Hang", body: try Self.message("ok"))
+      }
+      await probe.next("started")
+      _ = try? await channel.finish()
+      await probe.next("cancelled")
+    }
+  }
+
+  @Test func callsAfterTheConnectionTaskWasCancelledAreUnavailable() async throws {
+    let calls = GRPCConnectionCalls()
+    let channel = NIOAsyncTestingChannel()
+    try await channel.testingEventLoop.executeInContext {
+      try channel.pipeline.syncOperations.addHandler(
+        GRPCConnectionHandler(methods: Self.table(), configuration: .init(maxMessageBytes: 1 << 16), calls: calls))
+    }
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask { await calls.run() }
+      group.cancelAll()
+      try await group.next()
+    }
+    try await Self.send(channel, stream: 1, path: Self.echoPath, body: try Self.message("ok"))
+    let status = Self.status(try await Self.response(channel, stream: 1))
+    #expect(status.code == "14")
+    #expect(status.message?.contains("retry on another server") == true)
     _ = try await channel.finish()
   }
 }

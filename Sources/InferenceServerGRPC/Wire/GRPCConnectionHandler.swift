@@ -16,9 +16,9 @@ public import NIOHTTP2
 /// stream can hold is bounded by the message limit, checked from each message's prefix before its bytes are
 /// buffered.
 ///
-/// A handler runs in a `Task` started on this event loop (with the event loops as Swift's global executor it
-/// stays on this thread). A stream reset by the client, a passed `grpc-timeout` or a closed connection
-/// cancels that task; a passed deadline answers DEADLINE_EXCEEDED at once.
+/// A handler runs as a child task of the connection's task (``GRPCConnectionCalls``; with the event loops as
+/// Swift's global executor it stays on this thread). A stream reset by the client, a passed `grpc-timeout` or a
+/// closed connection cancels it; a passed deadline answers DEADLINE_EXCEEDED at once.
 public final class GRPCConnectionHandler: ChannelDuplexHandler {
   public typealias InboundIn = HTTP2Frame
   public typealias InboundOut = HTTP2Frame
@@ -38,8 +38,8 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     var message: ByteBuffer?
     /// Messages of a message-by-message stream waiting for their turn.
     var queued: Deque<ByteBuffer> = []
-    /// The handler task now running.
-    var task: Task<Void, Never>?
+    /// The cancellation of the handler now running.
+    var running: GRPCCallCancellation?
     /// The client closed its side (END_STREAM).
     var clientClosed = false
     /// Response headers were sent.
@@ -56,25 +56,28 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       self.deframer = GRPCMessageDeframer(maxMessageBytes: maxMessageBytes)
     }
 
-    /// Stops the handler task and the deadline timer.
+    /// Stops the running handler and the deadline timer.
     func cancel() {
-      task?.cancel()
+      running?.cancel()
       deadline?.cancel()
     }
   }
 
   private let methods: GRPCMethodTable
   private let configuration: GRPCConnectionConfiguration
+  private let work: GRPCConnectionCalls
   private var calls: [HTTP2StreamID: Call] = [:]
   private var inReadLoop = false
   private var flushPending = false
   private var flushScheduled = false
   private var context: ChannelHandlerContext?
 
-  /// Creates the handler for one connection.
-  public init(methods: GRPCMethodTable, configuration: GRPCConnectionConfiguration) {
+  /// Creates the handler for one connection; `calls` runs its handlers (its ``GRPCConnectionCalls/run()`` is
+  /// the connection's task).
+  public init(methods: GRPCMethodTable, configuration: GRPCConnectionConfiguration, calls: GRPCConnectionCalls) {
     self.methods = methods
     self.configuration = configuration
+    self.work = calls
   }
 
   public func handlerAdded(context: ChannelHandlerContext) {
@@ -103,9 +106,11 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     context.writeAndFlush(wrapOutboundOut(opening), promise: nil)
   }
 
+  /// Cancels every call; the connection's task ends once their handlers have.
   private func cancelAll() {
     for call in calls.values { call.cancel() }
     calls.removeAll()
+    work.finish()
   }
 
   // MARK: Reading
@@ -249,7 +254,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
             + "send fewer at a time")
       }
       call.queued.append(message)
-      if call.task == nil { runNext(stream, handler: handler, context: context) }
+      if call.running == nil { runNext(stream, handler: handler, context: context) }
     }
   }
 
@@ -265,7 +270,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       return
     }
     if case .messageByMessage = call.entry.handler {
-      if call.task == nil && call.queued.isEmpty { finish(stream, status: .ok, context: context) }
+      if call.running == nil && call.queued.isEmpty { finish(stream, status: .ok, context: context) }
       return
     }
     guard let message = call.message else {
@@ -302,33 +307,45 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     guard let call = calls[stream] else { return }
     call.message = nil
     let callContext = call.context
-    call.task = spawn(context: context) {
+    call.running = spawn(context: context) {
       try await body(callContext)
     } then: { handler, result in
       handler.completed(stream, result)
     }
   }
 
-  /// Runs `body` in a task and hands its result, failures as statuses, to `then` on this event loop.
+  /// Runs `body` as a child of the connection's task and hands its result, failures as statuses, to `then` on
+  /// this event loop.
   private func spawn<Result: Sendable>(
     context: ChannelHandlerContext, _ body: @escaping @Sendable () async throws -> Result,
     then: @escaping @Sendable (GRPCConnectionHandler, Swift.Result<Result, GRPCStatus>) -> Void
-  ) -> Task<Void, Never> {
+  ) -> GRPCCallCancellation {
     let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
     let eventLoop = context.eventLoop
-    return Task {
-      let result: Swift.Result<Result, GRPCStatus>
-      do {
-        result = .success(try await body())
-      } catch {
-        result = .failure(GRPCStatus(describing: error))
-      }
-      if eventLoop.inEventLoop {
-        then(loop.value, result)
-      } else {
-        eventLoop.execute { then(loop.value, result) }
-      }
+    let cancellation = GRPCCallCancellation()
+    let queued = work.submit(
+      .init(cancellation: cancellation) {
+        let result: Swift.Result<Result, GRPCStatus>
+        do {
+          result = .success(try await body())
+        } catch {
+          result = .failure(GRPCStatus(describing: error))
+        }
+        if eventLoop.inEventLoop {
+          then(loop.value, result)
+        } else {
+          eventLoop.execute { then(loop.value, result) }
+        }
+      })
+    if !queued {
+      then(
+        self,
+        .failure(
+          GRPCStatus(
+            .unavailable, "the server is stopping and runs no more calls on this connection; retry on another server")
+        ))
     }
+    return cancellation
   }
 
   private func completed(_ stream: HTTP2StreamID, _ result: Result<ByteBuffer?, GRPCStatus>) {
@@ -356,7 +373,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   ) {
     guard let call = calls[stream], let message = call.queued.popFirst() else { return }
     let callContext = call.context
-    call.task = spawn(context: context) {
+    call.running = spawn(context: context) {
       try await handler(message, callContext)
     } then: { connection, result in
       connection.answered(stream, result, handler: handler)
@@ -368,7 +385,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     handler: @escaping @Sendable (ByteBuffer, GRPCCallContext) async throws -> ByteBuffer
   ) {
     guard let context, let call = calls[stream] else { return }
-    call.task = nil
+    call.running = nil
     switch result {
     case .success(let message):
       do {
