@@ -6,19 +6,6 @@ internal import OffloadMeasurement
 internal import Prometheus
 internal import Synchronization
 
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
-#if canImport(Glibc)
-internal import Glibc
-#elseif canImport(Musl)
-internal import Musl
-#elseif canImport(Darwin)
-internal import Darwin
-#endif
-
 /// `GET /metrics` in Prometheus text format on the metrics port, served by Hummingbird: the per-model
 /// `nv_*` metrics the runtime records, plus process, memory and response-cache gauges refreshed at each scrape, then the
 /// latency summaries when they are enabled (rendered by the runtime: swift-prometheus has no summary type).
@@ -114,7 +101,7 @@ final class ProcessGauges: Sendable {
 
   /// Busy and total jiffies of all CPUs from the first line of /proc/stat.
   static func cpuTimes() -> (busy: Double, total: Double)? {
-    guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+    guard let stat = ProcFile.text("/proc/stat"),
       let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
     else { return nil }
     let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
@@ -125,8 +112,8 @@ final class ProcessGauges: Sendable {
   }
 
   func update() {
-    let page = Double(sysconf(Int32(_SC_PAGESIZE)))
-    if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) {
+    let page = ProcFile.pageSize
+    if let statm = ProcFile.text("/proc/self/statm") {
       let fields = statm.split(separator: " ")
       if fields.count > 1, let pages = Double(fields[1]) { residentBytes.set(pages * page) }
     }
@@ -140,7 +127,7 @@ final class ProcessGauges: Sendable {
         cpuUtilization.set(min(max((now.busy - previous.busy) / (now.total - previous.total), 0), 1))
       }
     }
-    if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) {
+    if let meminfo = ProcFile.text("/proc/meminfo") {
       var values: [String: Double] = [:]
       for line in meminfo.split(separator: "\n") {
         let parts = line.split(separator: " ", omittingEmptySubsequences: true)

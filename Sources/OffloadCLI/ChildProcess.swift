@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
 #if canImport(Glibc)
 internal import Glibc
 #elseif canImport(Musl)
@@ -24,15 +19,13 @@ enum ChildProcess {
   /// (128 + signal number when a signal ended it).
   static func run(_ arguments: [String]) throws -> Int32 {
     guard let program = arguments.first else { throw SpawnError(description: "no program to run") }
-    let environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
     var argv = arguments.map { strdup($0) } + [nil]
-    var envp = environment.map { strdup($0) } + [nil]
     defer {
       for pointer in argv { free(pointer) }
-      for pointer in envp { free(pointer) }
     }
     var pid = pid_t()
-    let spawned = posix_spawnp(&pid, program, nil, nil, &argv, &envp)
+    // The child gets this process's environment as it is (`environ`).
+    let spawned = posix_spawnp(&pid, program, nil, nil, &argv, environ)
     guard spawned == 0 else {
       throw SpawnError(description: "cannot start \(program): \(String(cString: strerror(spawned)))")
     }

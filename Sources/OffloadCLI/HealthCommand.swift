@@ -2,12 +2,6 @@ internal import ArgumentParser
 internal import KServeGRPC
 internal import OffloadClient
 
-#if canImport(FoundationEssentials)
-internal import FoundationEssentials
-#else
-internal import Foundation
-#endif
-
 /// `offload health`: liveness, readiness and ready models of each server (gRPC or HTTP).
 struct HealthCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(

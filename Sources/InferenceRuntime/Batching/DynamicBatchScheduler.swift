@@ -24,7 +24,7 @@ public final class DynamicBatchScheduler: Sendable {
     @Sendable (_ instance: Int, _ inputs: [InferenceTensor], _ outputs: [OutputSpec])
     async throws -> ExecutionResult
 
-  private struct Entry {
+  private struct Entry: ParkedAnswer {
     var inputs: [InferenceTensor]
     var outputs: [OutputSpec]
     var rows: Int
@@ -32,6 +32,8 @@ public final class DynamicBatchScheduler: Sendable {
     var continuation: CheckedContinuation<Answer, any Error>?
     var result: Result<Answer, any Error>?
     var released = false
+    /// The result, once the batch has released the request.
+    var deliverable: Result<Answer, any Error>? { released ? result : nil }
   }
 
   private struct State {
@@ -118,18 +120,7 @@ public final class DynamicBatchScheduler: Sendable {
       return (id, state.step(timer) { $0.enqueue(request, now: arrival) })
     }
     await perform(actions)
-    return try await withCheckedThrowingContinuation { continuation in
-      let ready = state.withLock { state -> Result<Answer, any Error>? in
-        guard let entry = state.entries[id] else { return .failure(InferenceError(.internal, "lost request \(id)")) }
-        if entry.released, let result = entry.result {
-          state.entries[id] = nil
-          return result
-        }
-        state.entries[id]?.continuation = continuation
-        return nil
-      }
-      if let ready { continuation.resume(with: ready) }
-    }
+    return try await state.waitForAnswer { $0.entries.park(id, $1) }
   }
 
   /// Performs actions, and those that running a batch leads to, until none is left.

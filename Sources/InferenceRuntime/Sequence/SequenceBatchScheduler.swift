@@ -21,13 +21,14 @@ public final class SequenceBatchScheduler: Sendable {
   public typealias Executor = DynamicBatchScheduler.Executor
   typealias Machine = SequenceBatcherStateMachine
 
-  private struct Entry {
+  private struct Entry: ParkedAnswer {
     var request: Machine.Request
     var inputs: [InferenceTensor]
     var outputs: [OutputSpec]
     var arrival: UInt64
     var continuation: CheckedContinuation<Answer, any Error>?
     var result: Result<Answer, any Error>?
+    var deliverable: Result<Answer, any Error>? { result }
   }
 
   private struct State {
@@ -117,18 +118,7 @@ public final class SequenceBatchScheduler: Sendable {
       return (id, state.step(timer) { $0.enqueue(request, now: arrival) })
     }
     await perform(actions)
-    return try await withCheckedThrowingContinuation { continuation in
-      let ready = state.withLock { state -> Result<Answer, any Error>? in
-        guard let entry = state.entries[id] else { return .failure(InferenceError(.internal, "lost request \(id)")) }
-        if let result = entry.result {
-          state.entries[id] = nil
-          return result
-        }
-        state.entries[id]?.continuation = continuation
-        return nil
-      }
-      if let ready { continuation.resume(with: ready) }
-    }
+    return try await state.waitForAnswer { $0.entries.park(id, $1) }
   }
 
   private func perform(_ initial: [Machine.Action]) async {

@@ -74,14 +74,7 @@ extension InferenceRequest {
     p.modelVersion = modelVersion
     p.id = id
     p.parameters = InferenceParameter.convert(parameters)
-    p.inputs = inputs.map { tensor in
-      var t = Inference_ModelInferRequest.InferInputTensor()
-      t.name = tensor.name
-      t.datatype = tensor.datatype.rawValue
-      t.shape = tensor.shape
-      t.parameters = InferenceParameter.convert(tensor.parameters)
-      return t
-    }
+    p.inputs = inputs.map { $0.wireDescription() }
     p.rawInputContents = inputs.map(\.data)
     p.outputs = outputs.map { output in
       var o = Inference_ModelInferRequest.InferRequestedOutputTensor()
@@ -101,14 +94,7 @@ extension InferenceResponse {
     p.modelVersion = modelVersion
     p.id = id
     p.parameters = InferenceParameter.convert(parameters)
-    p.outputs = outputs.map { tensor in
-      var t = Inference_ModelInferResponse.InferOutputTensor()
-      t.name = tensor.name
-      t.datatype = tensor.datatype.rawValue
-      t.shape = tensor.shape
-      t.parameters = InferenceParameter.convert(tensor.parameters)
-      return t
-    }
+    p.outputs = outputs.map { $0.wireDescription() }
     p.rawOutputContents = outputs.map(\.data)
     return p
   }
@@ -139,5 +125,30 @@ extension InferenceResponse {
     self.init(
       modelName: proto.modelName, modelVersion: proto.modelVersion, id: proto.id, outputs: outputs,
       parameters: InferenceParameter.convert(proto.parameters))
+  }
+}
+
+/// The description of a tensor (name, datatype, shape, parameters) that requests and responses share on the
+/// wire; its contents travel apart, in `raw_input_contents` / `raw_output_contents`.
+protocol InferTensorDescription {
+  init()
+  var name: String { get set }
+  var datatype: String { get set }
+  var shape: [Int64] { get set }
+  var parameters: [String: Inference_InferParameter] { get set }
+}
+
+extension Inference_ModelInferRequest.InferInputTensor: InferTensorDescription {}
+extension Inference_ModelInferResponse.InferOutputTensor: InferTensorDescription {}
+
+extension InferenceTensor {
+  /// This tensor's wire description, without its contents.
+  func wireDescription<Description: InferTensorDescription>() -> Description {
+    var description = Description()
+    description.name = name
+    description.datatype = datatype.rawValue
+    description.shape = shape
+    description.parameters = InferenceParameter.convert(parameters)
+    return description
   }
 }

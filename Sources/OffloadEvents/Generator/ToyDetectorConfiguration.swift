@@ -3,8 +3,8 @@
 
 /// What a toy event contains and how busy it is.
 ///
-/// Plain data: nested per-subdetector settings, every key optional when decoded
-/// (a missing key keeps its default). The defaults keep each collection inside the
+/// Plain data: nested per-subdetector settings (Codable; a decoded value needs every
+/// key, as `ToyDetectorConfiguration()` encodes them). The defaults keep each collection inside the
 /// distribution its zoo model was trained on; multiplicities follow the event's
 /// pileup level, which one per-event random quantile sets for every subdetector.
 public struct ToyDetectorConfiguration: Sendable, Codable, Equatable {
@@ -111,75 +111,5 @@ public struct ToyDetectorConfiguration: Sendable, Codable, Equatable {
     check(particleFlow.maxCandidates >= 1, "particleFlow.maxCandidates must be ≥ 1")
     check((0...100_000).contains(tracker.particles), "tracker.particles must be in 0...100000")
     return problems
-  }
-}
-
-// MARK: Decoding with defaults
-
-extension KeyedDecodingContainer {
-  fileprivate func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T {
-    try decodeIfPresent(T.self, forKey: key) ?? fallback
-  }
-}
-
-extension ToyDetectorConfiguration {
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init()
-    tracks = try c.value(.tracks, or: tracks)
-    jets = try c.value(.jets, or: jets)
-    hcal = try c.value(.hcal, or: hcal)
-    particleFlow = try c.value(.particleFlow, or: particleFlow)
-    tracker = try c.value(.tracker, or: tracker)
-    models = try c.value(.models, or: models)
-  }
-}
-
-extension ToyDetectorConfiguration.Tracks {
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init()
-    meanExtraPrimaryVertices = try c.value(.meanExtraPrimaryVertices, or: meanExtraPrimaryVertices)
-    perPrimaryVertex = try c.value(.perPrimaryVertex, or: perPrimaryVertex)
-  }
-}
-
-extension ToyDetectorConfiguration.Jets {
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init()
-    minimumCount = try c.value(.minimumCount, or: minimumCount)
-    meanCount = try c.value(.meanCount, or: meanCount)
-    quarkFraction = try c.value(.quarkFraction, or: quarkFraction)
-    maxConstituents = try c.value(.maxConstituents, or: maxConstituents)
-    padToMaxConstituents = try c.value(.padToMaxConstituents, or: padToMaxConstituents)
-  }
-}
-
-extension ToyDetectorConfiguration.HCAL {
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init()
-    muMinimum = try c.value(.muMinimum, or: muMinimum)
-    muMaximum = try c.value(.muMaximum, or: muMaximum)
-    channelsPerPileupInteraction = try c.value(.channelsPerPileupInteraction, or: channelsPerPileupInteraction)
-    maxChannels = try c.value(.maxChannels, or: maxChannels)
-  }
-}
-
-extension ToyDetectorConfiguration.ParticleFlow {
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init()
-    meanPileupVertices = try c.value(.meanPileupVertices, or: meanPileupVertices)
-    maxCandidates = try c.value(.maxCandidates, or: maxCandidates)
-  }
-}
-
-extension ToyDetectorConfiguration.Tracker {
-  public init(from decoder: any Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    self.init()
-    particles = try c.value(.particles, or: particles)
   }
 }
