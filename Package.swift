@@ -35,6 +35,7 @@ let package = Package(
     .library(name: "InferenceBackendONNX", targets: ["InferenceBackendONNX"]),
     .library(name: "InferenceServer", targets: ["InferenceServer"]),
     .library(name: "OffloadClient", targets: ["OffloadClient"]),
+    .library(name: "OffloadClientONNX", targets: ["OffloadClientONNX"]),
     .library(name: "OffloadBench", targets: ["OffloadBench"]),
     .library(name: "OffloadEvents", targets: ["OffloadEvents"]),
   ],
@@ -243,7 +244,6 @@ let package = Package(
         "KServeGRPC",
         "TritonModelConfig",
         "InferenceRuntime",
-        "InferenceBackendONNX",
         "GRPCWire",
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOTLS", package: "swift-nio"),
@@ -260,6 +260,17 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: strictSettings
+    ),
+
+    // The client's local fallback on ONNX Runtime (`LocalInference.Source.repositories(_:onnxRuntimeLibrary:)`):
+    // a separate library, so a client without a fallback does not link the backend.
+    .target(
+      name: "OffloadClientONNX",
+      dependencies: [
+        "OffloadClient", "InferenceRuntime", "InferenceBackendONNX",
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
     ),
@@ -295,6 +306,7 @@ let package = Package(
         "OffloadMeasurement",
         "InferenceServer",
         "OffloadClient",
+        "OffloadClientONNX",
         "OffloadBench",
         "OffloadEvents",
         "KServeProtocol",
@@ -420,7 +432,8 @@ let package = Package(
       name: "EndToEndTests",
       dependencies: [
         "OffloadMeasurement",
-        "InferenceServer", "OffloadClient", "OffloadBench", "OffloadEvents", "InferenceRuntime", "KServeGRPC",
+        "InferenceServer", "OffloadClient", "OffloadClientONNX", "OffloadBench", "OffloadEvents", "InferenceRuntime",
+        "KServeGRPC",
         "KServeProtocol", "InferenceBackendFault", "OffloadTestSupport",
         "TritonModelConfig",
         .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -3,6 +3,7 @@ internal import InferenceServer
 internal import KServeProtocol
 internal import Logging
 internal import OffloadClient
+internal import OffloadClientONNX
 
 #if canImport(FoundationEssentials)
 internal import FoundationEssentials

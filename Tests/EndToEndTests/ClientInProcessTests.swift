@@ -5,6 +5,7 @@ import KServeGRPC
 import KServeProtocol
 import Logging
 import OffloadClient
+import OffloadClientONNX
 import ServiceLifecycle
 import Synchronization
 import Testing

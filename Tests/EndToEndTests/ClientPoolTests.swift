@@ -2,6 +2,7 @@ import Foundation
 import KServeProtocol
 import Logging
 import OffloadClient
+import OffloadClientONNX
 import Synchronization
 import Testing
 

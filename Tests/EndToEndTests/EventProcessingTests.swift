@@ -1,6 +1,7 @@
 import Foundation
 import KServeProtocol
 import OffloadClient
+import OffloadClientONNX
 import OffloadEvents
 import Synchronization
 import Testing

@@ -8,7 +8,6 @@ internal import FoundationEssentials
 internal import Foundation
 #endif
 
-internal import InferenceRuntime
 public import KServeGRPC
 public import KServeProtocol
 internal import NIOCore

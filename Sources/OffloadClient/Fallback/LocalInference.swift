@@ -1,5 +1,4 @@
-internal import InferenceBackendONNX
-internal import InferenceRuntime
+public import InferenceRuntime
 public import KServeProtocol
 public import Logging
 internal import OffloadMeasurement
@@ -11,17 +10,34 @@ public import FoundationEssentials
 public import Foundation
 #endif
 
-/// The in-process path: the same runtime and ONNX Runtime backend as `offload serve`, over the same model
-/// repository, started in the client's process. Used for local-only mode and as the fallback when no
-/// server has the model.
+/// The in-process path: the same runtime as `offload serve`, over the same model repository, started in the
+/// client's process. Used for local-only mode and as the fallback when no server has the model. The ONNX
+/// Runtime backend comes with the `OffloadClientONNX` library (`.repositories(_:onnxRuntimeLibrary:)`), so
+/// a client that needs no fallback does not link it.
 public final class LocalInference: Sendable {
   /// What runs the requests.
-  public enum Source: Sendable {
-    /// Offload's runtime over these repositories (ONNX Runtime from `onnxRuntimeLibrary`, or found the
-    /// way `offload serve` finds it).
-    case repositories([URL], onnxRuntimeLibrary: String? = nil)
+  public struct Source: Sendable {
+    /// Makes the backends of a runtime over repositories (it may throw: a library not found).
+    public typealias Backends = @Sendable (Logger) throws -> BackendRegistry
+
+    enum Kind: Sendable {
+      case repositories([URL], Backends)
+      case custom(any Inferencing)
+    }
+
+    let kind: Kind
+
+    /// Offload's runtime over these repositories, with the backends `backends` makes. With ONNX Runtime,
+    /// import `OffloadClientONNX` and use its `repositories(_:onnxRuntimeLibrary:)`, which finds the library
+    /// the way `offload serve` does.
+    public static func repositories(_ repositories: [URL], backends: @escaping Backends) -> Source {
+      Source(kind: .repositories(repositories, backends))
+    }
+
     /// Anything that runs inference (e.g. a runtime the application already has).
-    case custom(any Inferencing)
+    public static func custom(_ inferencing: any Inferencing) -> Source {
+      Source(kind: .custom(inferencing))
+    }
   }
 
   /// When the repositories are loaded.
@@ -96,7 +112,7 @@ public final class LocalInference: Sendable {
     self.source = source
     self.start = start
     self.logger = logger
-    if case .custom(let inferencing) = source {
+    if case .custom(let inferencing) = source.kind {
       self.ready = Mutex(inferencing)
     } else {
       self.ready = Mutex(nil)
@@ -139,22 +155,19 @@ public final class LocalInference: Sendable {
 
   private func inferencing() async throws -> any Inferencing {
     if let ready = ready.withLock({ $0 }) { return ready }
-    guard case .repositories(let repositories, let library) = source else {
+    guard case .repositories(let repositories, let makeBackends) = source.kind else {
       throw InferenceError(.internal, "local inference has no source")
     }
     let logger = self.logger
     let runtimes = self.runtimes.continuation
     let made = try await starter.start {
       let began = ContinuousClock.now
-      let path: String
-      do { path = try ONNXRuntimeLocator.resolve(explicit: library) } catch {
+      let backends: BackendRegistry
+      do { backends = try makeBackends(logger) } catch {
         throw InferenceError(.unavailable, "local inference cannot start: \(error)")
       }
       let runtime = ModelRuntime(
-        configuration: RuntimeConfiguration(repositories: repositories),
-        // One thread: the fallback runs inside a job that was given its own core(s), next to other jobs.
-        backends: BackendRegistry([ONNXRuntimeBackend(libraryPath: path, sharedIntraOpThreads: 1, logger: logger)]),
-        logger: logger)
+        configuration: RuntimeConfiguration(repositories: repositories), backends: backends, logger: logger)
       try await runtime.loadAll()
       runtimes.yield(runtime)
       let took = ContinuousClock.now - began

@@ -1,4 +1,3 @@
-internal import InferenceRuntime
 public import KServeProtocol
 internal import OffloadMeasurement
 
