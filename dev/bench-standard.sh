@@ -7,7 +7,8 @@
 #      client-CPU comparison;
 #   4. regenerates the "Standard sweep" section of docs/benchmarks.md (between its markers) and copies
 #      the plots to docs/images/bench/ (dev/bench/render_standard.py).
-# Env: WINDOW_MS (default 1000), PORT (default 18961).
+# Env: WINDOW_MS (default 1000), PORT (default 18961), OFFLOAD_BIN (a release binary to use instead of building
+# .build/release/offload, e.g. dev/build-release.sh's).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 WINDOW_MS="${WINDOW_MS:-1000}"
@@ -16,9 +17,13 @@ out="bench-results/standard-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "${out}"
 
 ORT_LIB="$(dev/python-env.sh --print-ort-lib)"
-echo "[bench] building release offload"
-swift build -c release --product offload >/dev/null
-offload=.build/release/offload
+if [[ -n "${OFFLOAD_BIN:-}" ]]; then
+  offload=${OFFLOAD_BIN}
+else
+  echo "[bench] building release offload"
+  swift build -c release --product offload >/dev/null
+  offload=.build/release/offload
+fi
 
 "${offload}" serve --model-repository models --host 127.0.0.1 --grpc-port "${PORT}" --metrics-port 0 --http-port 0 \
   --onnxruntime-library "${ORT_LIB}" --log-level warning 2>/dev/null &
