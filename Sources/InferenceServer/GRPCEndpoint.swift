@@ -18,7 +18,7 @@ final class GRPCEndpoint: Sendable {
     var host: String
     var port: Int
     var maxFrameSize: Int
-    var maxConcurrentStreams: Int = 4096
+    var maxConcurrentStreams: Int = 128
     var maxHeaderListSize: Int = 64 << 10
     /// Calls run on their connection's event loop (`false`: on Swift's global executor).
     var callsOnEventLoops = true

@@ -27,7 +27,7 @@ public struct ServerConfiguration: Sendable {
     /// Calls one connection may have open at once (HTTP/2 `SETTINGS_MAX_CONCURRENT_STREAMS`); a client holds
     /// further calls until one ends. Lower values keep an overloading client's backlog on its side instead of
     /// in the server's connection (docs/reliability.md, "Overload with the real models").
-    public var maxConcurrentStreams: Int = 4096
+    public var maxConcurrentStreams: Int = 128
     /// Whether responses are compressed for clients that accept gzip/deflate (Triton's
     /// `--grpc-infer-response-compression-level`). `.none` by default, as Triton: tensors of floats hardly
     /// compress and compressing costs CPU on every call. Compressed requests are accepted either way.

@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(
     name: .customLong("grpc-max-concurrent-streams"),
     help: "Calls one gRPC connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).")
-  var grpcMaxConcurrentStreams: Int = 4096
+  var grpcMaxConcurrentStreams: Int = 128
 
   @Option(
     name: .customLong("http-port"), help: "HTTP/REST port (KServe v2, JSON and binary tensors; 0: pick a free port).")
@@ -196,7 +196,7 @@ struct ServeCommand: AsyncParsableCommand {
       throw ValidationError("--grpc-port, --http-port and --metrics-port must be in 0...65535")
     }
     guard (1...1_000_000).contains(grpcMaxConcurrentStreams) else {
-      throw ValidationError("--grpc-max-concurrent-streams must be 1 to 1000000 (default 4096)")
+      throw ValidationError("--grpc-max-concurrent-streams must be 1 to 1000000 (default 128)")
     }
     guard (tlsCertificate == nil) == (tlsKey == nil) else {
       throw ValidationError("--tls-cert and --tls-key go together: give both to serve over TLS")
