@@ -128,22 +128,14 @@ extension ORTElementType {
     }
   }
 
+  /// The element types that have a KServe datatype: every datatype has exactly one.
+  private static let withDataType = allCases.filter { $0.dataType != nil }
+
+  /// The element type of a KServe datatype (the inverse of ``dataType``).
   init(_ dataType: DataType) {
-    switch dataType {
-    case .fp32: self = .float
-    case .uint8: self = .uint8
-    case .int8: self = .int8
-    case .uint16: self = .uint16
-    case .int16: self = .int16
-    case .int32: self = .int32
-    case .int64: self = .int64
-    case .bytes: self = .string
-    case .bool: self = .bool
-    case .fp16: self = .float16
-    case .fp64: self = .double
-    case .uint32: self = .uint32
-    case .uint64: self = .uint64
-    case .bf16: self = .bfloat16
+    guard let type = Self.withDataType.first(where: { $0.dataType == dataType }) else {
+      preconditionFailure("no ONNX Runtime element type for \(dataType.rawValue)")
     }
+    self = type
   }
 }

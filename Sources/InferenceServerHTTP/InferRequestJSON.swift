@@ -69,7 +69,9 @@ struct InferRequestJSON: Decodable, Sendable {
   }
 
   /// A parameter's value: KServe parameters are int64, bool, string or double, probed in that order (the
-  /// common `binary_data_size` first); anything else is kept as a ``JSONValue`` (and has no parameter).
+  /// common `binary_data_size` first); anything else is kept as a ``JSONValue`` (and has no parameter). The
+  /// order differs from `JSONValue`'s on purpose: it reads a string before a double, so a parameter `"NaN"`
+  /// stays a string, where `JSONValue` reads its quoted non-finite tokens as doubles.
   struct ParameterValue: Decodable, Sendable {
     var value: JSONValue
 

@@ -127,20 +127,9 @@ struct InferCommand: AsyncParsableCommand {
   }
 
   static func render(_ tensor: InferenceTensor) -> [String] {
-    func format<T: TensorElement>(_: T.Type) -> [String] { ((try? tensor.values(as: T.self)) ?? []).map { "\($0)" } }
+    if let numbers = tensor.datatype.visitNumeric(ValueText(tensor: tensor)) { return numbers }
     switch tensor.datatype {
-    case .fp32: return format(Float.self)
-    case .fp64: return format(Double.self)
-    case .fp16: return format(Float16.self)
-    case .int8: return format(Int8.self)
-    case .int16: return format(Int16.self)
-    case .int32: return format(Int32.self)
-    case .int64: return format(Int64.self)
-    case .uint8: return format(UInt8.self)
-    case .uint16: return format(UInt16.self)
-    case .uint32: return format(UInt32.self)
-    case .uint64: return format(UInt64.self)
-    case .bool: return format(Bool.self)
+    case .bool: return ValueText(tensor: tensor).text(Bool.self)
     case .bytes: return ((try? tensor.strings()) ?? []).map { "\"\($0)\"" }
     case .bf16:
       return tensor.data.withUnsafeBytes { raw in
@@ -148,6 +137,7 @@ struct InferCommand: AsyncParsableCommand {
           "\(Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: i, as: UInt16.self)) << 16))"
         }
       }
+    default: return []  // the numeric datatypes, answered above
     }
   }
 
@@ -169,4 +159,15 @@ struct InferCommand: AsyncParsableCommand {
     ])
     return try object.prettyPrinted()
   }
+}
+
+/// A tensor's values as text, one string each.
+private struct ValueText: NumericElementVisitor {
+  typealias Failure = Never
+  let tensor: InferenceTensor
+
+  func integer<T: TensorElement & FixedWidthInteger>(_ type: T.Type) -> [String] { text(type) }
+  func floatingPoint<T: TensorElement & BinaryFloatingPoint>(_ type: T.Type) -> [String] { text(type) }
+
+  func text<T: TensorElement>(_: T.Type) -> [String] { ((try? tensor.values(as: T.self)) ?? []).map { "\($0)" } }
 }

@@ -84,51 +84,8 @@ public enum Classification {
     let rows = batched && !tensor.shape.isEmpty ? max(Int(tensor.shape[0]), 0) : 1
     let perRow = Int(TensorShape.elementCount(batched ? Array(tensor.shape.dropFirst()) : tensor.shape) ?? 0)
     let kept = min(count, perRow)
-    var strings: [String] = []
-    strings.reserveCapacity(rows * kept)
-    /// `above(x, y)`: x ranks before y (a strict order in the element's own type: 64-bit integers keep
-    /// their full precision).
-    func add<T: TensorElement>(_: T.Type, above: (T, T) -> Bool, text: (T) -> String) throws {
-      try tensor.withValues(as: T.self) { values in
-        for row in 0..<rows {
-          let start = row * perRow
-          guard start + perRow <= values.count else { break }
-          // Highest first; equal values keep index order.
-          let order = (0..<perRow).sorted { a, b in
-            let (x, y) = (values[start + a], values[start + b])
-            if above(x, y) { return true }
-            if above(y, x) { return false }
-            return a < b
-          }
-          for entry in order.prefix(kept) {
-            var text = text(values[start + entry]) + ":\(entry)"
-            if let labels, entry < labels.count { text += ":" + labels[entry] }
-            strings.append(text)
-          }
-        }
-      }
-    }
-    func integer<T: TensorElement & BinaryInteger>(_ type: T.Type) throws {
-      try add(type, above: { $0 > $1 }, text: { String($0) })
-    }
-    func floating<T: TensorElement & BinaryFloatingPoint>(_ type: T.Type) throws {
-      // NaN ranks below every number (and equal to another NaN).
-      try add(
-        type, above: { x, y in y.isNaN ? !x.isNaN : (!x.isNaN && x > y) },
-        text: { String(cFormat: "%f", Double($0)) })
-    }
-    switch tensor.datatype {
-    case .uint8: try integer(UInt8.self)
-    case .uint16: try integer(UInt16.self)
-    case .uint32: try integer(UInt32.self)
-    case .uint64: try integer(UInt64.self)
-    case .int8: try integer(Int8.self)
-    case .int16: try integer(Int16.self)
-    case .int32: try integer(Int32.self)
-    case .int64: try integer(Int64.self)
-    case .fp32: try floating(Float.self)
-    case .fp64: try floating(Double.self)
-    default:
+    let top = TopEntries(tensor: tensor, rows: rows, perRow: perRow, kept: kept, labels: labels)
+    guard let strings = try tensor.datatype.visitNumeric(top) else {
       throw InferenceError(
         .invalidArgument,
         "class results are not available for output '\(tensor.name)' of type \(tensor.datatype.rawValue)")
@@ -163,5 +120,52 @@ public enum Classification {
       labels[output.name] = lines
     }
     return labels
+  }
+}
+
+/// The top entries of each row of a numeric tensor as Triton's `value:index[:label]` strings.
+private struct TopEntries: NumericElementVisitor {
+  typealias Failure = any Error
+  let tensor: InferenceTensor
+  let rows: Int
+  let perRow: Int
+  let kept: Int
+  let labels: [String]?
+
+  func integer<T: TensorElement & FixedWidthInteger>(_ type: T.Type) throws -> [String] {
+    try entries(type, above: { $0 > $1 }, text: { String($0) })
+  }
+
+  func floatingPoint<T: TensorElement & BinaryFloatingPoint>(_ type: T.Type) throws -> [String] {
+    // NaN ranks below every number (and equal to another NaN).
+    try entries(
+      type, above: { x, y in y.isNaN ? !x.isNaN : (!x.isNaN && x > y) },
+      text: { String(cFormat: "%f", Double($0)) })
+  }
+
+  /// `above(x, y)`: x ranks before y (a strict order in the element's own type: 64-bit integers keep their
+  /// full precision).
+  private func entries<T: TensorElement>(_: T.Type, above: (T, T) -> Bool, text: (T) -> String) throws -> [String] {
+    var strings: [String] = []
+    strings.reserveCapacity(rows * kept)
+    try tensor.withValues(as: T.self) { values in
+      for row in 0..<rows {
+        let start = row * perRow
+        guard start + perRow <= values.count else { break }
+        // Highest first; equal values keep index order.
+        let order = (0..<perRow).sorted { a, b in
+          let (x, y) = (values[start + a], values[start + b])
+          if above(x, y) { return true }
+          if above(y, x) { return false }
+          return a < b
+        }
+        for entry in order.prefix(kept) {
+          var text = text(values[start + entry]) + ":\(entry)"
+          if let labels, entry < labels.count { text += ":" + labels[entry] }
+          strings.append(text)
+        }
+      }
+    }
+    return strings
   }
 }
