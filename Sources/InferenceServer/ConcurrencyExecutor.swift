@@ -19,14 +19,18 @@ public enum ConcurrencyExecutor {
 
 /// Runs the jobs of tasks that prefer it on an event loop group (SE-0417 task executor preference): on the
 /// loop whose thread enqueues the job when that is one of the group's, so a task that an event loop wakes
-/// resumes on that thread without a wake-up; on any loop of the group otherwise.
+/// resumes on that thread without a wake-up; on any loop of the group otherwise. Over one event loop (an
+/// `EventLoop` is a group of one) every job runs on that loop: a gRPC connection's calls prefer their
+/// connection's loop, so a call is read, run and answered on one thread.
+///
+/// It does not depend on making the event loops Swift's global executor, which a static binary cannot do.
 public final class EventLoopGroupTaskExecutor: TaskExecutor {
   /// SwiftNIO's shared event loops, the ones the server's listeners run on.
   public static let singleton = EventLoopGroupTaskExecutor(MultiThreadedEventLoopGroup.singleton)
 
   private let group: any EventLoopGroup
 
-  /// An executor over `group`'s loops.
+  /// An executor over `group`'s loops (or over one loop).
   public init(_ group: any EventLoopGroup) {
     self.group = group
   }

@@ -153,7 +153,7 @@ final class GRPCEndpoint: Sendable {
     try pipeline.addHandler(
       NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: settings.management))
     let calls = GRPCConnectionCalls(
-      executor: settings.callsOnEventLoops ? EventLoopTaskExecutor(channel.eventLoop) : nil)
+      executor: settings.callsOnEventLoops ? EventLoopGroupTaskExecutor(channel.eventLoop) : nil)
     try pipeline.addHandler(
       GRPCConnectionHandler(methods: methods, configuration: settings.connection, calls: calls))
     return calls

@@ -22,7 +22,7 @@ public final class GRPCConnectionCalls: Sendable {
 
   private let queue: AsyncStream<Work>
   private let continuation: AsyncStream<Work>.Continuation
-  /// Where the calls run: the connection's event loop (``EventLoopTaskExecutor``), or `nil` for Swift's
+  /// Where the calls run: the connection's event loop (the server passes an executor over it), or `nil` for Swift's
   /// global executor.
   public let executor: (any TaskExecutor)?
 
@@ -85,25 +85,20 @@ final class GRPCCallCancellation: Sendable {
   var isCancelled: Bool { state.withLock { $0.cancelled } }
 
   /// Cancels the work (a no-op once it has ended).
-  func cancel() {
-    let waiter = state.withLock { state -> UnsafeContinuation<Bool, Never>? in
-      guard !state.cancelled, !state.ended else { return nil }
-      state.cancelled = true
-      defer { state.waiter = nil }
-      return state.waiter
-    }
-    waiter?.resume(returning: true)
-  }
+  func cancel() { settle(cancelled: true) }
 
   /// The work has ended.
-  func ended() {
+  func ended() { settle(cancelled: false) }
+
+  /// Records the first of ``cancel()`` and ``ended()`` and wakes the waiter with it; later calls do nothing.
+  private func settle(cancelled: Bool) {
     let waiter = state.withLock { state -> UnsafeContinuation<Bool, Never>? in
       guard !state.cancelled, !state.ended else { return nil }
-      state.ended = true
+      if cancelled { state.cancelled = true } else { state.ended = true }
       defer { state.waiter = nil }
       return state.waiter
     }
-    waiter?.resume(returning: false)
+    waiter?.resume(returning: cancelled)
   }
 
   /// Waits for ``cancel()`` (`true`) or ``ended()`` (`false`), whichever comes first.

@@ -16,8 +16,8 @@ public import NIOHTTP2
 /// stream can hold is bounded by the message limit, checked from each message's prefix before its bytes are
 /// buffered.
 ///
-/// A handler runs as a child task of the connection's task (``GRPCConnectionCalls``; with the event loops as
-/// Swift's global executor it stays on this thread). A stream reset by the client, a passed `grpc-timeout` or a
+/// A handler runs as a child task of the connection's task (``GRPCConnectionCalls``; the server has it prefer
+/// this connection's event loop, so it stays on this thread). A stream reset by the client, a passed `grpc-timeout` or a
 /// closed connection cancels it; a passed deadline answers DEADLINE_EXCEEDED at once.
 public final class GRPCConnectionHandler: ChannelDuplexHandler {
   public typealias InboundIn = HTTP2Frame
