@@ -18,7 +18,6 @@ final class GRPCEndpoint: Sendable {
     var host: String
     var port: Int
     var maxFrameSize: Int
-    var maxConcurrentStreams: Int = 128
     var maxHeaderListSize: Int = 64 << 10
     /// Calls run on their connection's event loop (`false`: on Swift's global executor).
     var callsOnEventLoops = true
@@ -140,7 +139,7 @@ final class GRPCEndpoint: Sendable {
     if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
     var connection = NIOHTTP2Handler.ConnectionConfiguration()
     connection.initialSettings = [
-      HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
+      HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.connection.maxConcurrentStreams),
       HTTP2Setting(parameter: .maxHeaderListSize, value: settings.maxHeaderListSize),
       HTTP2Setting(parameter: .maxFrameSize, value: settings.maxFrameSize),
       HTTP2Setting(parameter: .initialWindowSize, value: settings.connection.targetWindowSize),

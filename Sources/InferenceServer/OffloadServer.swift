@@ -5,6 +5,7 @@ internal import InferenceServerGRPC
 internal import InferenceServerHTTP
 public import KServeProtocol
 public import Logging
+internal import NIOCore
 internal import Prometheus
 public import ServiceLifecycle
 
@@ -103,12 +104,13 @@ public final class OffloadServer: Service, Sendable {
       methods: KServeGRPCService.methods(handler: handler, health: HealthServiceHandler(runtime: runtime)),
       settings: GRPCEndpoint.Settings(
         host: grpc.host, port: grpc.port, maxFrameSize: grpc.maxFrameSize,
-        maxConcurrentStreams: grpc.maxConcurrentStreams,
         callsOnEventLoops: configuration.tasksOnEventLoops,
         connection: GRPCConnectionConfiguration(
           maxMessageBytes: grpc.maxTransportMessageBytes, targetWindowSize: grpc.targetWindowSize,
           compressResponses: grpc.responseCompression.compressesResponses,
-          accessPolicy: configuration.grpcAccessPolicy)),
+          accessPolicy: configuration.grpcAccessPolicy,
+          maxReadPause: .milliseconds(Int64(grpc.overloadReadPauseMilliseconds)),
+          maxConcurrentStreams: grpc.maxConcurrentStreams)),
       tls: tls?.grpcContext, logger: logger)
   }
 

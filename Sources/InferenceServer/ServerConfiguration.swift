@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
     /// further calls until one ends. Lower values keep an overloading client's backlog on its side instead of
     /// in the server's connection (docs/reliability.md, "Overload with the real models").
     public var maxConcurrentStreams: Int = 128
+    /// After a call is refused because its model's queue is full, its connection is not read again until the
+    /// queue has drained to half its limit, for at most this many milliseconds; 0 reads on and refuses each
+    /// request, as Triton does (docs/reliability.md, "Overload with the real models").
+    public var overloadReadPauseMilliseconds: Int = 50
     /// Whether responses are compressed for clients that accept gzip/deflate (Triton's
     /// `--grpc-infer-response-compression-level`). `.none` by default, as Triton: tensors of floats hardly
     /// compress and compressing costs CPU on every call. Compressed requests are accepted either way.

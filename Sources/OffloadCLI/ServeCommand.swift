@@ -34,6 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
   var grpcMaxConcurrentStreams: Int = 128
 
   @Option(
+    name: .customLong("grpc-overload-read-pause-ms"),
+    help: """
+      After a call is refused because its model's queue is full, do not read its gRPC connection again until the \
+      queue has drained to half its limit, for at most this long (0: keep reading and refuse each request, as \
+      Triton does).
+      """)
+  var grpcOverloadReadPauseMilliseconds: Int = 50
+
+  @Option(
     name: .customLong("http-port"), help: "HTTP/REST port (KServe v2, JSON and binary tensors; 0: pick a free port).")
   var httpPort: Int = 8000
 
@@ -198,6 +207,9 @@ struct ServeCommand: AsyncParsableCommand {
     guard (1...1_000_000).contains(grpcMaxConcurrentStreams) else {
       throw ValidationError("--grpc-max-concurrent-streams must be 1 to 1000000 (default 128)")
     }
+    guard (0...60_000).contains(grpcOverloadReadPauseMilliseconds) else {
+      throw ValidationError("--grpc-overload-read-pause-ms must be 0 to 60000 (default 50)")
+    }
     guard (tlsCertificate == nil) == (tlsKey == nil) else {
       throw ValidationError("--tls-cert and --tls-key go together: give both to serve over TLS")
     }
@@ -271,6 +283,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.grpc.host = host
       config.grpc.port = grpcPort
       config.grpc.maxConcurrentStreams = grpcMaxConcurrentStreams
+      config.grpc.overloadReadPauseMilliseconds = grpcOverloadReadPauseMilliseconds
       config.tasksOnEventLoops = !swiftGlobalExecutor
       config.grpc.maxTransportMessageBytes = max(config.grpc.maxTransportMessageBytes, maxRequestSize * 2)
       config.grpc.responseCompression = .init(rawValue: grpcResponseCompression) ?? .none

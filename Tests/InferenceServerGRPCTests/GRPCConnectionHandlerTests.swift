@@ -1,5 +1,4 @@
 import GRPCWire
-import InferenceRuntime
 import InferenceServerGRPC
 import KServeGRPC
 import KServeProtocol
@@ -7,7 +6,10 @@ import NIOCore
 import NIOEmbedded
 import NIOHPACK
 import NIOHTTP2
+import Synchronization
 import Testing
+
+@testable import InferenceRuntime
 
 /// The connection handler on an in-process channel: HTTP/2 frames in, frames out, no sockets.
 @Suite("gRPC connection handler", .timeLimit(.minutes(1)))
@@ -87,11 +89,12 @@ struct GRPCConnectionHandlerTests {
   /// in a child task; closes the channel afterwards (if `body` did not), which ends that task.
   static func withChannel(
     _ table: GRPCMethodTable = table(), configuration: GRPCConnectionConfiguration = .init(maxMessageBytes: 1 << 16),
-    _ body: (NIOAsyncTestingChannel) async throws -> Void
+    reads: ReadCounter? = nil, _ body: (NIOAsyncTestingChannel) async throws -> Void
   ) async throws {
     let calls = GRPCConnectionCalls()
     let channel = NIOAsyncTestingChannel()
     try await channel.testingEventLoop.executeInContext {
+      if let reads { try channel.pipeline.syncOperations.addHandler(reads) }
       try channel.pipeline.syncOperations.addHandler(
         GRPCConnectionHandler(methods: table, configuration: configuration, calls: calls))
     }
@@ -99,6 +102,18 @@ struct GRPCConnectionHandlerTests {
       group.addTask { await calls.run() }
       try await body(channel)
       _ = try? await channel.finish()
+    }
+  }
+
+  /// Counts the reads that pass toward the socket (sits before the connection handler).
+  final class ReadCounter: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = Any
+    private let count = Atomic<Int>(0)
+    var value: Int { count.load(ordering: .relaxed) }
+
+    func read(context: ChannelHandlerContext) {
+      count.add(1, ordering: .relaxed)
+      context.read()
     }
   }
 
@@ -483,5 +498,104 @@ struct GRPCConnectionHandlerTests {
     #expect(status.code == "14")
     #expect(status.message?.contains("retry on another server") == true)
     _ = try await channel.finish()
+  }
+
+  // MARK: Overload
+
+  /// A table whose "Full" method is refused the way a full model queue refuses, with that queue's room.
+  static func fullTable(_ room: QueueRoom) -> GRPCMethodTable {
+    var table = table()
+    table.register(
+      service: "test.Echo", method: "Full",
+      GRPCMethodTable.unary {
+        (_: Grpc_Health_V1_HealthCheckRequest, _: GRPCCallContext) -> Grpc_Health_V1_HealthCheckResponse in
+        throw InferenceError(
+          .unavailable, "model 'm' version 1: request queue is full (4 waiting)", cause: QueueFull(room: room))
+      })
+    return table
+  }
+
+  /// The SETTINGS_MAX_CONCURRENT_STREAMS of the next outbound frame (which must be a SETTINGS frame).
+  static func nextStreamLimit(_ channel: NIOAsyncTestingChannel) async throws -> Int? {
+    let frame = try await channel.waitForOutboundWrite(as: HTTP2Frame.self)
+    guard case .settings(.settings(let values)) = frame.payload else {
+      Issue.record("expected SETTINGS, got \(frame.payload)")
+      return nil
+    }
+    return values.first { $0.parameter == .maxConcurrentStreams }?.value
+  }
+
+  @Test func aRefusalForAFullQueueHoldsReadsUntilTheQueueHasRoomAndLowersTheStreamLimit() async throws {
+    let room = QueueRoom()
+    room.markFull(limit: 4)
+    let reads = ReadCounter()
+    try await Self.withChannel(
+      Self.fullTable(room), configuration: .init(maxMessageBytes: 1 << 16, maxConcurrentStreams: 8), reads: reads
+    ) { channel in
+      try await Self.send(channel, stream: 1, path: "/test.Echo/Full", body: try Self.message("ok"))
+      let status = Self.status(try await Self.response(channel, stream: 1))
+      #expect(status.code == "14")
+      #expect(status.message?.contains("queue is full") == true)
+      // No call is open any more, but the limit drops by half at most: 8 -> 4.
+      #expect(try await Self.nextStreamLimit(channel) == 4)
+
+      let before = reads.value
+      try await channel.testingEventLoop.executeInContext { channel.pipeline.read() }
+      #expect(reads.value == before, "the read is held while the queue is full")
+      room.noteDepth(2)
+      await channel.testingEventLoop.run()
+      #expect(reads.value == before + 1, "the held read goes out once the queue has drained to half")
+
+      // Other calls are still served; after a quiet second the limit grows back by a sixteenth (at least one).
+      try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
+      #expect(Self.status(try await Self.response(channel, stream: 3)).code == "0")
+      await channel.testingEventLoop.advanceTime(by: .seconds(1))
+      #expect(try await Self.nextStreamLimit(channel) == 5)
+      _ = try await channel.finish()
+    }
+  }
+
+  @Test func readsResumeAfterTheLongestPauseWhenTheQueueStaysFull() async throws {
+    let room = QueueRoom()
+    room.markFull(limit: 4)
+    let reads = ReadCounter()
+    try await Self.withChannel(
+      Self.fullTable(room), configuration: .init(maxMessageBytes: 1 << 16, maxReadPause: .milliseconds(50)),
+      reads: reads
+    ) { channel in
+      try await Self.send(channel, stream: 1, path: "/test.Echo/Full", body: try Self.message("ok"))
+      #expect(Self.status(try await Self.response(channel, stream: 1)).code == "14")
+      #expect(try await Self.nextStreamLimit(channel) == 64)
+      let before = reads.value
+      try await channel.testingEventLoop.executeInContext { channel.pipeline.read() }
+      await channel.testingEventLoop.advanceTime(by: .milliseconds(49))
+      #expect(reads.value == before)
+      await channel.testingEventLoop.advanceTime(by: .milliseconds(1))
+      #expect(reads.value == before + 1)
+      _ = try await channel.finish()
+    }
+  }
+
+  /// With the pause turned off, or for a model whose refusals are cheap (executions of milliseconds), every
+  /// request read is admitted or refused as Triton does: no held read, no SETTINGS frame.
+  @Test(arguments: [true, false])
+  func withoutAReadPauseOrForCheapRefusalsNothingChanges(pauseOff: Bool) async throws {
+    let room = QueueRoom(refusalsAreDear: { pauseOff })
+    room.markFull(limit: 4)
+    let reads = ReadCounter()
+    try await Self.withChannel(
+      Self.fullTable(room),
+      configuration: .init(maxMessageBytes: 1 << 16, maxReadPause: pauseOff ? .zero : .milliseconds(50)), reads: reads
+    ) { channel in
+      try await Self.send(channel, stream: 1, path: "/test.Echo/Full", body: try Self.message("ok"))
+      #expect(Self.status(try await Self.response(channel, stream: 1)).code == "14")
+      let before = reads.value
+      try await channel.testingEventLoop.executeInContext { channel.pipeline.read() }
+      #expect(reads.value == before + 1)
+      try await Self.send(channel, stream: 3, path: Self.echoPath, body: try Self.message("ok"))
+      let frames = try await Self.response(channel, stream: 3)
+      #expect(Self.status(frames).code == "0", "no SETTINGS frame came before the answer")
+      _ = try await channel.finish()
+    }
   }
 }

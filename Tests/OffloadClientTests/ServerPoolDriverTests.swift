@@ -12,7 +12,11 @@ import class InferenceRuntime.ManualDriverClock
   /// A server whose readiness the test sets; counts its health checks.
   final class FakeServer: InferenceTransport {
     let endpoint: ServerEndpoint
-    private let state = Mutex((ready: true, probes: 0, closed: false, waiter: CheckedContinuation<Void, Never>?.none))
+    private let state = Mutex(
+      (
+        ready: true, probes: 0, closed: false, waiter: CheckedContinuation<Void, Never>?.none,
+        checksTimeOut: false, answersMeanwhile: false, reads: UInt64(0)
+      ))
 
     init(_ endpoint: ServerEndpoint) { self.endpoint = endpoint }
 
@@ -21,6 +25,14 @@ import class InferenceRuntime.ManualDriverClock
       set { state.withLock { $0.ready = newValue } }
     }
     var probes: Int { state.withLock { $0.probes } }
+    /// Health checks time out; with `answersMeanwhile`, other calls' answers arrive while they wait.
+    func overloaded(checksTimeOut: Bool, answersMeanwhile: Bool) {
+      state.withLock {
+        $0.checksTimeOut = checksTimeOut
+        $0.answersMeanwhile = answersMeanwhile
+      }
+    }
+    var serverReads: UInt64 { state.withLock { $0.reads } }
 
     func run() async throws {
       await withCheckedContinuation { continuation in
@@ -43,10 +55,15 @@ import class InferenceRuntime.ManualDriverClock
 
     func serverLive(timeout: Duration?) async throws -> Bool { true }
     func serverReady(timeout: Duration?) async throws -> Bool {
-      state.withLock { state in
+      let timedOut = state.withLock { state -> Bool in
         state.probes += 1
-        return state.ready
+        if state.answersMeanwhile { state.reads += 1 }
+        return state.checksTimeOut
       }
+      if timedOut {
+        throw InferenceError(.deadlineExceeded, "ServerReady was not answered within its timeout (1.0 s)")
+      }
+      return ready
     }
     func modelReady(_ name: String, version: String, timeout: Duration?) async throws -> Bool { ready }
     func readyModels(timeout: Duration?) async throws -> Set<String> { ["m"] }
@@ -118,6 +135,49 @@ import class InferenceRuntime.ManualDriverClock
       #expect(servers[Self.b]!.probes == probesBefore + 1)
       pool.shutdown()
       clock.advance(by: .seconds(1))
+    }
+  }
+
+  /// A health check that times out while the server keeps answering other calls on the connection (an
+  /// overloaded server holds reads or lowers its stream limit, and the check queues behind the calls) leaves
+  /// the server in; one that times out on a silent connection ejects it.
+  @Test func aCheckStuckBehindAnsweredCallsDoesNotEjectButASilentServerIsEjected() async throws {
+    let clock = ManualDriverClock()
+    let server = FakeServer(Self.a)
+    var machine = ServerPoolStateMachine.Configuration()
+    machine.healthCheckIntervalNanos = 1_000_000_000
+    machine.ejectionJitter = 0
+    let pool = ServerPool(
+      discovery: .servers([Self.a]),
+      configuration: ServerPool.Configuration(machine: machine, tick: .milliseconds(100)), clock: clock
+    ) { _, _ in server }
+    func health() -> ServerPoolStateMachine.Health? { pool.members().first?.health }
+    await withTaskGroup(of: Void.self) { group in
+      group.addTask { await pool.run() }
+      await pool.waitForDiscovery(timeout: .seconds(60))
+      #expect(health() == .healthy)
+
+      server.overloaded(checksTimeOut: true, answersMeanwhile: true)
+      let probes = server.probes
+      try? await Self.settle(clock)
+      for _ in 0..<30 {
+        clock.advance(by: .milliseconds(100))
+        try? await Self.settle(clock)
+      }
+      #expect(server.probes >= probes + 2, "checked (and timed out) repeatedly")
+      #expect(health() == .healthy, "busy, not dead")
+
+      server.overloaded(checksTimeOut: true, answersMeanwhile: false)
+      for _ in 0..<20 {
+        clock.advance(by: .milliseconds(100))
+        try? await Self.settle(clock)
+      }
+      if case .ejected = health() {
+      } else {
+        Issue.record("a silent server should be ejected, is \(String(describing: health()))")
+      }
+      pool.shutdown()
+      clock.advance(by: .seconds(60))
     }
   }
 }

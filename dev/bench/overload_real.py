@@ -5,10 +5,13 @@ then for each model:
   1. capacity: `offload bench` closed loop at --capacity-concurrency requests in flight (batch 1); its
      answered inferences/s is the capacity;
   2. for each factor: `offload bench --request-rate-range factor*capacity` (open loop, constant arrivals, no
-     client retries), while this script probes GET /v2/health/ready and gRPC-free readiness every 100 ms
-     (latency of each probe) and samples the server's RSS (/proc/PID/status) every 100 ms.
-Prints a Markdown table (offered load, sent, answered, rejected and how, p99 of admitted requests, admitted
-throughput as a share of capacity, worst health-probe latency, peak RSS) and writes JSON with --json.
+     client retries), while this script probes GET /v2/health/ready and sends one tritonclient request every
+     100 ms (latency of each) and samples the server's RSS (/proc/PID/status) every 100 ms; then capacity
+     again: the admitted throughput is compared with the mean of the capacities before and after the point
+     (the shared machine's speed drifts by tens of percent over minutes).
+Prints a Markdown table (offered load, sent, answered, rejected and how, p50/p99 of admitted requests,
+admitted throughput as a share of capacity, health-probe latency p50/p99/worst, peak RSS) and writes JSON
+with --json.
 
     .venv/bin/python dev/bench/overload_real.py --binary .build/dist/offload
         [--models lhcb_ghost_mlp,jet_tagger_qg] [--factors 2,5,10] [--max-queue-size 64]
@@ -70,6 +73,11 @@ class CPUQuota:
             self.path.rmdir()
         except OSError:
             pass
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def rss_kib(pid: int) -> int:
@@ -182,6 +190,9 @@ def main() -> int:
     # Pinned, the load generator cannot take the server's core: what is measured is the server's behaviour.
     pin_server = [] if args.no_pin or os.cpu_count() < 2 else ["taskset", "-c", "0"]
     pin_client = [] if not pin_server else ["taskset", "-c", "1"]
+    if pin_server:
+        # The probes run beside the server (whose quota leaves its core mostly idle), not behind the load.
+        os.sched_setaffinity(0, {0})
 
     grpc_port, http_port, metrics_port = free_ports(3)
     quota = CPUQuota(args.server_cpu_quota) if args.server_cpu_quota > 0 else None
@@ -210,16 +221,28 @@ def main() -> int:
         for entry in args.models.split(","):
             model, _, batch_text = entry.partition(":")
             batch = int(batch_text or "1")
-            capacity_point = bench(args.binary, grpc_port, model, batch, ["--concurrency-range", str(args.capacity_concurrency)],
-                                   args.window_ms, server.pid, pin_client)
-            capacity = capacity_point["requests_per_second"]
-            print(f"{model} (batch {batch}): capacity {capacity:.0f} requests/s at {args.capacity_concurrency} in flight "
-                  f"(p99 {capacity_point['latency_us']['p99']} us)", flush=True)
+            def measure_capacity() -> float:
+                point = bench(args.binary, grpc_port, model, batch, ["--concurrency-range", str(args.capacity_concurrency)],
+                              args.window_ms, server.pid, pin_client)
+                print(f"{model} (batch {batch}): capacity {point['requests_per_second']:.0f} requests/s at "
+                      f"{args.capacity_concurrency} in flight (p99 {point['latency_us']['p99']:.0f} us, server CPU "
+                      f"{point.get('server_cpu_us_per_request') or 0:.0f} us/request, "
+                      f"{point['server'].get('inference_count', 0) / max(point['server'].get('execution_count', 1), 1):.1f} "
+                      f"requests/execution)", flush=True)
+                return point["requests_per_second"]
+
+            # The machine is shared and its speed drifts: capacity is measured before and after each overload point,
+            # and the admitted throughput compared with their mean.
+            first_capacity = measure_capacity()
+            capacity_before = first_capacity
             for factor in (float(f) for f in args.factors.split(",")):
-                rate = round(capacity * factor)
+                rate = round(first_capacity * factor)
                 with Watcher(http_port, server.pid, grpc_port, model) as watch:
                     point = bench(args.binary, grpc_port, model, batch, ["--request-rate-range", str(rate)], args.window_ms,
                                   server.pid, pin_client)
+                capacity_after = measure_capacity()
+                capacity = (capacity_before + capacity_after) / 2
+                capacity_before = capacity_after
                 errors = point.get("errors", {})
                 answered = point["requests"]
                 # Arrivals the load generator could not even send (over 4096 in flight) never reached the server.
@@ -236,12 +259,19 @@ def main() -> int:
                     "admitted_p50_us": point["latency_us"]["p50"], "admitted_p99_us": point["latency_us"]["p99"],
                     "admitted_share_of_capacity": round(point["requests_per_second"] / capacity, 3),
                     "health_probe_max_ms": round(max(watch.probe_ms), 1) if watch.probe_ms else None,
+                    "health_probe_p50_ms": round(percentile(watch.probe_ms, 50), 1) if watch.probe_ms else None,
+                    "health_probe_p99_ms": round(percentile(watch.probe_ms, 99), 1) if watch.probe_ms else None,
+                    "health_probes_over_100ms": sum(1 for ms in watch.probe_ms if ms > 100),
+                    "health_probes": len(watch.probe_ms),
                     "health_probe_failures": watch.probe_failures,
                     "peak_rss_mib": round(max(watch.rss) / 1024, 1) if watch.rss else None,
                     "probe_rejections": len(watch.rejections),
                     "probe_rejection_max_ms": round(max(watch.rejections), 2) if watch.rejections else None,
                     "rejection_message": watch.rejection_message,
-                    "capacity_per_s": round(capacity),
+                    "server_cpu_us_per_answer": point.get("server_cpu_us_per_request"),
+                    "requests_per_execution": round(point["server"].get("inference_count", 0)
+                                                    / max(point["server"].get("execution_count", 1), 1), 1),
+                    "capacity_per_s": round(capacity), "offered_from_capacity_per_s": round(first_capacity),
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
@@ -250,15 +280,18 @@ def main() -> int:
               f"binary {args.binary}; pinned: {'server CPU 0, load CPU 1' if pin_server else 'no'}; "
               f"server CPU quota: {args.server_cpu_quota or 'none'} cores; serve arguments: {args.serve_arg}")
         print("| model (batch) | offered (× capacity) | sent /s | answered /s | rejected /s (UNAVAILABLE) | other errors | "
-              "admitted p50 / p99 µs | admitted / capacity | worst health probe ms | slowest probe rejection ms | "
+              "admitted p50 / p99 ms | admitted / capacity (capacity /s) | health probe p50 / p99 / worst ms (over 100 ms) | "
+              "slowest probe rejection ms | "
               "peak RSS MiB |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             other = {k: v for k, v in r["errors"].items() if k not in ("UNAVAILABLE", "DROPPED_CLIENT_BACKLOG")}
-            print(f"| {r['model']} ({r['batch']}) | {r['offered_per_s']:,} ({r['factor']:g}× {r['capacity_per_s']:,}) | "
+            print(f"| {r['model']} ({r['batch']}) | {r['offered_per_s']:,} ({r['factor']:g}× {r['offered_from_capacity_per_s']:,}) | "
                   f"{r['sent_per_s']:,} | {r['answered_per_s']:,} | {r['rejected_per_s']:,} | {other or 0} | "
-                  f"{r['admitted_p50_us']} / {r['admitted_p99_us']} | {r['admitted_share_of_capacity']:.2f} | "
-                  f"{r['health_probe_max_ms']} ({r['health_probe_failures']} failed) | "
+                  f"{r['admitted_p50_us'] / 1000:,.0f} / {r['admitted_p99_us'] / 1000:,.0f} | "
+                  f"{r['admitted_share_of_capacity']:.2f} ({r['capacity_per_s']:,}) | "
+                  f"{r['health_probe_p50_ms']} / {r['health_probe_p99_ms']} / {r['health_probe_max_ms']} "
+                  f"({r['health_probes_over_100ms']} of {r['health_probes']}; {r['health_probe_failures']} failed) | "
                   f"{r['probe_rejection_max_ms']} ({r['probe_rejections']} of the probes) | {r['peak_rss_mib']} |")
         messages = {r["rejection_message"] for r in rows if r["rejection_message"]}
         for message in sorted(messages):
@@ -271,7 +304,7 @@ def main() -> int:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
-        os.unlink(log.name)
+        pass  # os.unlink(log.name)
         if quota:
             quota.remove()
     return 0

@@ -69,6 +69,8 @@ public final class DynamicBatchScheduler: Sendable {
   /// how many rows.
   private let topsUp: Bool
   private let maxBatchSize: Int
+  /// Signals front ends when the queue, once full, has room again.
+  public let room: QueueRoom
 
   /// Creates a scheduler.
   /// - Parameters:
@@ -77,10 +79,11 @@ public final class DynamicBatchScheduler: Sendable {
   ///   - statistics: Where executions are recorded.
   ///   - modelDescription: e.g. `model 'x' version 1`, for errors.
   ///   - clock: The time of queue delays and timeouts (tests pass a ``ManualDriverClock``).
+  ///   - room: The queue's room signal for front ends (``QueueRoom``).
   ///   - executor: Runs a batch on an instance.
   public init(
     policy: BatchingPolicy, instanceCount: Int, statistics: StatisticsRecorder, modelDescription: String,
-    clock: any DriverClock = SystemDriverClock(), executor: @escaping Executor
+    clock: any DriverClock = SystemDriverClock(), room: QueueRoom = QueueRoom(), executor: @escaping Executor
   ) {
     self.clock = clock
     self.timer = WakeUpTimer(clock: clock)
@@ -90,6 +93,7 @@ public final class DynamicBatchScheduler: Sendable {
     self.modelDescription = modelDescription
     self.topsUp = policy.maxQueueDelayNanos == 0
     self.maxBatchSize = policy.maxBatchSize
+    self.room = room
   }
 
   /// Requests waiting now.
@@ -139,6 +143,7 @@ public final class DynamicBatchScheduler: Sendable {
         timer.signal()
       }
     }
+    if room.isFull { room.noteDepth(state.withLock { $0.machine.queueDepth }) }
   }
 
   /// Runs one batch and returns the machine's next actions.
@@ -249,12 +254,13 @@ public final class DynamicBatchScheduler: Sendable {
     }
     timer.finish()
     await perform(actions)
+    room.open()
   }
 
   private func rejection(_ reason: DynamicBatcherStateMachine.Rejection) -> InferenceError {
     switch reason {
     case .queueFull(let limit):
-      return SchedulerRejection.queueFull(modelDescription, limit: limit)
+      return SchedulerRejection.queueFull(modelDescription, limit: limit, room: room)
     case .timedOut:
       return InferenceError(.unavailable, "\(modelDescription): request timed out in the queue before it was scheduled")
     case .closed:

@@ -58,15 +58,19 @@ public final class ServableModel: Sendable {
     self.config = config
     self.instances = instances
     self.validator = RequestValidator(config: config, modelDescription: description)
+    let placement = ExecutionPlacement(
+      instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
+    self.placement = placement
+    // Refusing is dear next to executions that run inline (under the inline limit, 500 µs by default): there
+    // a full queue makes the front ends apply backpressure instead of refusing all they read.
+    let dear: @Sendable () -> Bool = { placement.choice == .inline }
     self.scheduler = InstanceScheduler(
-      instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description)
+      instanceCount: instances.count, maxQueueSize: maxQueueSize, modelDescription: description,
+      room: QueueRoom(refusalsAreDear: dear))
     let statistics = StatisticsRecorder(
       name: name, version: String(version), metricsFactory: metricsFactory, latencySummaries: latencySummaries,
       responseCache: responseCache != nil)
     self.statistics = statistics
-    let placement = ExecutionPlacement(
-      instanceCount: instances.count, inlineLimit: inlineExecutionLimit, label: "\(name).\(version)")
-    self.placement = placement
     self.sequencer = sequence.map { policy in
       SequenceBatchScheduler(policy: policy, statistics: statistics, modelDescription: description) {
         index, inputs, outputs in
@@ -75,7 +79,8 @@ public final class ServableModel: Sendable {
     }
     self.batcher = BatchingPolicy(config: config, maxTotalQueueSize: maxQueueSize).map { policy in
       DynamicBatchScheduler(
-        policy: policy, instanceCount: instances.count, statistics: statistics, modelDescription: description
+        policy: policy, instanceCount: instances.count, statistics: statistics, modelDescription: description,
+        room: QueueRoom(refusalsAreDear: dear)
       ) { index, inputs, outputs in
         try await ServableModel.execute(instances[index], index, placement, inputs, outputs)
       }

@@ -25,16 +25,20 @@ public final class InstanceScheduler: Sendable {
 
   private let state: Mutex<State>
   private let modelDescription: String
+  /// Signals front ends when the queue, once full, has room again.
+  public let room: QueueRoom
 
   /// Creates a scheduler.
   /// - Parameters:
   ///   - instanceCount: Instances to share.
   ///   - maxQueueSize: Bound on waiting requests.
   ///   - modelDescription: e.g. `model 'x' version 1`, for errors.
-  public init(instanceCount: Int, maxQueueSize: Int, modelDescription: String) {
+  ///   - room: The queue's room signal for front ends (``QueueRoom``).
+  public init(instanceCount: Int, maxQueueSize: Int, modelDescription: String, room: QueueRoom = QueueRoom()) {
     self.state = Mutex(
       State(machine: InstanceSchedulerStateMachine(instanceCount: instanceCount, maxQueueSize: maxQueueSize)))
     self.modelDescription = modelDescription
+    self.room = room
   }
 
   /// Requests waiting now.
@@ -94,13 +98,17 @@ public final class InstanceScheduler: Sendable {
 
   /// Hands an instance from ``acquire()`` back: the longest waiter gets it, or it becomes idle.
   func release(_ instance: Int) {
-    let settled = state.withLock { state -> (CheckedContinuation<Int, any Error>, Result<Int, any Error>)? in
+    let refusing = room.isFull
+    let (settled, depth) = state.withLock {
+      state -> ((CheckedContinuation<Int, any Error>, Result<Int, any Error>)?, Int) in
       switch state.machine.release(instance: instance) {
-      case .none: return nil
-      case .resume(let waiter, let instance): return state.settle(waiter, .success(instance))
+      case .none: return (nil, refusing ? state.machine.queueDepth : .max)
+      case .resume(let waiter, let instance):
+        return (state.settle(waiter, .success(instance)), refusing ? state.machine.queueDepth : .max)
       }
     }
     settled.map { $0.0.resume(with: $0.1) }
+    if refusing { room.noteDepth(depth) }
   }
 
   /// Stops admitting requests; those waiting still run, in order, as instances free up.
@@ -115,12 +123,13 @@ public final class InstanceScheduler: Sendable {
       state.machine.close().compactMap { state.settle($0, .failure(error)) }
     }
     for (continuation, outcome) in settled { continuation.resume(with: outcome) }
+    room.open()
   }
 
   private func rejection(_ reason: InstanceSchedulerStateMachine.RejectReason) -> InferenceError {
     switch reason {
     case .queueFull(let limit):
-      return SchedulerRejection.queueFull(modelDescription, limit: limit)
+      return SchedulerRejection.queueFull(modelDescription, limit: limit, room: room)
     case .closed:
       return SchedulerRejection.unloading(modelDescription)
     }

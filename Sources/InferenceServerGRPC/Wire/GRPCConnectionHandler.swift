@@ -1,6 +1,7 @@
 internal import DequeModule
 internal import GRPCWire
 internal import InferenceRuntime
+internal import KServeProtocol
 public import NIOCore
 internal import NIOHPACK
 public import NIOHTTP2
@@ -19,6 +20,17 @@ public import NIOHTTP2
 /// A handler runs as a child task of the connection's task (``GRPCConnectionCalls``; the server has it prefer
 /// this connection's event loop, so it stays on this thread). A stream reset by the client, a passed `grpc-timeout` or a
 /// closed connection cancels it; a passed deadline answers DEADLINE_EXCEEDED at once.
+///
+/// Overload (HTTP/2 backpressure): a call refused because its model's queue is full is answered UNAVAILABLE
+/// at once; where refusing is dear next to running (``QueueRoom/refusalsAreDear``: models whose executions run
+/// inline, microseconds), the connection is not read again until that queue has drained to half its limit
+/// (``QueueRoom``), or for at most ``GRPCConnectionConfiguration/maxReadPause``, and the connection's
+/// `SETTINGS_MAX_CONCURRENT_STREAMS` drops to the calls it has open (the ones the queue took). The client's
+/// further requests wait on its side until a call ends, instead of each costing a refusal: refusing is about as
+/// dear as running a small model, and a server that refuses everything a client sends at ten times a model's
+/// capacity has little CPU left for the work it admitted (every refused stream frees a slot the client
+/// fills again at once). The limit grows back (by a sixteenth) toward the configured one after each quiet
+/// ``GRPCConnectionConfiguration/streamLimitRecovery`` without a refusal. Responses go out throughout.
 public final class GRPCConnectionHandler: ChannelDuplexHandler {
   public typealias InboundIn = HTTP2Frame
   public typealias InboundOut = HTTP2Frame
@@ -71,6 +83,26 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
   private var flushPending = false
   private var flushScheduled = false
   private var context: ChannelHandlerContext?
+  /// Reading is paused until a full queue has room (see the type's documentation).
+  private var readPaused = false
+  /// The channel asked for a read while reading was paused.
+  private var readWanted = false
+  /// Counts pauses, so that a stale wake-up (the timer after the room signal, or the reverse) does nothing.
+  private var pauseNumber = 0
+  /// Ends a pause that no room signal ended.
+  private var pauseTimer: Scheduled<Void>?
+  /// The queue this connection already waits on for room (one registration per queue until it fires).
+  private var awaitedRoom: QueueRoom?
+  /// The `SETTINGS_MAX_CONCURRENT_STREAMS` last sent: the configured limit, or less after refusals.
+  private var streamLimit: Int
+  /// A refusal asks to lower the stream limit when this turn's writes are flushed.
+  private var streamLimitDue = false
+  /// When a call of this connection was last refused for a full queue.
+  private var lastRefusal = NIODeadline.distantPast
+  /// When the stream limit was last lowered.
+  private var lastStreamLimitDecrease: NIODeadline?
+  /// Raises a lowered stream limit again.
+  private var streamLimitTimer: Scheduled<Void>?
 
   /// Creates the handler for one connection; `calls` runs its handlers (its ``GRPCConnectionCalls/run()`` is
   /// the connection's task).
@@ -78,6 +110,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     self.methods = methods
     self.configuration = configuration
     self.work = calls
+    self.streamLimit = configuration.maxConcurrentStreams
   }
 
   public func handlerAdded(context: ChannelHandlerContext) {
@@ -108,12 +141,56 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
 
   /// Cancels every call; the connection's task ends once their handlers have.
   private func cancelAll() {
+    pauseTimer?.cancel()
+    pauseTimer = nil
+    streamLimitTimer?.cancel()
+    streamLimitTimer = nil
     for call in calls.values { call.cancel() }
     calls.removeAll()
     work.finish()
   }
 
   // MARK: Reading
+
+  public func read(context: ChannelHandlerContext) {
+    if readPaused {
+      readWanted = true
+    } else {
+      context.read()
+    }
+  }
+
+  /// Stops reading this connection until `room` says its queue has room, or for at most `maxReadPause`.
+  private func pauseReading(until room: QueueRoom, context: ChannelHandlerContext) {
+    guard !readPaused, configuration.maxReadPause > .zero else { return }
+    readPaused = true
+    pauseNumber &+= 1
+    let pause = pauseNumber
+    let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+    let eventLoop = context.eventLoop
+    pauseTimer = eventLoop.scheduleTask(in: configuration.maxReadPause) { loop.value.resumeReading(pause) }
+    guard awaitedRoom !== room else { return }
+    awaitedRoom = room
+    room.whenRoom {
+      eventLoop.execute {
+        let handler = loop.value
+        if handler.awaitedRoom === room { handler.awaitedRoom = nil }
+        handler.resumeReading(handler.pauseNumber)
+      }
+    }
+  }
+
+  /// Ends pause number `pause` (if it is still the current one) and performs the read it held back.
+  private func resumeReading(_ pause: Int) {
+    guard readPaused, pause == pauseNumber else { return }
+    readPaused = false
+    pauseTimer?.cancel()
+    pauseTimer = nil
+    if readWanted, let context {
+      readWanted = false
+      context.read()
+    }
+  }
 
   public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     inReadLoop = true
@@ -143,6 +220,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     inReadLoop = false
     if flushPending {
       flushPending = false
+      if streamLimitDue { lowerStreamLimit(context: context) }
       context.flush()
     }
     context.fireChannelReadComplete()
@@ -326,15 +404,17 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     let queued = work.submit(
       .init(cancellation: cancellation) {
         let result: Swift.Result<Result, GRPCStatus>
+        var full: QueueRoom?
         do {
           result = .success(try await body())
         } catch {
           result = .failure(GRPCStatus(describing: error))
+          if let room = ((error as? InferenceError)?.cause as? QueueFull)?.room, room.refusalsAreDear { full = room }
         }
         if eventLoop.inEventLoop {
-          then(loop.value, result)
+          loop.value.settle(result, full: full, then: then)
         } else {
-          eventLoop.execute { then(loop.value, result) }
+          eventLoop.execute { loop.value.settle(result, full: full, then: then) }
         }
       })
     if !queued {
@@ -346,6 +426,65 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         ))
     }
     return cancellation
+  }
+
+  /// Hands a handler's result on; a refusal for a full queue first pauses reading and asks for a lower
+  /// stream limit (sent with the refusal's flush, from the calls still open then).
+  private func settle<Result>(
+    _ result: Swift.Result<Result, GRPCStatus>, full: QueueRoom?,
+    then: (GRPCConnectionHandler, Swift.Result<Result, GRPCStatus>) -> Void
+  ) {
+    if let full, let context, configuration.maxReadPause > .zero {
+      pauseReading(until: full, context: context)
+      streamLimitDue = true
+      lastRefusal = context.eventLoop.now
+    }
+    then(self, result)
+  }
+
+  // MARK: Stream limit
+
+  /// Lowers `SETTINGS_MAX_CONCURRENT_STREAMS` to the calls open now (those the queue took), but at most to half
+  /// the limit in force and at most once per `maxReadPause` (refusals of requests the client sent before it saw
+  /// the new limit must not lower it again); then starts raising it again once refusals stop.
+  private func lowerStreamLimit(context: ChannelHandlerContext) {
+    streamLimitDue = false
+    let now = context.eventLoop.now
+    if lastStreamLimitDecrease.map({ now - $0 >= configuration.maxReadPause }) ?? true {
+      let target = max(calls.count, streamLimit / 2, 1)
+      if target < streamLimit {
+        streamLimit = target
+        lastStreamLimitDecrease = now
+        sendStreamLimit(context: context)
+      }
+    }
+    scheduleStreamLimitRecovery(context: context)
+  }
+
+  /// Raises a lowered stream limit by a sixteenth (at least one stream), up to the configured one, after each
+  /// `streamLimitRecovery` that passed without a refusal: slowly, since each step past what the queue holds
+  /// costs refusals.
+  private func scheduleStreamLimitRecovery(context: ChannelHandlerContext) {
+    guard streamLimitTimer == nil, streamLimit < configuration.maxConcurrentStreams else { return }
+    let loop = NIOLoopBound(self, eventLoop: context.eventLoop)
+    streamLimitTimer = context.eventLoop.scheduleTask(in: configuration.streamLimitRecovery) {
+      let handler = loop.value
+      handler.streamLimitTimer = nil
+      guard let context = handler.context else { return }
+      if context.eventLoop.now - handler.lastRefusal >= handler.configuration.streamLimitRecovery {
+        handler.streamLimit = min(
+          handler.streamLimit + max(handler.streamLimit / 16, 1), handler.configuration.maxConcurrentStreams)
+        handler.sendStreamLimit(context: context)
+        context.flush()
+      }
+      handler.scheduleStreamLimitRecovery(context: context)
+    }
+  }
+
+  private func sendStreamLimit(context: ChannelHandlerContext) {
+    let setting = HTTP2Setting(parameter: .maxConcurrentStreams, value: streamLimit)
+    let frame = HTTP2Frame(streamID: .rootStream, payload: .settings(.settings([setting])))
+    context.write(wrapOutboundOut(frame), promise: nil)
   }
 
   private func completed(_ stream: HTTP2StreamID, _ result: Result<ByteBuffer?, GRPCStatus>) {
@@ -495,7 +634,9 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
       context.eventLoop.execute {
         let handler = loop.value
         handler.flushScheduled = false
-        handler.context?.flush()
+        guard let context = handler.context else { return }
+        if handler.streamLimitDue { handler.lowerStreamLimit(context: context) }
+        context.flush()
       }
     }
   }

@@ -67,6 +67,9 @@ public final class InferenceConnection: Sendable {
   /// Finishes in-flight calls and ends ``run()``.
   public func close() { connection.close() }
 
+  /// How many times frames arrived from the server so far (see ``InferenceTransport/serverReads``).
+  public var serverReads: UInt64 { connection.serverReads.value }
+
   /// Opens a connection, runs `body` with it, and closes it.
   public static func withConnection<R: Sendable>(
     to endpoint: ServerEndpoint, options: ConnectionOptions = .defaults,

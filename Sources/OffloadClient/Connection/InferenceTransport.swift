@@ -24,6 +24,14 @@ public protocol InferenceTransport: Sendable {
   func statistics(_ model: String, version: String, timeout: Duration?) async throws -> [Inference_ModelStatistics]
   /// `ModelInfer`.
   func infer(_ request: InferenceRequest, timeout: Duration?) async throws -> InferenceResponse
+  /// A count that grows whenever the server sends something on this transport (any answer, on any call):
+  /// a health check that timed out while it grew met a busy server, one whose stream limit or queue held
+  /// the check behind other calls, not a dead one. Transports that cannot tell return 0.
+  var serverReads: UInt64 { get }
+}
+
+extension InferenceTransport {
+  public var serverReads: UInt64 { 0 }
 }
 
 /// The protocol a client speaks to its servers.

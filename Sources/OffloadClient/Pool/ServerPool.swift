@@ -242,6 +242,7 @@ public final class ServerPool: Sendable {
   private func probe(_ connection: any InferenceTransport) async {
     let endpoint = connection.endpoint
     let wasHealthy = state.withLock { $0.machine.member(endpoint)?.health == .healthy }
+    let readsBefore = connection.serverReads
     do {
       guard try await connection.serverReady(timeout: configuration.probeTimeout) else {
         throw InferenceError(.unavailable, "\(endpoint): server is not ready")
@@ -252,6 +253,15 @@ public final class ServerPool: Sendable {
       if !wasHealthy {
         logger.info("server healthy", metadata: ["server": "\(endpoint)", "models": "\(models.count)"])
       }
+    } catch let error as InferenceError
+      where wasHealthy && error.code == .deadlineExceeded && connection.serverReads != readsBefore
+    {
+      // Busy, not dead: the server kept answering other calls while this check waited behind them (an
+      // overloaded server stops reading or lowers its stream limit; the check queues like any call).
+      state.withLock { $0.machine.probeInconclusive(endpoint) }
+      logger.debug(
+        "health check timed out behind other calls; server still answering",
+        metadata: ["server": "\(endpoint)", "error": "\(error.message)"])
     } catch {
       let reason = (error as? InferenceError)?.message ?? "\(error)"
       let now = now()

@@ -152,6 +152,13 @@ public struct ServerPoolStateMachine: Sendable {
     members[i].queueNanos = members[i].queueNanos.map { $0 / 2 }
   }
 
+  /// A health check could not tell: it timed out while the server kept answering other calls on the same
+  /// connection (busy, not dead). The server keeps its state; the next check is due an interval later.
+  public mutating func probeInconclusive(_ endpoint: ServerEndpoint) {
+    guard let i = index(endpoint) else { return }
+    members[i].probing = false
+  }
+
   /// A health check failed: the server is ejected for a backoff period.
   public mutating func probeFailed(
     _ endpoint: ServerEndpoint, reason: String, now: UInt64, random: inout some RandomNumberGenerator

@@ -36,6 +36,8 @@ final class GRPCClientConnection: Sendable {
   private let tls: NIOSSLContext?
   private let serverHostname: String?
   private let box = Mutex(Box())
+  /// Counts the reads that brought frames from the server, on any of this connection's channels.
+  let serverReads = ServerReads()
 
   /// The longest a connection attempt may take.
   static let connectTimeout = TimeAmount.seconds(10)
@@ -238,6 +240,7 @@ final class GRPCClientConnection: Sendable {
     let tls = tls
     let serverHostname = serverHostname
     let onUnusable: @Sendable () -> Void = { [weak self] in self?.unusable(generation: generation) }
+    let serverReads = self.serverReads
     let bootstrap = ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
       .connectTimeout(Self.connectTimeout)
       .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -260,7 +263,8 @@ final class GRPCClientConnection: Sendable {
           try pipeline.addHandler(
             NIOHTTP2Handler(mode: .client, connectionConfiguration: connection, streamConfiguration: stream))
           try pipeline.addHandler(
-            GRPCClientHandler(settings: settings, tls: tls != nil, onUnusable: onUnusable))
+            GRPCClientHandler(
+              settings: settings, tls: tls != nil, serverReads: serverReads, onUnusable: onUnusable))
         }
       }
     return bootstrap.connect(host: host, port: port).flatMap { channel in
@@ -274,4 +278,16 @@ final class GRPCClientConnection: Sendable {
       return handler.readyFuture.map { Connected(channel: channel, handler: bound, generation: generation) }
     }
   }
+}
+
+/// How many times frames arrived from the server: a health check that timed out while this grew met a busy
+/// server (its answers to other calls kept coming), not a dead one.
+final class ServerReads: Sendable {
+  private let count = Atomic<UInt64>(0)
+
+  /// The reads so far.
+  var value: UInt64 { count.load(ordering: .relaxed) }
+
+  /// One read (a batch of frames) arrived.
+  func increment() { count.add(1, ordering: .relaxed) }
 }

@@ -22,6 +22,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
 
   private let settings: GRPCClientSettings
   private let tls: Bool
+  private let serverReads: ServerReads
   private var ready: EventLoopPromise<Void>?
   private let onUnusable: @Sendable () -> Void
   private var calls: [HTTP2StreamID: GRPCClientCall] = [:]
@@ -39,9 +40,13 @@ final class GRPCClientHandler: ChannelDuplexHandler {
   static let lastStreamID = Int32.max - 2
 
   /// - Parameter onUnusable: Called once when no new call should start here (GOAWAY, closed, stream IDs used up).
-  init(settings: GRPCClientSettings, tls: Bool, onUnusable: @escaping @Sendable () -> Void) {
+  init(
+    settings: GRPCClientSettings, tls: Bool, serverReads: ServerReads = ServerReads(),
+    onUnusable: @escaping @Sendable () -> Void
+  ) {
     self.settings = settings
     self.tls = tls
+    self.serverReads = serverReads
     self.onUnusable = onUnusable
   }
 
@@ -247,6 +252,7 @@ final class GRPCClientHandler: ChannelDuplexHandler {
 
   func channelReadComplete(context: ChannelHandlerContext) {
     inReadLoop = false
+    serverReads.increment()
     if flushPending {
       flushPending = false
       context.flush()
