@@ -7,23 +7,28 @@ internal import Prometheus
 internal import Synchronization
 
 /// `GET /metrics` in Prometheus text format on the metrics port, served by Hummingbird: the per-model
-/// `nv_*` metrics the runtime records, plus process, memory and response-cache gauges refreshed at each scrape, then the
-/// latency summaries when they are enabled (rendered by the runtime: swift-prometheus has no summary type).
+/// `nv_*` metrics the runtime records, process and response-cache gauges refreshed at each scrape, the host's
+/// CPU utilization and memory sampled every `interval` (Triton's per-interval metrics), then the latency
+/// summaries when they are enabled (rendered by the runtime: swift-prometheus has no summary type).
 final class MetricsEndpoint: Sendable {
   let registry: PrometheusCollectorRegistry
   private let application: Application<RouterResponder<BasicRequestContext>>
   private let port = BoundPort()
+  private let gauges: ProcessGauges
+  private let interval: Duration
 
   init(
     registry: PrometheusCollectorRegistry, summaries: LatencySummaryRegistry?, cache: ResponseCache? = nil,
-    host: String, port: Int, logger: Logger
+    host: String, port: Int, interval: Duration = .seconds(2), logger: Logger
   ) {
     self.registry = registry
+    self.interval = interval
     let gauges = ProcessGauges(registry: registry)
+    self.gauges = gauges
     let cacheGauges = cache.map { CacheGauges(cache: $0, registry: registry) }
     let router = Router()
     router.get("metrics") { _, _ -> Response in
-      gauges.update()
+      gauges.updateProcess()
       cacheGauges?.update()
       var bytes = registry.emitToBuffer()
       if let summaries {
@@ -45,8 +50,30 @@ final class MetricsEndpoint: Sendable {
       logger: logger)
   }
 
-  /// Serves until cancelled or graceful shutdown.
-  func run() async throws { try await application.run() }
+  /// Serves until cancelled or graceful shutdown, sampling the per-interval gauges meanwhile.
+  func run() async throws {
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { await self.sampleHost() }
+      try await application.run()
+      group.cancelAll()
+    }
+  }
+
+  /// Samples the host gauges now and then every `interval` until cancelled: the CPU utilization is the share
+  /// of the last interval, whoever scrapes and however often.
+  private func sampleHost() async {
+    let clock = ContinuousClock()
+    var next = clock.now
+    while !Task.isCancelled {
+      gauges.updateHost()
+      next = next.advanced(by: interval)
+      do {
+        try await clock.sleep(until: next)
+      } catch {
+        return
+      }
+    }
+  }
 
   /// The bound port (waits until the listener is up).
   func boundPort() async -> Int { await port.value() }
@@ -77,14 +104,15 @@ final class BoundPort: Sendable {
   }
 }
 
-/// Process CPU and memory gauges, read from /proc at scrape time.
+/// Process gauges (read from /proc at each scrape) and the host's CPU utilization and memory (sampled every
+/// metrics interval, as Triton's `nv_cpu_*`).
 final class ProcessGauges: Sendable {
   let residentBytes: Prometheus.Gauge
   let cpuSeconds: Prometheus.Gauge
   let memoryTotal: Prometheus.Gauge
   let memoryUsed: Prometheus.Gauge
   let cpuUtilization: Prometheus.Gauge
-  /// /proc/stat totals (busy, all) at the previous scrape.
+  /// /proc/stat totals (busy, all) at the previous sample.
   private let lastCPU = Mutex<(busy: Double, total: Double)?>(nil)
 
   init(registry: PrometheusCollectorRegistry) {
@@ -96,7 +124,8 @@ final class ProcessGauges: Sendable {
     memoryTotal = gauge("nv_cpu_memory_total", "bytes", "Total system memory")
     memoryUsed = gauge("nv_cpu_memory_used", "bytes", "Used system memory (total - available)")
     // A ratio has no unit suffix: the empty unit is left out of the name (`nv_cpu_utilization`).
-    cpuUtilization = gauge("nv_cpu_utilization", "", "Host CPU utilization (0.0 to 1.0) since the previous scrape")
+    cpuUtilization = gauge(
+      "nv_cpu_utilization", "", "Host CPU utilization (0.0 to 1.0) over the last metrics interval")
   }
 
   /// Busy and total jiffies of all CPUs from the first line of /proc/stat.
@@ -111,20 +140,28 @@ final class ProcessGauges: Sendable {
     return (total - idle, total)
   }
 
-  func update() {
+  /// The process's own gauges, at each scrape.
+  func updateProcess() {
     let page = ProcFile.pageSize
     if let statm = ProcFile.text("/proc/self/statm") {
       let fields = statm.split(separator: " ")
       if fields.count > 1, let pages = Double(fields[1]) { residentBytes.set(pages * page) }
     }
     if let seconds = ProcessCPUTime.seconds() { cpuSeconds.set(seconds) }
+  }
+
+  /// The host's CPU utilization since the previous sample and its memory, every metrics interval.
+  func updateHost() {
     if let now = Self.cpuTimes() {
       let previous = lastCPU.withLock { last -> (busy: Double, total: Double)? in
         defer { last = now }
         return last
       }
-      if let previous, now.total > previous.total {
-        cpuUtilization.set(min(max((now.busy - previous.busy) / (now.total - previous.total), 0), 1))
+      // The first sample has no interval behind it: the share since boot, so the gauge exists from the start
+      // (SuperSONIC counts servers by it).
+      let base = previous ?? (busy: 0, total: 0)
+      if now.total > base.total {
+        cpuUtilization.set(min(max((now.busy - base.busy) / (now.total - base.total), 0), 1))
       }
     }
     if let meminfo = ProcFile.text("/proc/meminfo") {

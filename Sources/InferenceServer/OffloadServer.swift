@@ -69,7 +69,7 @@ public final class OffloadServer: Service, Sendable {
       ? MetricsEndpoint(
         registry: registry, summaries: runtime.latencySummaries, cache: runtime.responseCache,
         host: configuration.grpc.host,
-        port: configuration.metricsPort, logger: logger) : nil
+        port: configuration.metricsPort, interval: configuration.metricsInterval, logger: logger) : nil
     var tls: ServerTLSMaterial?
     var tlsFailure: InferenceError?
     if let settings = configuration.tls {

@@ -108,6 +108,10 @@ public struct ServerConfiguration: Sendable {
   public var metricsPort: Int = 8002
   /// Whether the metrics endpoint runs and models record metrics (Triton's `--allow-metrics`).
   public var metricsEnabled = true
+  /// How often the per-interval metrics are sampled (Triton's `--metrics-interval-ms`, 2 s): host CPU
+  /// utilization over the last interval and host memory. Per-request metrics and the process gauges are
+  /// current at every scrape.
+  public var metricsInterval: Duration = .seconds(2)
   /// Whether test backends are registered: ``FaultInjectionBackend`` (`backend: "fault"`), which fails,
   /// hangs or slows down on demand. For fault, overload and soak tests only (`--enable-test-backends`).
   public var enableTestBackends = false

@@ -89,6 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
   var allowMetrics: Bool = true
 
   @Option(
+    name: .customLong("metrics-interval-ms"),
+    help: "How often the per-interval metrics (nv_cpu_utilization, nv_cpu_memory_*) are sampled, in ms (as Triton).")
+  var metricsIntervalMilliseconds: Int = 2000
+
+  @Option(
     name: .customLong("metrics-config"),
     help: """
       Metrics setting KEY=VALUE (repeatable; Triton's flag): summary_latencies=true adds Triton's latency \
@@ -207,6 +212,9 @@ struct ServeCommand: AsyncParsableCommand {
     guard (1...1_000_000).contains(grpcMaxConcurrentStreams) else {
       throw ValidationError("--grpc-max-concurrent-streams must be 1 to 1000000 (default 128)")
     }
+    guard (1...3_600_000).contains(metricsIntervalMilliseconds) else {
+      throw ValidationError("--metrics-interval-ms must be 1 to 3600000 (default 2000, as Triton)")
+    }
     guard (0...60_000).contains(grpcOverloadReadPauseMilliseconds) else {
       throw ValidationError("--grpc-overload-read-pause-ms must be 0 to 60000 (default 50)")
     }
@@ -295,6 +303,7 @@ struct ServeCommand: AsyncParsableCommand {
       config.httpMaxBodyBytes = httpMaxBodySize
       config.metricsPort = metricsPort
       config.metricsEnabled = allowMetrics
+      config.metricsInterval = .milliseconds(metricsIntervalMilliseconds)
       config.enableTestBackends = enableTestBackends
       config.logSettings = logSettings
       config.runtime.latencySummaries = try? latencySummaries()
