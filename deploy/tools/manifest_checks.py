@@ -232,7 +232,7 @@ def server_metric_names() -> set[str]:
             fail(f"{path} not found: the metric list comes from the server's sources")
     names.update(re.findall(r'counter\("(nv_[a-z0-9_]+)"\)', runtime.read_text()))
     names.update(re.findall(r'label:\s*"(nv_[a-z0-9_]+)"', runtime.read_text()))
-    for name, unit in re.findall(r'gauge\("([a-z0-9_]+)",\s*"([a-z0-9_]*)"', endpoint.read_text()):
+    for name, unit in re.findall(r'gauge\(\s*"([a-z0-9_]+)",\s*"([a-z0-9_]*)"', endpoint.read_text()):
         names.add(f"{name}_{unit}" if unit else name)
     if len(names) < 10:
         fail(f"found only {sorted(names)} in the sources; has the metrics code moved?")

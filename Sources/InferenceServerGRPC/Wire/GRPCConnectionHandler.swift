@@ -171,13 +171,22 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     pauseTimer = eventLoop.scheduleTask(in: configuration.maxReadPause) { loop.value.resumeReading(pause) }
     guard awaitedRoom !== room else { return }
     awaitedRoom = room
+    // The queue keeps its waiters until it has room, possibly long after this connection closed: it holds
+    // the handler weakly.
+    let weak = NIOLoopBound(WeakHandler(self), eventLoop: eventLoop)
     room.whenRoom {
       eventLoop.execute {
-        let handler = loop.value
+        guard let handler = weak.value.handler else { return }
         if handler.awaitedRoom === room { handler.awaitedRoom = nil }
         handler.resumeReading(handler.pauseNumber)
       }
     }
+  }
+
+  /// A weak reference to the handler, for a waiter that may outlive the connection.
+  private final class WeakHandler {
+    weak var handler: GRPCConnectionHandler?
+    init(_ handler: GRPCConnectionHandler) { self.handler = handler }
   }
 
   /// Ends pause number `pause` (if it is still the current one) and performs the read it held back.
