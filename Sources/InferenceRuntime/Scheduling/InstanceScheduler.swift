@@ -100,15 +100,16 @@ public final class InstanceScheduler: Sendable {
   func release(_ instance: Int) {
     let refusing = room.isFull
     let (settled, depth) = state.withLock {
-      state -> ((CheckedContinuation<Int, any Error>, Result<Int, any Error>)?, Int) in
-      switch state.machine.release(instance: instance) {
-      case .none: return (nil, refusing ? state.machine.queueDepth : .max)
-      case .resume(let waiter, let instance):
-        return (state.settle(waiter, .success(instance)), refusing ? state.machine.queueDepth : .max)
-      }
+      state -> ((CheckedContinuation<Int, any Error>, Result<Int, any Error>)?, Int?) in
+      let settled: (CheckedContinuation<Int, any Error>, Result<Int, any Error>)? =
+        switch state.machine.release(instance: instance) {
+        case .none: nil
+        case .resume(let waiter, let instance): state.settle(waiter, .success(instance))
+        }
+      return (settled, refusing ? state.machine.queueDepth : nil)
     }
     settled.map { $0.0.resume(with: $0.1) }
-    if refusing { room.noteDepth(depth) }
+    depth.map(room.noteDepth)
   }
 
   /// Stops admitting requests; those waiting still run, in order, as instances free up.

@@ -162,7 +162,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
 
   /// Stops reading this connection until `room` says its queue has room, or for at most `maxReadPause`.
   private func pauseReading(until room: QueueRoom, context: ChannelHandlerContext) {
-    guard !readPaused, configuration.maxReadPause > .zero else { return }
+    guard !readPaused else { return }
     readPaused = true
     pauseNumber &+= 1
     let pause = pauseNumber
@@ -229,8 +229,7 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
     inReadLoop = false
     if flushPending {
       flushPending = false
-      if streamLimitDue { lowerStreamLimit(context: context) }
-      context.flush()
+      flushTurn(context: context)
     }
     context.fireChannelReadComplete()
   }
@@ -644,10 +643,15 @@ public final class GRPCConnectionHandler: ChannelDuplexHandler {
         let handler = loop.value
         handler.flushScheduled = false
         guard let context = handler.context else { return }
-        if handler.streamLimitDue { handler.lowerStreamLimit(context: context) }
-        context.flush()
+        handler.flushTurn(context: context)
       }
     }
+  }
+
+  /// Flushes this turn's writes, with the lower stream limit a refusal in it asked for.
+  private func flushTurn(context: ChannelHandlerContext) {
+    if streamLimitDue { lowerStreamLimit(context: context) }
+    context.flush()
   }
 
   /// Returns a stream's receive credit for DATA that arrived while it is open (the connection's is topped up
